@@ -20,16 +20,22 @@ const TEXT_OID = 25;
  * so relabelling the column type as text is all that is needed.
  */
 class CatalogFriendlyClient extends pg.Client {
-  /** @type {pg.Client["query"]} */
-  // @ts-expect-error -- forwards every overload of pg.Client#query unchanged
+  /**
+   * Forwards every overload of pg.Client#query unchanged.
+   * @param {unknown[]} args
+   * @returns {any} whatever the overload returns
+   * @override
+   */
   query(...args) {
     // pg-pool calls with a trailing callback; direct callers get a promise.
     const last = args.length - 1;
     if (typeof args[last] === "function") {
-      const callback = args[last];
-      args[last] = (/** @type {Error | null} */ err, /** @type {pg.QueryResult} */ res) => callback(err, res && relabel(res));
+      const callback = /** @type {(err: Error | null, res?: pg.QueryResult) => void} */ (args[last]);
+      args[last] = (/** @type {Error | null} */ err, /** @type {pg.QueryResult} */ res) =>
+        callback(err, res && relabel(res));
     }
-    // @ts-expect-error -- same
+    /** @type {any} */
+    // @ts-expect-error -- the spread matches one of the overloads at run time
     const result = super.query(...args);
     return result && typeof result.then === "function" ? result.then(relabel) : result;
   }
@@ -76,13 +82,14 @@ export function createPgAdapterFactory(url, shadowUrl) {
   const config = poolConfigFromUrl(url);
   const main = new PrismaPg(config);
   return {
-    provider: main.provider,
+    provider: /** @type {const} */ ("postgres"),
     adapterName: main.adapterName,
     connect: () => main.connect(),
     async connectToShadowDb() {
       if (shadowUrl) return new PrismaPg(poolConfigFromUrl(shadowUrl)).connect();
       const database = `prisma_shadow_${randomUUID().replaceAll("-", "")}`;
-      const admin = new pg.Client({ ...config, Client: undefined });
+      const { Client: _unused, ...clientConfig } = config;
+      const admin = new pg.Client(clientConfig);
       await admin.connect();
       await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
       const shadow = await new PrismaPg({ ...config, database }).connect();

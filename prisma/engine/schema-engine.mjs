@@ -69,10 +69,12 @@ async function loadWasmEngine() {
   const runtime = await import("@prisma/schema-engine-wasm/schema_engine_bg");
   // The package exports only its JS entry points; the .wasm file sits beside them.
   const wasmPath = join(dirname(require.resolve("@prisma/schema-engine-wasm")), "schema_engine_bg.wasm");
-  const module = new WebAssembly.Module(readFileSync(wasmPath));
-  const instance = new WebAssembly.Instance(module, {
+  // @types/node does not declare the WebAssembly global; describe the two members used.
+  /** @type {{ Module: new (bytes: Buffer) => object, Instance: new (m: object, imports: object) => { exports: Record<string, unknown> } }} */
+  const wasm = /** @type {any} */ (globalThis).WebAssembly;
+  const instance = new wasm.Instance(new wasm.Module(readFileSync(wasmPath)), {
     // wasm-bindgen's "bundler" target imports its glue under this specifier.
-    "./schema_engine_bg.js": /** @type {WebAssembly.ModuleImports} */ (/** @type {unknown} */ (runtime)),
+    "./schema_engine_bg.js": runtime,
   });
   runtime.__wbg_set_wasm(instance.exports);
   /** @type {() => void} */ (instance.exports.__wbindgen_start)();
@@ -104,7 +106,9 @@ async function serveRpc(args) {
   const url = resolveUrl(args.datasource);
   const factory = bindMigrationAwareSqlAdapterFactory(createPgAdapterFactory(url, args.datasource.shadowDatabaseUrl));
   const SchemaEngine = await loadWasmEngine();
-  const datamodels = args.datamodels.map((path) => /** @type {[string, string]} */ ([path, readFileSync(path, "utf8")]));
+  const datamodels = args.datamodels.map(
+    (path) => /** @type {[string, string]} */ ([path, readFileSync(path, "utf8")]),
+  );
   // The engine logs JSON lines in the native engine's format; the CLI reads them from stderr.
   const debug = (/** @type {string} */ line) => process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
   const engine = await SchemaEngine.new({ datamodels: datamodels.length ? datamodels : undefined }, debug, factory);
@@ -119,7 +123,9 @@ async function serveRpc(args) {
     if (typeof request.method !== "string") continue;
     const method = METHOD_ALIASES[request.method] ?? request.method;
     try {
-      const call = /** @type {Record<string, (p: unknown) => Promise<unknown>>} */ (/** @type {unknown} */ (engine))[method];
+      const call = /** @type {Record<string, (p: unknown) => Promise<unknown>>} */ (/** @type {unknown} */ (engine))[
+        method
+      ];
       if (typeof call !== "function") throw new Error(`schema-engine stand-in: unknown method ${request.method}`);
       // Called on the engine itself: detaching the method loses wasm-bindgen's `this`.
       const result = /** @type {Record<string, unknown> | undefined} */ (await call.call(engine, request.params));
@@ -127,7 +133,8 @@ async function serveRpc(args) {
       // WebAssembly one returns them in `stdout` instead.
       if (result && typeof result.stdout === "string") {
         const { stdout, ...rest } = result;
-        if (stdout) send({ jsonrpc: "2.0", id: printId++, method: "print", params: { content: stdout.replace(/\n$/, "") } });
+        if (stdout)
+          send({ jsonrpc: "2.0", id: printId++, method: "print", params: { content: stdout.replace(/\n$/, "") } });
         send({ jsonrpc: "2.0", id: request.id, result: rest });
       } else {
         send({ jsonrpc: "2.0", id: request.id, result: result ?? null });

@@ -1,0 +1,103 @@
+/**
+ * The node handler contract. A handler is a plain object: a type name, a zod
+ * schema for its `data`, and `execute`, which turns the node's (templated) data
+ * into an outcome. Handlers reach the outside world only through `services`.
+ */
+import type { z } from "zod";
+import type { GraphNode } from "../graph.js";
+import type { JsonLogicRule } from "../json-logic.js";
+
+/** What a step ends with. The runner handles each kind in an exhaustive switch. */
+export type StepOutcome =
+  /** Finished. `next` lists the successors to run; undefined means all of them. */
+  | { kind: "done"; output: unknown; next?: readonly string[] }
+  /** Park the step as WAITING until `until`; it succeeds when the time comes. */
+  | { kind: "wait"; until: Date; output?: unknown }
+  /** Failed. Retryable failures are retried per the handler's retry policy. */
+  | { kind: "fail"; error: string; retryable: boolean; output?: unknown };
+
+export interface RetryPolicy {
+  /** Total attempts, the first included. */
+  attempts: number;
+  /** Delay before the second attempt; doubles on each attempt after that. */
+  backoffMs: number;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** Sent as JSON when defined. */
+  body?: unknown;
+  timeoutMs: number;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  contentType: string | undefined;
+  durationMs: number;
+}
+
+/** The outside world as handlers see it; the runner supplies real implementations. */
+export interface HandlerServices {
+  /** Stores (idempotently, per step) and publishes a notification. */
+  notify(notification: { toRole: string; message: string }): Promise<void>;
+  /** Sends one HTTP request (no retries: the runner retries the step). */
+  http(request: HttpRequest): Promise<HttpResponse>;
+  now(): Date;
+}
+
+export interface HandlerInput<Data> {
+  /** The node's data after templating, parsed by the handler's schema. */
+  data: Data;
+  node: GraphNode;
+  execution: { id: string; workflowId: string; workflowName: string; payload: unknown };
+  /** Outputs of the steps that already succeeded, by node id. */
+  steps: Readonly<Record<string, { output: unknown }>>;
+  /** 1 on the first try. */
+  attempt: number;
+  /** Attempts the retry policy allows in all; `attempt === maxAttempts` is the last one. */
+  maxAttempts: number;
+  /** Targets of the node's own outgoing edges. */
+  edgeTargets: readonly string[];
+  services: HandlerServices;
+}
+
+/** A place in `data` that names another node (validated to exist; control may flow there). */
+export interface NodeReference {
+  path: string;
+  nodeId: string;
+}
+
+/** A JSONLogic rule inside `data` (checked for well-formedness on save). */
+export interface RuleReference {
+  path: string;
+  rule: JsonLogicRule;
+}
+
+export interface NodeHandler<Data = unknown> {
+  readonly type: string;
+  readonly description: string;
+  readonly dataSchema: z.ZodType<Data>;
+  /**
+   * Which top-level keys of `data` are templates rendered before `execute`.
+   * Omitted: all of them. Branch conditions, for one, are JSONLogic, not templates.
+   */
+  readonly templatedKeys?: readonly string[];
+  /** Retries for retryable failures; omitted: one attempt. */
+  retryPolicy?(data: Data): RetryPolicy;
+  references?(data: Data): NodeReference[];
+  rules?(data: Data): RuleReference[];
+  execute(input: HandlerInput<Data>): Promise<StepOutcome>;
+}
+
+/**
+ * Erases a handler's data type so handlers of different types fit in one list.
+ * Safe because the runner always parses data with the handler's own schema first.
+ */
+export function defineHandler<Data>(handler: NodeHandler<Data>): NodeHandler<unknown> {
+  return handler as unknown as NodeHandler<unknown>;
+}

@@ -1,0 +1,127 @@
+/**
+ * The one place that imports json-logic-js. Evaluation for triggers and branch
+ * conditions, plus the well-formedness check that validation runs on every save
+ * so a bad rule is rejected up front instead of failing at run time.
+ */
+import jsonLogic from "json-logic-js";
+
+export type JsonLogicRule = unknown;
+
+/** A problem found in a rule, with a path relative to the rule's root ("" for the root). */
+export interface RuleProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * `var` that only reads own properties. The library's version walks `data[key]`,
+ * which reaches `constructor`, `__proto__` and other inherited members.
+ */
+function safeVar(this: unknown, path?: unknown, fallback?: unknown): unknown {
+  const notFound = fallback === undefined ? null : fallback;
+  if (path === undefined || path === null || path === "") return this;
+  let current: unknown = this;
+  for (const key of String(path).split(".")) {
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, key)) return notFound;
+    current = (current as Record<string, unknown>)[key];
+    if (current === undefined) return notFound;
+  }
+  return current;
+}
+
+jsonLogic.add_operation("var", safeVar);
+// `log` writes rule values to the server's console; not something a rule author should reach.
+jsonLogic.rm_operation("log");
+
+/** Operators json-logic-js implements inside `apply` rather than in its operation table. */
+const CONTROL_OPERATORS = ["if", "?:", "and", "or", "filter", "map", "reduce", "all", "none", "some"];
+const TABLE_OPERATORS = [
+  "==",
+  "===",
+  "!=",
+  "!==",
+  ">",
+  ">=",
+  "<",
+  "<=",
+  "!!",
+  "!",
+  "%",
+  "in",
+  "cat",
+  "substr",
+  "+",
+  "*",
+  "-",
+  "/",
+  "min",
+  "max",
+  "merge",
+  "var",
+  "missing",
+  "missing_some",
+];
+export const KNOWN_OPERATORS: ReadonlySet<string> = new Set([...CONTROL_OPERATORS, ...TABLE_OPERATORS]);
+
+/** True for `{}`, null and undefined: an empty rule (a trigger that never matches). */
+export function isEmptyRule(rule: JsonLogicRule): boolean {
+  return rule === null || rule === undefined || (isPlainObject(rule) && Object.keys(rule).length === 0);
+}
+
+/** Evaluates a rule. Throws only on a malformed rule, which validation rejects before save. */
+export function evaluate(rule: JsonLogicRule, data: unknown): unknown {
+  return jsonLogic.apply(rule as jsonLogic.RulesLogic, data);
+}
+
+/** JSONLogic truthiness (an empty array is falsy, "0" is truthy). */
+export function isTruthy(value: unknown): boolean {
+  return jsonLogic.truthy(value);
+}
+
+/** Every problem in a rule: unknown operators, operator objects with several keys, bad `var` paths. */
+export function checkRule(rule: JsonLogicRule, path = ""): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  walk(rule, path, problems);
+  return problems;
+}
+
+function walk(node: unknown, path: string, problems: RuleProblem[]): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, index) => {
+      walk(item, `${path}[${index}]`, problems);
+    });
+    return;
+  }
+  if (!isPlainObject(node)) return;
+  const keys = Object.keys(node);
+  if (keys.length !== 1) {
+    problems.push({ path, message: `a rule object must have exactly one operator, found ${keys.length}` });
+    return;
+  }
+  const operator = keys[0] as string;
+  const argsPath = `${path}${path ? "." : ""}${operator}`;
+  if (!KNOWN_OPERATORS.has(operator)) {
+    problems.push({ path: argsPath, message: `unknown JSONLogic operator "${operator}"` });
+    return;
+  }
+  const args = node[operator];
+  if (operator === "var") {
+    checkVar(args, argsPath, problems);
+    return;
+  }
+  walk(args, argsPath, problems);
+}
+
+function checkVar(args: unknown, path: string, problems: RuleProblem[]): void {
+  const [target, fallback] = Array.isArray(args) ? args : [args];
+  if (isPlainObject(target) || Array.isArray(target)) {
+    walk(target, `${path}[0]`, problems);
+  } else if (target !== undefined && target !== null && typeof target !== "string" && typeof target !== "number") {
+    problems.push({ path, message: "var takes a path string or number" });
+  }
+  if (fallback !== undefined) walk(fallback, `${path}[1]`, problems);
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

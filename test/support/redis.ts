@@ -1,0 +1,28 @@
+/**
+ * Redis for tests: the machines' real server, with a unique name per test so
+ * queues and keys of concurrent test files never meet.
+ */
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { TEST_REDIS_URL } from "./env.js";
+
+/** A name no other test uses, safe as a BullMQ queue name or key prefix (no ":"). */
+export function uniqueName(label: string): string {
+  return `wft-${label}-${randomBytes(5).toString("hex")}`;
+}
+
+export function createTestRedis(): Redis {
+  return new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: false });
+}
+
+/** Deletes every key under a prefix (SCAN, never KEYS, so a busy server is not blocked). */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  } while (cursor !== "0");
+  return deleted;
+}
