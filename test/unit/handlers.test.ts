@@ -125,7 +125,14 @@ describe("http_call", () => {
       response(200, JSON.stringify({ ok: true, long: "z".repeat(600) }), "application/json; charset=utf-8");
     const requests: HttpRequest[] = [];
     const { outcome } = run(httpCallHandler, data, {
-      services: { notify: async () => {}, now: () => NOW, http: async (r) => (requests.push(r), http()) },
+      services: {
+        notify: async () => {},
+        now: () => NOW,
+        http: async (r) => {
+          requests.push(r);
+          return http();
+        },
+      },
     });
     const result = await outcome;
     expect(requests).toEqual([
