@@ -1,0 +1,7 @@
+-- CreateTable
+CREATE TABLE "Revision" (
+    "key" TEXT NOT NULL,
+    "value" BIGINT NOT NULL DEFAULT 0,
+
+    CONSTRAINT "Revision_pkey" PRIMARY KEY ("key")
+);

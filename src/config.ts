@@ -1,0 +1,69 @@
+/**
+ * The only reader of process.env. Parses and validates every setting into a
+ * typed, frozen Config; a bad variable stops start-up with a message naming it.
+ */
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const schema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().optional(),
+  PORT: int(0, 65535).default(4000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** BullMQ queue name and Redis key prefix, so several deployments can share a Redis. */
+  QUEUE_NAME: z
+    .string()
+    .regex(/^[\w-]+$/, "letters, digits, _ and - only")
+    .default("workflow-steps"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]+$/, "letters, digits, _ and - only")
+    .default("wf"),
+  WORKER_CONCURRENCY: int(1, 1000).default(16),
+  DB_POOL_SIZE: int(1, 200).default(10),
+  /** How often the reconciler looks for lost or overdue work. */
+  RECONCILE_INTERVAL_MS: int(100, 3_600_000).default(5_000),
+  /** Work older than this without progress counts as lost (its job vanished). */
+  RECONCILE_GRACE_MS: int(0, 3_600_000).default(15_000),
+  /** How long a claimed step may run before another worker may take it over. */
+  STEP_LEASE_MS: int(1_000, 3_600_000).default(60_000),
+  MAX_STEPS_PER_EXECUTION: int(1, 100_000).default(1_000),
+  MAX_EVENT_BYTES: int(2, 50_000_000).default(1_000_000),
+  MAX_STEP_OUTPUT_BYTES: int(1_000, 50_000_000).default(256_000),
+  /**
+   * CIDR ranges http_call may reach although they are private, loopback or
+   * link-local (refused by default), e.g. "127.0.0.0/8,::1/128" for local work.
+   */
+  HTTP_ALLOWED_NETWORKS: list.default([]),
+  HTTP_ALLOW_ALL_NETWORKS: bool.default(false),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(schema.shape).flatMap((key) => (env[key] === undefined || env[key] === "" ? [] : [[key, env[key]]])),
+  );
+  const parsed = schema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  return Object.freeze(parsed.data);
+}

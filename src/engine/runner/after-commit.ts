@@ -1,0 +1,31 @@
+import type { ChangePublisher, EngineLogger, StepQueue } from "../ports.js";
+import type { ChangeSet } from "./execution-lock.js";
+
+export interface AfterCommitDeps {
+  queue: StepQueue;
+  publisher: ChangePublisher;
+  logger: EngineLogger;
+}
+
+/**
+ * Enqueue and publish only after the transaction committed. If either fails
+ * (Redis down), nothing is lost: the reconciler finds the work in PostgreSQL,
+ * and subscribers replay missed changes by seq.
+ */
+export async function afterCommit(deps: AfterCommitDeps, changeSets: readonly ChangeSet[]): Promise<void> {
+  const jobs = changeSets.flatMap((c) => c.jobs);
+  const changes = changeSets.flatMap((c) => c.changes);
+  if (jobs.length > 0) {
+    await deps.queue.enqueue(jobs).catch((error: unknown) => {
+      deps.logger.error(
+        { err: error, steps: jobs.map((j) => j.stepId) },
+        "enqueue failed; the reconciler will pick the steps up",
+      );
+    });
+  }
+  if (changes.length > 0) {
+    await deps.publisher.publishChanges(changes).catch((error: unknown) => {
+      deps.logger.error({ err: error }, "publishing updates failed");
+    });
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * Runs one step job: reads the step, claims it, executes its handler outside
+ * any transaction, and records the outcome in one transaction. Handlers run at
+ * least once; a step that already finished is never run again. Safe to call
+ * any number of times for the same job.
+ */
+import type { Db } from "../../db/client.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import { NonRetryableStepError } from "../../errors.js";
+import type { HandlerRegistry } from "../handlers/index.js";
+import type { HandlerServices, NodeHandler, StepOutcome } from "../handlers/types.js";
+import type { ChangePublisher, Clock, EngineLogger, JobResult, StepJob, StepQueue } from "../ports.js";
+import { afterCommit } from "./after-commit.js";
+import type { ChangeSet } from "./execution-lock.js";
+import { limitOutput, prepareInput } from "./step-context.js";
+import {
+  claimStep,
+  completeStep,
+  failStep,
+  finishWait,
+  retryStepLater,
+  type StepRef,
+  waitStep,
+} from "./transitions.js";
+import type { PinnedWorkflow, WorkflowCache } from "./workflow-cache.js";
+
+export interface RunnerLimits {
+  leaseMs: number;
+  maxStepsPerExecution: number;
+  maxOutputBytes: number;
+}
+
+export interface StepRunnerDeps {
+  db: Db;
+  registry: HandlerRegistry;
+  workflows: WorkflowCache;
+  queue: StepQueue;
+  publisher: ChangePublisher;
+  http: HandlerServices["http"];
+  clock: Clock;
+  logger: EngineLogger;
+  limits: RunnerLimits;
+}
+
+/** Runs lost with a dead worker beyond the retry policy before the step is failed. */
+const MAX_LOST_RUNS = 3;
+const NO_RETRY = { attempts: 1, backoffMs: 0 };
+
+type LoadedStep = NonNullable<Awaited<ReturnType<StepRunner["load"]>>>;
+
+export class StepRunner {
+  constructor(private readonly deps: StepRunnerDeps) {}
+
+  readonly process = async (job: StepJob): Promise<JobResult | undefined> => {
+    const step = await this.load(job.stepId);
+    if (!step) return undefined;
+    const now = this.deps.clock.now();
+    const ref: StepRef = { stepId: step.id, executionId: step.executionId, nodeId: step.nodeId };
+    switch (step.status) {
+      case "SUCCEEDED":
+      case "FAILED":
+      case "SKIPPED":
+      case "CANCELLED":
+        return undefined;
+      case "WAITING": {
+        if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
+        const workflow = await this.workflowOf(step);
+        await this.commit(finishWait(this.deps.db, workflow, ref, this.advanceOptions(now)));
+        return undefined;
+      }
+      case "RUNNING":
+        // Held by a live worker, or by one that died: look again when the lease ends.
+        if (step.leaseUntil && step.leaseUntil > now) return { rescheduleAt: step.leaseUntil };
+        return this.run(step, ref);
+      case "PENDING":
+        if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
+        return this.run(step, ref);
+    }
+  };
+
+  private load(stepId: string) {
+    return this.deps.db.step.findUnique({
+      where: { id: stepId },
+      select: {
+        id: true,
+        executionId: true,
+        nodeId: true,
+        status: true,
+        resumeAt: true,
+        leaseUntil: true,
+        execution: { select: { workflowId: true, workflowVersion: true, payload: true } },
+      },
+    });
+  }
+
+  private workflowOf(step: LoadedStep): Promise<PinnedWorkflow> {
+    return this.deps.workflows.get(step.execution.workflowId, step.execution.workflowVersion);
+  }
+
+  private advanceOptions(now: Date) {
+    return { now, maxStepsPerExecution: this.deps.limits.maxStepsPerExecution };
+  }
+
+  private async run(step: LoadedStep, ref: StepRef): Promise<undefined> {
+    const { db, registry, clock, limits } = this.deps;
+    const workflow = await this.workflowOf(step);
+    const node = workflow.index.node(step.nodeId);
+    const handler = node ? registry.get(node.type) : undefined;
+    const outputs = await db.step.findMany({
+      where: { executionId: step.executionId, status: "SUCCEEDED" },
+      select: { nodeId: true, output: true },
+    });
+    const steps = Object.fromEntries(outputs.map((s) => [s.nodeId, { output: s.output }]));
+    const execution = {
+      id: step.executionId,
+      workflowId: workflow.workflowId,
+      workflowName: workflow.name,
+      payload: step.execution.payload,
+    };
+    const prepared =
+      node && handler
+        ? prepareInput(node, handler, {
+            payload: execution.payload,
+            steps,
+            execution: { id: execution.id },
+            workflow: { id: workflow.workflowId, name: workflow.name },
+          })
+        : {
+            ok: false as const,
+            input: node?.data ?? null,
+            error: `node type "${node?.type ?? step.nodeId}" is not registered on this worker`,
+          };
+    const policy = prepared.ok && handler?.retryPolicy ? handler.retryPolicy(prepared.data) : NO_RETRY;
+
+    const claimedAt = clock.now();
+    const { result: attempt, changes } = await claimStep(db, ref, { now: claimedAt, leaseMs: limits.leaseMs });
+    await this.afterCommit(changes);
+    if (attempt === undefined) return undefined;
+
+    const finish = { step: ref, attempt, input: prepared.input };
+    const log = { executionId: ref.executionId, stepId: ref.stepId, nodeId: ref.nodeId, type: node?.type, attempt };
+    if (!prepared.ok) {
+      this.deps.logger.warn({ ...log, error: prepared.error }, "step input invalid");
+      await this.commit(failStep(db, { ...finish, output: undefined, error: prepared.error }, clock.now()));
+      return undefined;
+    }
+    if (attempt > policy.attempts + MAX_LOST_RUNS) {
+      const error = `the step was interrupted ${attempt - 1} times (its worker was lost)`;
+      await this.commit(failStep(db, { ...finish, output: undefined, error }, clock.now()));
+      return undefined;
+    }
+
+    const started = Date.now();
+    const outcome = await this.execute(handler as NodeHandler, {
+      data: prepared.data,
+      node: node as NonNullable<typeof node>,
+      execution,
+      steps,
+      attempt,
+      maxAttempts: policy.attempts,
+      edgeTargets: workflow.index.edgeTargets(ref.nodeId),
+      services: this.servicesFor(ref),
+    });
+    const output = limitOutput(outcome.output, limits.maxOutputBytes);
+    const now = clock.now();
+    const durationMs = Date.now() - started;
+    switch (outcome.kind) {
+      case "done": {
+        const next = outcome.next ?? workflow.index.outgoing(ref.nodeId);
+        this.deps.logger.info({ ...log, durationMs }, "step succeeded");
+        await this.commit(completeStep(db, workflow, { ...finish, output, next }, this.advanceOptions(now)));
+        return undefined;
+      }
+      case "wait":
+        this.deps.logger.info({ ...log, until: outcome.until.toISOString() }, "step waiting");
+        await this.commit(waitStep(db, { ...finish, output, until: outcome.until }));
+        return undefined;
+      case "fail": {
+        if (outcome.retryable && attempt < policy.attempts) {
+          const retryAt = new Date(now.getTime() + policy.backoffMs * 2 ** (attempt - 1));
+          this.deps.logger.warn(
+            { ...log, error: outcome.error, retryAt: retryAt.toISOString() },
+            "step failed, will retry",
+          );
+          await this.commit(retryStepLater(db, { ...finish, output, error: outcome.error, retryAt }));
+        } else {
+          this.deps.logger.warn({ ...log, error: outcome.error }, "step failed");
+          await this.commit(failStep(db, { ...finish, output, error: outcome.error }, now));
+        }
+        return undefined;
+      }
+    }
+  }
+
+  /** Handler errors become step failures; only NonRetryableStepError skips the retries. */
+  private async execute(handler: NodeHandler, input: Parameters<NodeHandler["execute"]>[0]): Promise<StepOutcome> {
+    try {
+      return await handler.execute(input);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { kind: "fail", error: message, retryable: !(error instanceof NonRetryableStepError) };
+    }
+  }
+
+  private servicesFor(ref: StepRef): HandlerServices {
+    const { db, publisher, logger, clock, http } = this.deps;
+    return {
+      http,
+      now: () => clock.now(),
+      notify: async ({ toRole, message }) => {
+        // One notification per step: a handler re-run after a crash finds it stored already.
+        const created = await db.notification
+          .create({ data: { executionId: ref.executionId, stepId: ref.stepId, toRole, message }, select: { id: true } })
+          .catch((error: unknown) => {
+            if (isUniqueViolation(error)) return undefined;
+            throw error;
+          });
+        if (!created) return;
+        logger.info(
+          { executionId: ref.executionId, stepId: ref.stepId, nodeId: ref.nodeId, toRole, message },
+          "notification sent",
+        );
+        await publisher.publishChanges([
+          {
+            type: "notification",
+            notificationId: created.id,
+            executionId: ref.executionId,
+            stepId: ref.stepId,
+            toRole,
+          },
+        ]);
+      },
+    };
+  }
+
+  private async commit(transition: Promise<{ changes: ChangeSet }>): Promise<void> {
+    const { changes } = await transition;
+    await this.afterCommit(changes);
+  }
+
+  private afterCommit(changes: ChangeSet): Promise<void> {
+    return afterCommit(this.deps, [changes]);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The state changes of a step, each one transaction on the locked execution.
+ * Every update is conditional on the state the caller saw (status and attempt),
+ * so a step that finished, or was taken over after its lease expired, is never
+ * moved twice: the late writer simply changes nothing.
+ */
+import type { Db } from "../../db/client.js";
+import { jsonColumn } from "../../db/json.js";
+import { type AdvanceOptions, advanceExecution, failExecution } from "./advance.js";
+import { ACTIVE_EXECUTION, type ChangeSet, inExecutionTransaction } from "./execution-lock.js";
+import type { PinnedWorkflow } from "./workflow-cache.js";
+
+export interface StepRef {
+  stepId: string;
+  executionId: string;
+  nodeId: string;
+}
+
+export interface ClaimOptions {
+  now: Date;
+  leaseMs: number;
+}
+
+/**
+ * PENDING (or RUNNING with an expired lease) → RUNNING, attempt + 1. Returns the
+ * new attempt, or undefined when someone else holds the step or the execution
+ * is over (its open steps are then cancelled).
+ */
+export async function claimStep(db: Db, step: StepRef, options: ClaimOptions) {
+  return inExecutionTransaction(db, step.executionId, async (tx, changes) => {
+    if (!ACTIVE_EXECUTION.has(changes.execution.status)) return undefined;
+    const { count } = await tx.step.updateMany({
+      where: {
+        id: step.stepId,
+        OR: [{ status: "PENDING" }, { status: "RUNNING", leaseUntil: { lt: options.now } }],
+      },
+      data: {
+        status: "RUNNING",
+        attempt: { increment: 1 },
+        startedAt: options.now,
+        leaseUntil: new Date(options.now.getTime() + options.leaseMs),
+        resumeAt: null,
+      },
+    });
+    if (count === 0) return undefined;
+    if (changes.execution.status === "PENDING") changes.executionStatus("RUNNING", { startedAt: options.now });
+    const claimed = await tx.step.findUniqueOrThrow({ where: { id: step.stepId }, select: { attempt: true } });
+    changes.step({ id: step.stepId, nodeId: step.nodeId, status: "RUNNING" });
+    return claimed.attempt;
+  });
+}
+
+export interface Finish {
+  step: StepRef;
+  /** The attempt the caller claimed: the update applies only if it still holds the step. */
+  attempt: number;
+  input: unknown;
+  output: unknown;
+}
+
+const heldBy = (finish: Finish) => ({ id: finish.step.stepId, status: "RUNNING" as const, attempt: finish.attempt });
+
+export async function completeStep(
+  db: Db,
+  workflow: PinnedWorkflow,
+  finish: Finish & { next: readonly string[] },
+  options: AdvanceOptions,
+) {
+  return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
+    const { count } = await tx.step.updateMany({
+      where: heldBy(finish),
+      data: {
+        status: "SUCCEEDED",
+        input: jsonColumn(finish.input),
+        output: jsonColumn(finish.output),
+        next: [...finish.next],
+        error: null,
+        finishedAt: options.now,
+        leaseUntil: null,
+      },
+    });
+    if (count === 0) return false;
+    changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "SUCCEEDED" });
+    await advanceExecution(tx, changes, workflow, [finish.step.nodeId], options);
+    return true;
+  });
+}
+
+/** RUNNING → WAITING until `until`; a job for the end of the wait is enqueued after commit. */
+export async function waitStep(db: Db, finish: Finish & { until: Date }) {
+  return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
+    const { count } = await tx.step.updateMany({
+      where: heldBy(finish),
+      data: {
+        status: "WAITING",
+        input: jsonColumn(finish.input),
+        output: jsonColumn(finish.output),
+        resumeAt: finish.until,
+        leaseUntil: null,
+      },
+    });
+    if (count === 0) return false;
+    changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "WAITING" });
+    changes.enqueue({
+      stepId: finish.step.stepId,
+      executionId: finish.step.executionId,
+      generation: "w",
+      runAt: finish.until,
+    });
+    return true;
+  });
+}
+
+/** WAITING whose time has come → SUCCEEDED, then on to the successors. Fires once: the update is conditional. */
+export async function finishWait(db: Db, workflow: PinnedWorkflow, step: StepRef, options: AdvanceOptions) {
+  return inExecutionTransaction(db, step.executionId, async (tx, changes) => {
+    if (changes.execution.status !== "RUNNING") return false;
+    const { count } = await tx.step.updateMany({
+      where: { id: step.stepId, status: "WAITING", resumeAt: { lte: options.now } },
+      data: { status: "SUCCEEDED", next: [...workflow.index.outgoing(step.nodeId)], finishedAt: options.now },
+    });
+    if (count === 0) return false;
+    changes.step({ id: step.stepId, nodeId: step.nodeId, status: "SUCCEEDED" });
+    await advanceExecution(tx, changes, workflow, [step.nodeId], options);
+    return true;
+  });
+}
+
+/** A retryable failure with attempts left: back to PENDING until `retryAt`. */
+export async function retryStepLater(db: Db, finish: Finish & { error: string; retryAt: Date }) {
+  return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
+    const { count } = await tx.step.updateMany({
+      where: heldBy(finish),
+      data: {
+        status: "PENDING",
+        input: jsonColumn(finish.input),
+        output: jsonColumn(finish.output),
+        error: finish.error,
+        resumeAt: finish.retryAt,
+        leaseUntil: null,
+      },
+    });
+    if (count === 0) return false;
+    changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "PENDING" });
+    changes.enqueue({
+      stepId: finish.step.stepId,
+      executionId: finish.step.executionId,
+      generation: String(finish.attempt + 1),
+      runAt: finish.retryAt,
+    });
+    return true;
+  });
+}
+
+/** The step failed for good: it is FAILED, the execution FAILED, and nothing new starts. */
+export async function failStep(db: Db, finish: Finish & { error: string }, now: Date) {
+  return inExecutionTransaction(db, finish.step.executionId, async (tx, changes: ChangeSet) => {
+    const { count } = await tx.step.updateMany({
+      where: heldBy(finish),
+      data: {
+        status: "FAILED",
+        input: jsonColumn(finish.input),
+        output: jsonColumn(finish.output),
+        error: finish.error,
+        finishedAt: now,
+        leaseUntil: null,
+      },
+    });
+    if (count === 0) return false;
+    changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "FAILED" });
+    if (ACTIVE_EXECUTION.has(changes.execution.status)) {
+      await failExecution(tx, changes, `${finish.step.nodeId}: ${finish.error}`, now);
+    }
+    return true;
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * Pinned workflow versions, indexed for the runner. Versions are immutable, so
+ * an entry never goes stale; the cache is bounded so a long-lived worker that
+ * sees many versions keeps its memory flat.
+ */
+import type { Db } from "../../db/client.js";
+import { GraphIndex, type WorkflowGraph } from "../graph.js";
+import type { HandlerRegistry } from "../handlers/index.js";
+
+export interface PinnedWorkflow {
+  workflowId: string;
+  version: number;
+  name: string;
+  graph: WorkflowGraph;
+  index: GraphIndex;
+}
+
+export class WorkflowCache {
+  private readonly entries = new Map<string, Promise<PinnedWorkflow>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly registry: HandlerRegistry,
+    private readonly maxEntries = 1000,
+  ) {}
+
+  get(workflowId: string, version: number): Promise<PinnedWorkflow> {
+    const key = `${workflowId}@${version}`;
+    let entry = this.entries.get(key);
+    if (entry) {
+      // Refresh recency: Map iteration order is insertion order.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      return entry;
+    }
+    entry = this.load(workflowId, version);
+    entry.catch(() => this.entries.delete(key));
+    this.entries.set(key, entry);
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    return entry;
+  }
+
+  private async load(workflowId: string, version: number): Promise<PinnedWorkflow> {
+    const row = await this.db.workflowVersion.findUniqueOrThrow({
+      where: { workflowId_version: { workflowId, version } },
+      select: { name: true, graph: true },
+    });
+    const graph = row.graph as unknown as WorkflowGraph;
+    return { workflowId, version, name: row.name, graph, index: indexGraph(graph, this.registry) };
+  }
+}
+
+/** Adjacency including the node ids handlers name in their data (a branch's `next`). */
+export function indexGraph(graph: WorkflowGraph, registry: HandlerRegistry): GraphIndex {
+  return new GraphIndex(graph, (node) => {
+    const handler = registry.get(node.type);
+    if (!handler?.references) return [];
+    const parsed = handler.dataSchema.safeParse(node.data ?? {});
+    return parsed.success ? handler.references(parsed.data).map((ref) => ref.nodeId) : [];
+  });
+}

@@ -1,0 +1,49 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { StepJob, StepQueue } from "../engine/ports.js";
+import { STEP_JOB_NAME, type StepJobData, stepJobOptions, toJobData } from "./step-jobs.js";
+
+export interface BullQueueOptions {
+  connection: Redis;
+  name: string;
+  prefix: string;
+}
+
+/**
+ * The producer side. It also keeps a sentinel key in Redis so the reconciler
+ * can tell when Redis lost its data (restart without persistence, FLUSHALL)
+ * and every job must be rebuilt from PostgreSQL.
+ */
+export class BullStepQueue implements StepQueue {
+  readonly queue: Queue<StepJobData>;
+  private readonly sentinelKey: string;
+
+  constructor(private readonly options: BullQueueOptions) {
+    this.queue = new Queue<StepJobData>(options.name, { connection: options.connection, prefix: options.prefix });
+    this.sentinelKey = `${options.prefix}:${options.name}:sentinel`;
+  }
+
+  async enqueue(jobs: readonly StepJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const now = Date.now();
+    await this.queue.addBulk(
+      jobs.map((job) => ({ name: STEP_JOB_NAME, data: toJobData(job), opts: stepJobOptions(job, now) })),
+    );
+  }
+
+  /** True when the sentinel is gone, i.e. Redis lost its data since the last call. Re-arms it. */
+  async lostJobsSinceLastCheck(): Promise<boolean> {
+    const created = await this.options.connection.set(this.sentinelKey, String(Date.now()), "NX");
+    return created === "OK";
+  }
+
+  /** Jobs waiting, delayed or running: the queue depth metric. */
+  async depth(): Promise<number> {
+    const counts = await this.queue.getJobCounts("waiting", "delayed", "active", "prioritized");
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

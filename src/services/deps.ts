@@ -1,0 +1,19 @@
+import type { Config } from "../config.js";
+import type { Db } from "../db/client.js";
+import type { HandlerRegistry } from "../engine/handlers/index.js";
+import type { ChangePublisher, Clock, EngineLogger, StepQueue } from "../engine/ports.js";
+import type { WorkflowCache } from "../engine/runner/workflow-cache.js";
+import type { TriggerCache } from "./trigger-cache.js";
+
+/** What the use cases need; built once by the composition root (src/deps.ts). */
+export interface ServiceDeps {
+  db: Db;
+  registry: HandlerRegistry;
+  queue: StepQueue;
+  publisher: ChangePublisher;
+  workflows: WorkflowCache;
+  triggers: TriggerCache;
+  clock: Clock;
+  logger: EngineLogger;
+  limits: Pick<Config, "MAX_EVENT_BYTES" | "MAX_STEPS_PER_EXECUTION">;
+}

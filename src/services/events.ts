@@ -1,0 +1,91 @@
+/**
+ * Ingesting an event: persist it, match every active workflow's trigger, and
+ * start one execution per match, all in one transaction. With an idempotency
+ * key, sending the same event again returns the first result and starts nothing.
+ */
+import { isUniqueViolation } from "../db/errors.js";
+import { jsonColumn } from "../db/json.js";
+import { afterCommit } from "../engine/runner/after-commit.js";
+import { ValidationError } from "../errors.js";
+import type { Event, Execution } from "../generated/prisma/client.js";
+import type { ServiceDeps } from "./deps.js";
+import { createExecution } from "./executions.js";
+import { checkPayload } from "./payload.js";
+
+export interface IngestResult {
+  event: Event;
+  executions: Execution[];
+  /** True when the idempotency key had been seen: nothing new was started. */
+  duplicate: boolean;
+}
+
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+export async function ingestEvent(
+  deps: ServiceDeps,
+  payload: unknown,
+  idempotencyKey?: string | null,
+): Promise<IngestResult> {
+  checkPayload(payload, deps.limits.MAX_EVENT_BYTES, "payload");
+  const key = idempotencyKey ?? null;
+  if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    throw new ValidationError([
+      { path: "idempotencyKey", message: `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` },
+    ]);
+  }
+  if (key !== null) {
+    const seen = await findByKey(deps, key);
+    if (seen) return seen;
+  }
+
+  const match = await deps.triggers.match(payload);
+  for (const { workflowId, message } of match.errors) {
+    deps.logger.warn({ workflowId, error: message }, "trigger failed on an event; treated as no match");
+  }
+  const versions = await deps.db.workflow.findMany({
+    where: { id: { in: match.matched }, isActive: true, deletedAt: null },
+    select: { id: true, version: true },
+    orderBy: { createdAt: "asc" },
+  });
+
+  try {
+    const { event, created } = await deps.db.$transaction(async (tx) => {
+      const event = await tx.event.create({ data: { payload: jsonColumn(payload) ?? {}, idempotencyKey: key } });
+      const created = [];
+      for (const workflow of versions) {
+        created.push(
+          await createExecution(deps, tx, { workflowId: workflow.id, version: workflow.version }, payload, event.id),
+        );
+      }
+      return { event, created };
+    });
+    await afterCommit(
+      deps,
+      created.map((c) => c.changes),
+    );
+    return { event, executions: created.map((c) => c.execution), duplicate: false };
+  } catch (error) {
+    // Two requests with one key raced: the other one won; answer as it did.
+    if (key !== null && isUniqueViolation(error)) {
+      const seen = await findByKey(deps, key);
+      if (seen) return seen;
+    }
+    throw error;
+  }
+}
+
+async function findByKey(deps: ServiceDeps, key: string): Promise<IngestResult | undefined> {
+  const event = await deps.db.event.findUnique({
+    where: { idempotencyKey: key },
+    include: { executions: { orderBy: { createdAt: "asc" } } },
+  });
+  if (!event) return undefined;
+  const { executions, ...rest } = event;
+  return { event: rest, executions, duplicate: true };
+}
+
+/** Which active workflows an event would start, without starting anything. */
+export async function simulateEvent(deps: ServiceDeps, payload: unknown): Promise<string[]> {
+  checkPayload(payload, deps.limits.MAX_EVENT_BYTES, "payload");
+  return (await deps.triggers.match(payload)).matched;
+}

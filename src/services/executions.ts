@@ -1,0 +1,185 @@
+/**
+ * Execution use cases: start, read, cancel, retry. Starting writes the
+ * execution and its entry step in one transaction, then enqueues the step.
+ */
+import { jsonColumn } from "../db/json.js";
+import { findEntryNode } from "../engine/graph.js";
+import { cancelOpenSteps, createPlannedSteps } from "../engine/runner/advance.js";
+import { afterCommit } from "../engine/runner/after-commit.js";
+import { ACTIVE_STEP_STATUSES, ChangeSet, inExecutionTransaction, type Tx } from "../engine/runner/execution-lock.js";
+import { planSuccessors, type StepState } from "../engine/runner/plan-successors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
+import type { Execution, ExecutionStatus, Step } from "../generated/prisma/client.js";
+import type { ServiceDeps } from "./deps.js";
+import { checkPayload } from "./payload.js";
+
+export interface PinnedVersion {
+  workflowId: string;
+  version: number;
+}
+
+/**
+ * Creates an execution pinned to a workflow version, with its entry step, inside
+ * the caller's transaction. An empty (draft) graph has nothing to run, so its
+ * execution is SUCCEEDED at once.
+ */
+export async function createExecution(
+  deps: ServiceDeps,
+  tx: Tx,
+  pinned: PinnedVersion,
+  payload: unknown,
+  eventId: string | null,
+): Promise<{ execution: Execution; changes: ChangeSet }> {
+  const workflow = await deps.workflows.get(pinned.workflowId, pinned.version);
+  const entry = findEntryNode(workflow.graph);
+  const now = deps.clock.now();
+  // Seq 1 announces the execution, seq 2 its entry step.
+  const execution = await tx.execution.create({
+    data: {
+      workflowId: pinned.workflowId,
+      workflowVersion: pinned.version,
+      payload: jsonColumn(payload) ?? {},
+      eventId,
+      status: entry ? "PENDING" : "SUCCEEDED",
+      seq: entry ? 2 : 1,
+      ...(entry ? {} : { startedAt: now, finishedAt: now }),
+    },
+  });
+  const changes = new ChangeSet({ ...execution, seq: 0 });
+  changes.executionCreated();
+  if (entry) {
+    const step = await tx.step.create({
+      data: { executionId: execution.id, nodeId: entry.id, type: entry.type },
+      select: { id: true, nodeId: true, status: true },
+    });
+    changes.step(step);
+    changes.enqueue({ stepId: step.id, executionId: execution.id, generation: "1" });
+  }
+  return { execution, changes };
+}
+
+/** Starts a workflow directly, ignoring its trigger and whether it is active. */
+export async function startExecution(deps: ServiceDeps, workflowId: string, payload: unknown = {}): Promise<Execution> {
+  checkPayload(payload, deps.limits.MAX_EVENT_BYTES, "payload");
+  const workflow = await deps.db.workflow.findFirst({
+    where: { id: workflowId, deletedAt: null },
+    select: { version: true },
+  });
+  if (!workflow) throw new NotFoundError("Workflow", workflowId);
+  const { execution, changes } = await deps.db.$transaction((tx) =>
+    createExecution(deps, tx, { workflowId, version: workflow.version }, payload, null),
+  );
+  await afterCommit(deps, [changes]);
+  return execution;
+}
+
+export async function getExecution(deps: ServiceDeps, id: string): Promise<Execution> {
+  const execution = await deps.db.execution.findUnique({ where: { id } });
+  if (!execution) throw new NotFoundError("Execution", id);
+  return execution;
+}
+
+export interface ListExecutionsArgs {
+  workflowId?: string;
+  status?: ExecutionStatus;
+  take?: number;
+  afterId?: string;
+}
+
+/** Newest first. */
+export function listExecutions(deps: ServiceDeps, args: ListExecutionsArgs = {}): Promise<Execution[]> {
+  return deps.db.execution.findMany({
+    where: {
+      ...(args.workflowId ? { workflowId: args.workflowId } : {}),
+      ...(args.status ? { status: args.status } : {}),
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: args.take,
+    ...(args.afterId ? { cursor: { id: args.afterId }, skip: 1 } : {}),
+  });
+}
+
+/** The steps of an execution in the order they were created. */
+export async function listSteps(deps: ServiceDeps, executionId: string): Promise<Step[]> {
+  await getExecution(deps, executionId);
+  return deps.db.step.findMany({ where: { executionId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+}
+
+/**
+ * Cancels a PENDING or RUNNING execution: open steps are CANCELLED, and a step
+ * running right now has its result discarded when it finishes.
+ */
+export async function cancelExecution(
+  deps: ServiceDeps,
+  id: string,
+  options: { ifActive?: boolean } = {},
+): Promise<Execution> {
+  const { changes } = await inExecutionTransaction(deps.db, id, async (tx, changes) => {
+    const status = changes.execution.status;
+    if (status !== "PENDING" && status !== "RUNNING") {
+      if (options.ifActive) return;
+      throw new ConflictError(`execution is already ${status}; only PENDING or RUNNING executions can be cancelled`);
+    }
+    const now = deps.clock.now();
+    changes.executionStatus("CANCELLED", { finishedAt: now });
+    await cancelOpenSteps(tx, changes, ["PENDING", "WAITING", "RUNNING"], now);
+  }).catch((error: unknown) => {
+    throw error instanceof NotFoundError ? new NotFoundError("Execution", id) : error;
+  });
+  await afterCommit(deps, [changes]);
+  return getExecution(deps, id);
+}
+
+/**
+ * A FAILED execution continues from its failed steps: they (and the steps the
+ * failure cancelled) run again, succeeded steps are kept, and paths that were
+ * cut short by the failure resume.
+ */
+export async function retryExecution(deps: ServiceDeps, id: string): Promise<Execution> {
+  const { changes } = await inExecutionTransaction(deps.db, id, async (tx, changes) => {
+    if (changes.execution.status !== "FAILED") {
+      throw new ConflictError(`execution is ${changes.execution.status}; only FAILED executions can be retried`);
+    }
+    const { workflowId, workflowVersion } = changes.execution;
+    const workflow = await deps.workflows.get(workflowId, workflowVersion);
+    changes.executionStatus("RUNNING", { error: null, finishedAt: null });
+    const again = await tx.step.findMany({
+      where: { executionId: id, status: { in: ["FAILED", "CANCELLED"] } },
+      select: { id: true, nodeId: true },
+    });
+    await tx.step.updateMany({
+      where: { id: { in: again.map((s) => s.id) } },
+      data: {
+        status: "PENDING",
+        attempt: 0,
+        error: null,
+        output: jsonColumn(null),
+        resumeAt: null,
+        startedAt: null,
+        finishedAt: null,
+      },
+    });
+    for (const step of again) {
+      changes.step({ ...step, status: "PENDING" });
+      changes.enqueue({ stepId: step.id, executionId: id, generation: "1" });
+    }
+    // Steps that succeeded while the execution was failing never started their successors.
+    const rows = await tx.step.findMany({
+      where: { executionId: id },
+      select: { nodeId: true, status: true, next: true },
+    });
+    const states = new Map<string, StepState>(rows.map((r) => [r.nodeId, { status: r.status, next: r.next }]));
+    const succeeded = rows.filter((r) => r.status === "SUCCEEDED").map((r) => r.nodeId);
+    await createPlannedSteps(
+      tx,
+      changes,
+      workflow,
+      planSuccessors(workflow.index, states, succeeded),
+      deps.clock.now(),
+    );
+    const open = await tx.step.count({ where: { executionId: id, status: { in: ACTIVE_STEP_STATUSES } } });
+    if (open === 0) changes.executionStatus("SUCCEEDED", { finishedAt: deps.clock.now() });
+  });
+  await afterCommit(deps, [changes]);
+  return getExecution(deps, id);
+}
