@@ -85,3 +85,12 @@ export async function waitForStep(db: Db, executionId: string, nodeId: string, s
 export function stepsByNode<T extends { nodeId: string }>(steps: T[]): Record<string, T> {
   return Object.fromEntries(steps.map((s) => [s.nodeId, s]));
 }
+
+/** Polls `check` until it returns true or the deadline passes. */
+export async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
