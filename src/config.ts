@@ -30,6 +30,12 @@ const schema = z.object({
     .regex(/^[\w-]+$/, "letters, digits, _ and - only")
     .default("wf"),
   WORKER_CONCURRENCY: int(1, 1000).default(16),
+  /**
+   * How long a worker's hold on a job lasts without renewal. A job fetched by a
+   * worker that died comes back after this, plus at most QUEUE_STALLED_INTERVAL_MS.
+   */
+  QUEUE_LOCK_MS: int(1_000, 600_000).default(30_000),
+  QUEUE_STALLED_INTERVAL_MS: int(500, 600_000).default(15_000),
   DB_POOL_SIZE: int(1, 200).default(10),
   /** How often the reconciler looks for lost or overdue work. */
   RECONCILE_INTERVAL_MS: int(100, 3_600_000).default(5_000),

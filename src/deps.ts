@@ -118,6 +118,8 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
         name: config.QUEUE_NAME,
         prefix: config.QUEUE_PREFIX,
         concurrency: config.WORKER_CONCURRENCY,
+        lockMs: config.QUEUE_LOCK_MS,
+        stalledIntervalMs: config.QUEUE_STALLED_INTERVAL_MS,
         logger,
       });
       reconciler = new Reconciler({

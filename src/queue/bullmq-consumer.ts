@@ -8,6 +8,8 @@ export interface BullConsumerOptions {
   name: string;
   prefix: string;
   concurrency: number;
+  lockMs: number;
+  stalledIntervalMs: number;
   logger: EngineLogger;
 }
 
@@ -30,6 +32,8 @@ export class BullStepConsumer {
         connection: options.connection,
         prefix: options.prefix,
         concurrency: options.concurrency,
+        lockDuration: options.lockMs,
+        stalledInterval: options.stalledIntervalMs,
         // A dead worker's jobs come back after the lock expires. The step's own
         // lease decides whether it may run again, so stalls are never fatal.
         maxStalledCount: 1000,

@@ -12,7 +12,6 @@ import {
   waitForStep,
   waitUntil,
 } from "../support/engine.js";
-import { loadFlow } from "../support/flows.js";
 import { TestHttpServer } from "../support/http-server.js";
 
 const database = useTestDatabase();

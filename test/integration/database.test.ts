@@ -30,6 +30,7 @@ describe("the migrated schema on a private database", () => {
       "Event",
       "Execution",
       "Notification",
+      "Revision",
       "Step",
       "Workflow",
       "WorkflowVersion",

@@ -10,8 +10,9 @@ import type { ExecutionStatus } from "../../src/generated/prisma/enums.js";
 import { TEST_REDIS_URL } from "./env.js";
 import { createTestRedis, deleteKeys, uniqueName } from "./redis.js";
 
-export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): Config {
-  return loadConfig({
+/** The environment of a test engine (also handed to worker processes a test spawns). */
+export function testEnv(databaseUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
     DATABASE_URL: databaseUrl,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_NAME: uniqueName("steps"),
@@ -23,8 +24,14 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     RECONCILE_INTERVAL_MS: "500",
     RECONCILE_GRACE_MS: "1000",
     STEP_LEASE_MS: "5000",
+    QUEUE_LOCK_MS: "2000",
+    QUEUE_STALLED_INTERVAL_MS: "1000",
     ...overrides,
-  });
+  };
+}
+
+export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(databaseUrl, overrides));
 }
 
 export interface TestEngine extends Deps {

@@ -21,6 +21,8 @@ export class TestHttpServer {
   readonly requests: RecordedRequest[] = [];
   private readonly server: Server;
   private scripts = new Map<string, ScriptedResponse[]>();
+  /** Delay before every response, to keep requests in flight for a while. */
+  delayMs = 0;
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -37,8 +39,10 @@ export class TestHttpServer {
         });
         const script = this.scripts.get(path) ?? [];
         const response = (script.length > 1 ? script.shift() : script[0]) ?? { status: 200, body: { ok: true } };
-        res.writeHead(response.status, { "content-type": "application/json" });
-        res.end(JSON.stringify(response.body ?? {}));
+        setTimeout(() => {
+          res.writeHead(response.status, { "content-type": "application/json" });
+          res.end(JSON.stringify(response.body ?? {}));
+        }, this.delayMs);
       });
     });
   }
