@@ -45,6 +45,12 @@ const schema = z.object({
   STEP_LEASE_MS: int(1_000, 3_600_000).default(60_000),
   MAX_STEPS_PER_EXECUTION: int(1, 100_000).default(1_000),
   MAX_EVENT_BYTES: int(2, 50_000_000).default(1_000_000),
+  /** Largest HTTP request body (GraphQL and REST); must hold an event plus its envelope. */
+  MAX_REQUEST_BYTES: int(1_000, 100_000_000).default(2_000_000),
+  GRAPHQL_MAX_DEPTH: int(1, 100).default(12),
+  GRAPHQL_MAX_COST: int(1, 1_000_000).default(5_000),
+  GRAPHQL_MAX_ALIASES: int(0, 1_000).default(15),
+  GRAPHQL_MAX_TOKENS: int(10, 1_000_000).default(5_000),
   MAX_STEP_OUTPUT_BYTES: int(1_000, 50_000_000).default(256_000),
   /**
    * CIDR ranges http_call may reach although they are private, loopback or

@@ -32,6 +32,8 @@ export interface Deps {
   bus: Bus;
   services: ServiceDeps;
   runner: StepRunner;
+  /** Whether PostgreSQL and Redis answer (for /readyz). */
+  checkReady(): Promise<{ database: boolean; redis: boolean }>;
   /** Starts consuming step jobs and reconciling; for worker processes. */
   startWorker(): Promise<void>;
   close(): Promise<void>;
@@ -58,8 +60,9 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     connections.push(connection);
     return connection;
   };
+  const producer = redis("producer");
   const queue = new BullStepQueue({
-    connection: redis("producer"),
+    connection: producer,
     name: config.QUEUE_NAME,
     prefix: config.QUEUE_PREFIX,
   });
@@ -112,6 +115,19 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     bus,
     services,
     runner,
+    async checkReady() {
+      const [database, redisOk] = await Promise.all([
+        db.$queryRaw`SELECT 1`.then(
+          () => true,
+          () => false,
+        ),
+        producer.ping().then(
+          (reply) => reply === "PONG",
+          () => false,
+        ),
+      ]);
+      return { database, redis: redisOk };
+    },
     async startWorker() {
       consumer = new BullStepConsumer(runner.process, {
         connection: redis("worker"),

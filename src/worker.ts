@@ -4,27 +4,10 @@
  */
 import { loadConfig } from "./config.js";
 import { createDeps } from "./deps.js";
+import { onShutdownSignal } from "./shutdown.js";
 
 const config = loadConfig();
 const deps = createDeps(config);
 await deps.startWorker();
 deps.logger.info({ queue: config.QUEUE_NAME, concurrency: config.WORKER_CONCURRENCY }, "worker started");
-
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    deps.logger.info({ signal }, "worker stopping: finishing running steps");
-    deps.close().then(
-      () => {
-        deps.logger.info({}, "worker stopped");
-        process.exit(0);
-      },
-      (error: unknown) => {
-        deps.logger.error({ err: error }, "worker did not stop cleanly");
-        process.exit(1);
-      },
-    );
-  });
-}
+onShutdownSignal(deps.logger, "worker", () => deps.close());

@@ -10,9 +10,15 @@ export type Db = PrismaClient;
 export interface DbOptions {
   /** Connections in the pool; each worker or server process has its own pool. */
   poolSize?: number;
+  /** Called with every SQL statement (tests count queries; profiling). */
+  onQuery?: (sql: string) => void;
 }
 
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
-  return new PrismaClient({ adapter });
+  if (!options.onQuery) return new PrismaClient({ adapter });
+  const onQuery = options.onQuery;
+  const client = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  client.$on("query", (event) => onQuery(event.query));
+  return client as unknown as PrismaClient;
 }

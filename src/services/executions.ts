@@ -55,6 +55,7 @@ export async function createExecution(
     changes.step(step);
     changes.enqueue({ stepId: step.id, executionId: execution.id, generation: "1" });
   }
+  await changes.persist(tx);
   return { execution, changes };
 }
 

@@ -7,6 +7,7 @@ import { type Config, loadConfig } from "../../src/config.js";
 import type { Db } from "../../src/db/client.js";
 import { createDeps, type Deps } from "../../src/deps.js";
 import type { ExecutionStatus } from "../../src/generated/prisma/enums.js";
+import { createLogger, type Logger } from "../../src/logger.js";
 import { TEST_REDIS_URL } from "./env.js";
 import { createTestRedis, deleteKeys, uniqueName } from "./redis.js";
 
@@ -41,10 +42,10 @@ export interface TestEngine extends Deps {
 
 export async function startTestEngine(
   databaseUrl: string,
-  options: { worker?: boolean; config?: Config; overrides?: Record<string, string> } = {},
+  options: { worker?: boolean; config?: Config; overrides?: Record<string, string>; logger?: Logger } = {},
 ): Promise<TestEngine> {
   const config = options.config ?? testConfig(databaseUrl, options.overrides);
-  const deps = createDeps(config);
+  const deps = createDeps(config, { logger: options.logger });
   if (options.worker !== false) await deps.startWorker();
   return Object.assign(deps, {
     async stop() {
@@ -100,4 +101,9 @@ export async function waitUntil(check: () => Promise<boolean>, what: string, tim
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A logger whose JSON lines land in `lines`, for asserting what was logged. */
+export function capturingLogger(lines: string[]): Logger {
+  return createLogger({ LOG_LEVEL: "debug" }, "test", { write: (line: string) => void lines.push(line) });
 }

@@ -72,6 +72,21 @@ export class ChangeSet {
   enqueue(job: StepJob): void {
     this.jobs.push(job);
   }
+
+  /** Writes the execution's numbered changes to its change log, in the caller's transaction. */
+  async persist(tx: Tx): Promise<void> {
+    const rows = this.changes.flatMap((change): Prisma.ExecutionChangeCreateManyInput[] => {
+      if (change.type === "execution") {
+        return [{ executionId: change.executionId, seq: change.seq, kind: "execution", status: change.status }];
+      }
+      if (change.type === "step") {
+        const { executionId, seq, stepId, nodeId, status } = change;
+        return [{ executionId, seq, kind: "step", stepId, nodeId, status }];
+      }
+      return [];
+    });
+    if (rows.length > 0) await tx.executionChange.createMany({ data: rows });
+  }
 }
 
 export async function inExecutionTransaction<T>(

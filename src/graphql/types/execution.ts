@@ -1,0 +1,92 @@
+import { cancelExecution, getExecution, retryExecution, startExecution } from "../../services/executions.js";
+import { builder } from "../builder.js";
+import { ExecutionStatusEnum } from "./scalars.js";
+
+builder.prismaObject("Execution", {
+  description: "One run of a workflow, pinned to the version it started on.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    workflowId: t.exposeID("workflowId"),
+    workflow: t.relation("workflow"),
+    workflowVersion: t.exposeInt("workflowVersion", { description: "The version this execution runs" }),
+    status: t.expose("status", { type: ExecutionStatusEnum }),
+    payload: t.expose("payload", { type: "JSON", description: "The event body (REST calls it context)" }),
+    event: t.relation("event", { nullable: true }),
+    error: t.exposeString("error", { nullable: true }),
+    seq: t.exposeInt("seq", { description: "Number of the latest change; grows with every change" }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
+    finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    durationMs: t.int({
+      nullable: true,
+      description: "From start to finish, or to now while running",
+      select: { startedAt: true, finishedAt: true },
+      resolve: (e) => (e.startedAt ? (e.finishedAt ?? new Date()).getTime() - e.startedAt.getTime() : null),
+    }),
+    steps: t.relation("steps", {
+      description: "One per node visited, in execution order",
+      query: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
+    }),
+    notifications: t.relation("notifications", { query: { orderBy: { createdAt: "asc" } } }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  executions: t.prismaConnection(
+    {
+      type: "Execution",
+      cursor: "id",
+      description: "Executions, newest first",
+      args: { workflowId: t.arg.id(), status: t.arg({ type: ExecutionStatusEnum }) },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.execution.findMany({
+          ...query,
+          where: {
+            ...(args.workflowId ? { workflowId: String(args.workflowId) } : {}),
+            ...(args.status ? { status: args.status } : {}),
+          },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        }),
+    },
+    { name: "ExecutionConnection" },
+    { name: "ExecutionEdge" },
+  ),
+  execution: t.prismaField({
+    type: "Execution",
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      await getExecution(ctx.services, String(id)); // NOT_FOUND for unknown ids
+      return ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  startExecution: t.prismaField({
+    type: "Execution",
+    description: "Starts a workflow directly, ignoring its trigger and whether it is active",
+    args: { workflowId: t.arg.id({ required: true }), payload: t.arg({ type: "JSON", description: "Defaults to {}" }) },
+    resolve: async (query, _root, args, ctx) => {
+      const started = await startExecution(ctx.services, String(args.workflowId), args.payload ?? {});
+      return ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: started.id } });
+    },
+  }),
+  cancelExecution: t.prismaField({
+    type: "Execution",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      await cancelExecution(ctx.services, String(id));
+      return ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+  retryExecution: t.prismaField({
+    type: "Execution",
+    description: "A FAILED execution continues from its failed steps, keeping the succeeded ones",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      await retryExecution(ctx.services, String(id));
+      return ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+}));

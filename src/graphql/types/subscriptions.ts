@@ -1,0 +1,70 @@
+import { ALL } from "../../bus/topics.js";
+import { builder } from "../builder.js";
+import { type ExecutionUpdate, executionUpdates } from "../live/execution-updates.js";
+
+const ExecutionUpdateKindEnum = builder.enumType("ExecutionUpdateKind", {
+  values: {
+    SNAPSHOT: { description: "The current state, sent first" },
+    EXECUTION: { description: "The execution's status changed" },
+    STEP: { description: "A step was created or changed status" },
+  },
+});
+
+const ExecutionUpdateRef = builder.objectRef<ExecutionUpdate>("ExecutionUpdate").implement({
+  description: "One change of an execution. `seq` only grows; resubscribe with afterSeq to replay what you missed.",
+  fields: (t) => ({
+    seq: t.exposeInt("seq"),
+    kind: t.field({ type: ExecutionUpdateKindEnum, resolve: (u) => u.kind }),
+    status: t.exposeString("status", { description: "The status this change set (execution's or step's)" }),
+    nodeId: t.exposeString("nodeId", { nullable: true }),
+    execution: t.prismaField({
+      type: "Execution",
+      description: "The execution as it is now",
+      resolve: (query, update, _args, ctx) =>
+        ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: update.executionId } }),
+    }),
+    step: t.prismaField({
+      type: "Step",
+      nullable: true,
+      description: "The step this change is about, as it is now",
+      resolve: (query, update, _args, ctx) =>
+        update.stepId ? ctx.db.step.findUnique({ ...query, where: { id: update.stepId } }) : null,
+    }),
+  }),
+});
+
+builder.subscriptionType({
+  fields: (t) => ({
+    executionUpdated: t.field({
+      type: ExecutionUpdateRef,
+      description: "The current execution first (or the changes after afterSeq), then every change to it or its steps",
+      args: { id: t.arg.id({ required: true }), afterSeq: t.arg.int() },
+      subscribe: (_root, args, ctx) => executionUpdates(ctx, String(args.id), args.afterSeq),
+      resolve: (update) => update,
+    }),
+    stepUpdated: t.prismaField({
+      type: "Step",
+      description: "Every step change of one execution",
+      args: { executionId: t.arg.id({ required: true }) },
+      subscribe: (_root, args, ctx) => ctx.bus.pubsub.subscribe("stepUpdated", String(args.executionId)),
+      resolve: (query, change, _args, ctx) => ctx.db.step.findUniqueOrThrow({ ...query, where: { id: change.stepId } }),
+    }),
+    executionsChanged: t.prismaField({
+      type: "Execution",
+      description: "Executions of one workflow (or of all) starting and changing status",
+      args: { workflowId: t.arg.id() },
+      subscribe: (_root, args, ctx) =>
+        ctx.bus.pubsub.subscribe("executionsChanged", args.workflowId ? String(args.workflowId) : ALL),
+      resolve: (query, change, _args, ctx) =>
+        ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: change.executionId } }),
+    }),
+    notificationSent: t.prismaField({
+      type: "Notification",
+      description: "Notifications for one role (or for all)",
+      args: { toRole: t.arg.string() },
+      subscribe: (_root, args, ctx) => ctx.bus.pubsub.subscribe("notificationSent", args.toRole ?? ALL),
+      resolve: (query, sent, _args, ctx) =>
+        ctx.db.notification.findUniqueOrThrow({ ...query, where: { id: sent.notificationId } }),
+    }),
+  }),
+});

@@ -1,0 +1,159 @@
+import { validateWorkflow } from "../../engine/validate.js";
+import {
+  createWorkflow,
+  deleteWorkflow,
+  getWorkflow,
+  updateWorkflow,
+  type WorkflowInput,
+} from "../../services/workflows.js";
+import { builder } from "../builder.js";
+import { ProblemRef } from "./scalars.js";
+
+builder.prismaObject("Workflow", {
+  description: "A saved workflow: a graph of nodes started by events that match its trigger.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    description: t.exposeString("description", { nullable: true }),
+    trigger: t.expose("trigger", { type: "JSON", nullable: true, description: "JSONLogic rule; {} never matches" }),
+    graph: t.expose("graph", { type: "JSON", description: "{nodes, edges}, UI fields kept" }),
+    isActive: t.exposeBoolean("isActive"),
+    version: t.exposeInt("version", { description: "Grows by one on every update" }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    versions: t.relation("versions", {
+      description: "Every saved version, newest first",
+      query: { orderBy: { version: "desc" } },
+    }),
+    executions: t.relatedConnection("executions", {
+      cursor: "id",
+      description: "This workflow's executions, newest first",
+      query: { orderBy: [{ createdAt: "desc" }, { id: "desc" }] },
+    }),
+  }),
+});
+
+builder.prismaObject("WorkflowVersion", {
+  description: "An immutable snapshot written on create and on every update.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    version: t.exposeInt("version"),
+    name: t.exposeString("name"),
+    graph: t.expose("graph", { type: "JSON" }),
+    trigger: t.expose("trigger", { type: "JSON", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    workflow: t.relation("workflow"),
+  }),
+});
+
+const WorkflowCreateInput = builder.inputType("WorkflowInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    trigger: t.field({ type: "JSON", description: "JSONLogic rule; omitted or {}: never matches" }),
+    graph: t.field({ type: "JSON", description: "{nodes, edges}; omitted: an empty draft" }),
+    isActive: t.boolean({ defaultValue: true }),
+  }),
+});
+
+const WorkflowPatchInput = builder.inputType("WorkflowPatch", {
+  description: "Fields left out keep their value.",
+  fields: (t) => ({
+    name: t.string(),
+    description: t.string(),
+    trigger: t.field({ type: "JSON" }),
+    graph: t.field({ type: "JSON" }),
+    isActive: t.boolean(),
+  }),
+});
+
+const ValidationResultRef = builder
+  .objectRef<{ valid: boolean; problems: { path: string; message: string }[] }>("ValidationResult")
+  .implement({
+    fields: (t) => ({
+      valid: t.exposeBoolean("valid"),
+      problems: t.field({ type: [ProblemRef], resolve: (r) => r.problems }),
+    }),
+  });
+
+const DeletedRef = builder.objectRef<{ id: string }>("DeleteWorkflowPayload").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    deleted: t.boolean({ resolve: () => true }),
+  }),
+});
+
+/** GraphQL gives explicit nulls for omitted-then-defaulted args; the services want undefined. */
+function definedOnly<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+builder.queryFields((t) => ({
+  workflows: t.prismaConnection(
+    {
+      type: "Workflow",
+      cursor: "id",
+      description: "Saved workflows, oldest first",
+      args: { isActive: t.arg.boolean() },
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.workflow.findMany({
+          ...query,
+          where: { deletedAt: null, ...(args.isActive == null ? {} : { isActive: args.isActive }) },
+          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        }),
+    },
+    { name: "WorkflowConnection" },
+    { name: "WorkflowEdge" },
+  ),
+  workflow: t.prismaField({
+    type: "Workflow",
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      await getWorkflow(ctx.services, String(id)); // NOT_FOUND for unknown or deleted ids
+      return ctx.db.workflow.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+  validateWorkflow: t.field({
+    type: ValidationResultRef,
+    description: "Every problem of a definition, without saving it",
+    args: { graph: t.arg({ type: "JSON" }), trigger: t.arg({ type: "JSON" }) },
+    resolve: (_root, args, ctx) => {
+      const result = validateWorkflow({ graph: args.graph, trigger: args.trigger }, ctx.services.registry);
+      return result.ok ? { valid: true, problems: [] } : { valid: false, problems: result.issues };
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createWorkflow: t.prismaField({
+    type: "Workflow",
+    args: { input: t.arg({ type: WorkflowCreateInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const created = await createWorkflow(ctx.services, definedOnly(input) as WorkflowInput);
+      return ctx.db.workflow.findUniqueOrThrow({ ...query, where: { id: created.id } });
+    },
+  }),
+  updateWorkflow: t.prismaField({
+    type: "Workflow",
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: WorkflowPatchInput, required: true }) },
+    resolve: async (query, _root, { id, input }, ctx) => {
+      const patch = definedOnly(input);
+      const updated = await updateWorkflow(ctx.services, String(id), {
+        ...patch,
+        name: patch.name ?? undefined,
+        isActive: patch.isActive ?? undefined,
+      });
+      return ctx.db.workflow.findUniqueOrThrow({ ...query, where: { id: updated.id } });
+    },
+  }),
+  deleteWorkflow: t.field({
+    type: DeletedRef,
+    description: "Stops matching events and cancels the workflow's running executions",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      await deleteWorkflow(ctx.services, String(id));
+      return { id: String(id) };
+    },
+  }),
+}));

@@ -1,0 +1,56 @@
+/**
+ * The GraphQL server: yoga over the Pothos schema, with GraphiQL, GET/POST,
+ * SSE subscriptions, masked errors and query limits. graphql-ws (WebSocket)
+ * goes through the same envelop plugins and context; see ws.ts.
+ */
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import type { Deps } from "../deps.js";
+import type { GraphQLContext } from "./context.js";
+import { createErrorMasker } from "./errors.js";
+import { schema } from "./schema.js";
+
+export const GRAPHQL_PATH = "/graphql";
+
+export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+export function createGraphQLServer(deps: Pick<Deps, "config" | "services" | "db" | "bus" | "logger">): Yoga {
+  const { config, logger } = deps;
+  const graphqlLogger = logger.child({ component: "graphql" });
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: { title: "Workflow engine", defaultQuery: EXAMPLE_QUERY },
+    // A fresh context per operation; resolvers see services, never the HTTP request.
+    context: () => ({ services: deps.services, db: deps.db, bus: deps.bus, logger: graphqlLogger }),
+    maskedErrors: { maskError: createErrorMasker(graphqlLogger) },
+    logging: {
+      debug: (...args) => graphqlLogger.debug({ args }, "yoga"),
+      info: (...args) => graphqlLogger.info({ args }, "yoga"),
+      warn: (...args) => graphqlLogger.warn({ args }, "yoga"),
+      error: (...args) => graphqlLogger.error({ args }, "yoga"),
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: config.GRAPHQL_MAX_DEPTH },
+        costLimit: { maxCost: config.GRAPHQL_MAX_COST },
+        maxAliases: { n: config.GRAPHQL_MAX_ALIASES },
+        maxTokens: { n: config.GRAPHQL_MAX_TOKENS },
+        maxDirectives: { n: 20 },
+        // Suggestions ("did you mean…") are helpful in GraphiQL and reveal nothing private here.
+        blockFieldSuggestion: { enabled: false },
+      }),
+    ],
+  });
+}
+
+const EXAMPLE_QUERY = `# Send an event, then watch the execution it started:
+#   subscription { executionUpdated(id: "…") { seq kind status nodeId execution { status } } }
+query Workflows {
+  workflows(first: 10) {
+    edges { node { id name version isActive trigger } }
+  }
+  nodeTypes { type description }
+}
+`;

@@ -1,0 +1,42 @@
+/**
+ * Serves the app on a port, with graphql-ws on the same server, and knows how
+ * to stop it: close WebSockets, stop accepting requests, finish open ones.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { type AppDeps, createApp } from "./app.js";
+import { attachGraphQLWebSocket, type GraphQLWebSocket } from "./graphql/ws.js";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  ws: GraphQLWebSocket;
+  close(): Promise<void>;
+}
+
+export async function listen(deps: AppDeps, port: number, hostname = "0.0.0.0"): Promise<RunningServer> {
+  const { app, yoga } = createApp(deps);
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server)) as Server;
+  });
+  const ws = attachGraphQLWebSocket(server, yoga);
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actualPort}`,
+    port: actualPort,
+    server,
+    ws,
+    async close() {
+      await ws.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // SSE streams and keep-alive sockets would hold close() open forever.
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+      await yoga.dispose();
+    },
+  };
+}
