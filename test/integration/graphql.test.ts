@@ -5,7 +5,7 @@ import type { Yoga } from "../../src/graphql/yoga.js";
 import originalReadme from "../fixtures/original-readme-workflow.json" with { type: "json" };
 import { useTestDatabase } from "../support/database.js";
 import { capturingLogger, startTestEngine, type TestEngine, waitForExecution } from "../support/engine.js";
-import { gql } from "../support/graphql.js";
+import { type AnyData, type GraphQLResponse, gql } from "../support/graphql.js";
 
 const database = useTestDatabase();
 let engine: TestEngine;

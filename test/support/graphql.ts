@@ -8,7 +8,7 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: responses are shaped by each query and checked by assertions
-type AnyData = Record<string, any>;
+export type AnyData = Record<string, any>;
 
 export async function gql<T = AnyData>(
   yoga: Yoga,
