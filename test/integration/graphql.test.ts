@@ -106,7 +106,7 @@ describe("workflows over GraphQL", () => {
     const all: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const next: Awaited<ReturnType<typeof gql>> = await gql(yoga, page, { after });
+      const next: GraphQLResponse<AnyData> = await gql(yoga, page, { after });
       all.push(...next.data?.workflows.edges.map((e: { node: { name: string } }) => e.node.name));
       if (!next.data?.workflows.pageInfo.hasNextPage) break;
       after = next.data.workflows.pageInfo.endCursor;
