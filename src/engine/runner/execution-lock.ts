@@ -107,6 +107,7 @@ export async function inExecutionTransaction<T>(
         where: { id: executionId },
         data: { ...changes.executionPatch, seq: execution.seq },
       });
+      await changes.persist(tx);
     }
     return { result, changes };
   });

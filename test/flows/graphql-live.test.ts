@@ -1,0 +1,154 @@
+/**
+ * Live updates end to end: a real server on a free port, a worker in another
+ * process, and real clients (graphql-ws and SSE) watching "Lead routing" run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listen, type RunningServer } from "../../src/listen.js";
+import { createWorkflow } from "../../src/services/workflows.js";
+import { useTestDatabase } from "../support/database.js";
+import { startTestEngine, type TestEngine, testConfig, testEnv, waitForExecution } from "../support/engine.js";
+import { loadFlow } from "../support/flows.js";
+import { collectSse, collectWs, type Payload, wsClient } from "../support/graphql-clients.js";
+import { TestHttpServer } from "../support/http-server.js";
+import { type ChildHandle, spawnWorker } from "../support/processes.js";
+
+const database = useTestDatabase();
+let followUp: TestHttpServer;
+let api: TestEngine;
+let server: RunningServer;
+let worker: ChildHandle;
+
+const WATCH = /* GraphQL */ `
+  subscription Watch($id: ID!, $afterSeq: Int) {
+    executionUpdated(id: $id, afterSeq: $afterSeq) {
+      seq kind status nodeId
+      execution { id status steps { nodeId status } }
+      step { nodeId status }
+    }
+  }
+`;
+
+const isFinal = (p: Payload) =>
+  p.data?.executionUpdated.kind === "EXECUTION" && p.data.executionUpdated.status === "SUCCEEDED";
+
+beforeAll(async () => {
+  followUp = await new TestHttpServer().start();
+  const env = testEnv(database.url);
+  api = await startTestEngine(database.url, { worker: false, config: testConfig(database.url, env) });
+  server = await listen(api, 0, "127.0.0.1");
+  worker = spawnWorker(env);
+  await createWorkflow(api.services, loadFlow("lead-routing.json", followUp.url("")));
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await server?.close();
+  await api?.stop();
+  await followUp?.stop();
+});
+
+async function sendLead(title: string): Promise<string> {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      query: `mutation($p: JSON!) { sendEvent(payload: $p) { matched executions { id } } }`,
+      variables: { p: { lead: { source: "LinkedIn", score: 90, title } } },
+    }),
+  });
+  const body = (await response.json()) as Payload;
+  expect(body.data?.sendEvent.matched).toBe(1);
+  return body.data?.sendEvent.executions[0].id;
+}
+
+/** The snapshot comes first; after it, seq grows by one per message up to SUCCEEDED. */
+function expectSnapshotThenEveryChange(received: Payload[]) {
+  const updates = received.map((p) => p.data?.executionUpdated);
+  expect(updates[0].kind).toBe("SNAPSHOT");
+  const seqs = updates.map((u) => u.seq);
+  expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
+  const last = updates.at(-1);
+  expect(last).toMatchObject({ kind: "EXECUTION", status: "SUCCEEDED", execution: { status: "SUCCEEDED" } });
+  // Every node visited succeeded either before the snapshot or in an update after it.
+  const seen = new Set([
+    ...updates[0].execution.steps
+      .filter((s: { status: string }) => s.status === "SUCCEEDED")
+      .map((s: { nodeId: string }) => s.nodeId),
+    ...updates.filter((u) => u.kind === "STEP" && u.status === "SUCCEEDED").map((u) => u.nodeId),
+  ]);
+  expect([...seen].sort()).toEqual(["br1", "gift_start", "n1", "n2", "n3", "start"]);
+  expect(last.execution.steps.find((s: { nodeId: string }) => s.nodeId === "drip_start").status).toBe("SKIPPED");
+}
+
+describe("executionUpdated", () => {
+  it("streams the current state, then every change, over graphql-ws from a worker in another process", async () => {
+    const id = await sendLead("CEO");
+    const client = wsClient(server.url);
+    try {
+      const received = await collectWs(client, { query: WATCH, variables: { id } }, isFinal);
+      expectSnapshotThenEveryChange(received);
+      const waits = received
+        .map((p) => p.data?.executionUpdated)
+        .filter((u) => u.nodeId === "n2")
+        .map((u) => u.status);
+      expect(waits).toContain("SUCCEEDED");
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it("streams the same over SSE", async () => {
+    const id = await sendLead("CEO");
+    const received = await collectSse(server.url, { query: WATCH, variables: { id } }, isFinal);
+    expectSnapshotThenEveryChange(received);
+  });
+
+  it("replays exactly the changes a client missed while disconnected (afterSeq)", async () => {
+    const id = await sendLead("CEO");
+    const first = wsClient(server.url);
+    let lastSeen: number;
+    try {
+      // Watch from the very first change (afterSeq 0) until the delay starts waiting, then drop the connection.
+      const before = await collectWs(
+        first,
+        { query: WATCH, variables: { id, afterSeq: 0 } },
+        (p) => p.data?.executionUpdated.nodeId === "n2" && p.data.executionUpdated.status === "WAITING",
+      );
+      lastSeen = before.at(-1)?.data?.executionUpdated.seq;
+      expect(before.map((p) => p.data?.executionUpdated.seq)).toEqual(before.map((_, i) => i + 1));
+    } finally {
+      await first.dispose();
+    }
+    const done = await waitForExecution(api.db, id); // everything after happens while nobody listens
+    expect(done.seq).toBeGreaterThan(lastSeen);
+
+    const second = wsClient(server.url);
+    try {
+      const replayed = await collectWs(second, { query: WATCH, variables: { id, afterSeq: lastSeen } }, isFinal);
+      const log = await api.db.executionChange.findMany({
+        where: { executionId: id, seq: { gt: lastSeen } },
+        orderBy: { seq: "asc" },
+      });
+      expect(replayed.map((p) => p.data?.executionUpdated.seq)).toEqual(log.map((c) => c.seq));
+      expect(
+        replayed.map((p) => `${p.data?.executionUpdated.nodeId ?? "execution"}:${p.data?.executionUpdated.status}`),
+      ).toEqual(log.map((c) => `${c.nodeId ?? "execution"}:${c.status}`));
+      expect(replayed[0]?.data?.executionUpdated.seq).toBe(lastSeen + 1);
+    } finally {
+      await second.dispose();
+    }
+  });
+
+  it("reports an unknown execution as NOT_FOUND", async () => {
+    const client = wsClient(server.url);
+    try {
+      const received = await collectWs(client, { query: WATCH, variables: { id: "nope" } }, () => true).catch(
+        (e: unknown) => [{ errors: e as Payload["errors"] }],
+      );
+      const errors = received[0]?.errors;
+      expect(JSON.stringify(errors)).toMatch(/Execution not found/);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
