@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.js";
+import { useTestDatabase } from "../support/database.js";
+import { startTestEngine, type TestEngine } from "../support/engine.js";
+
+const database = useTestDatabase();
+let engine: TestEngine;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  engine = await startTestEngine(database.url, { worker: false, overrides: { MAX_REQUEST_BYTES: "5000" } });
+  app = createApp(engine);
+});
+
+afterAll(async () => {
+  await app?.yoga.dispose();
+  await engine?.stop();
+});
+
+describe("HTTP endpoints", () => {
+  it("reports alive and ready", async () => {
+    const alive = await app.app.request("/healthz");
+    expect(alive.status).toBe(200);
+    expect(await alive.json()).toEqual({ status: "ok" });
+    const ready = await app.app.request("/readyz");
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", checks: { database: true, redis: true } });
+  });
+
+  it("reports not ready when the database is unreachable", async () => {
+    const broken = await startTestEngine(database.url.replace(/\/[^/]+$/, "/no_such_database"), { worker: false });
+    try {
+      const ready = await createApp(broken).app.request("/readyz");
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: "unavailable", checks: { database: false, redis: true } });
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  it("serves GraphiQL to browsers", async () => {
+    const page = await app.app.request("/graphql", { headers: { accept: "text/html" } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("GraphiQL");
+  });
+
+  it("answers GET queries", async () => {
+    const response = await app.app.request(`/graphql?query=${encodeURIComponent("{ nodeTypes { type } }")}`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { data: { nodeTypes: unknown[] } }).data.nodeTypes).toHaveLength(6);
+  });
+
+  it("refuses bodies over the limit with 413", async () => {
+    const response = await app.app.request("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: "mutation($p: JSON!) { sendEvent(payload: $p) { matched } }",
+        variables: { p: { blob: "x".repeat(10_000) } },
+      }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ errors: [{ message: "request body larger than 5000 bytes" }] });
+  });
+});
