@@ -107,7 +107,7 @@ describe("workflows over GraphQL", () => {
     let after: string | null = null;
     for (;;) {
       const next: GraphQLResponse<AnyData> = await gql(yoga, page, { after });
-      all.push(...next.data?.workflows.edges.map((e: { node: { name: string } }) => e.node.name));
+      all.push(...(next.data?.workflows.edges ?? []).map((e: { node: { name: string } }) => e.node.name));
       if (!next.data?.workflows.pageInfo.hasNextPage) break;
       after = next.data.workflows.pageInfo.endCursor;
     }
