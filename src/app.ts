@@ -1,17 +1,37 @@
 /**
  * Builds the HTTP application from dependencies: GraphQL (with GraphiQL and
- * SSE), health endpoints, and later the REST routes. Nothing listens here.
+ * SSE), the REST routes of the original engine with their OpenAPI document and
+ * docs page, and health endpoints. Nothing listens here (see listen.ts).
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import type { Deps } from "./deps.js";
 import { createGraphQLServer, GRAPHQL_PATH, type Yoga } from "./graphql/yoga.js";
+import { errorResponse } from "./rest/errors.js";
+import { mountOpenApi } from "./rest/openapi.js";
+import { mountRestRoutes } from "./rest/routes.js";
 
 export type AppDeps = Pick<Deps, "config" | "services" | "db" | "bus" | "logger" | "checkReady">;
 
-export function createApp(deps: AppDeps): { app: Hono; yoga: Yoga } {
-  const app = new Hono();
+export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
+  const { config } = deps;
+  // strict: false accepts a trailing slash (/workflows/), as the original engine did.
+  const app = new OpenAPIHono({ strict: false });
   const yoga = createGraphQLServer(deps);
+
+  const anyOrigin = config.CORS_ORIGINS.includes("*");
+  app.use("*", cors({ origin: anyOrigin ? "*" : [...config.CORS_ORIGINS], credentials: !anyOrigin, maxAge: 600 }));
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: config.MAX_REQUEST_BYTES,
+      onError: (c) =>
+        c.req.path.startsWith(GRAPHQL_PATH)
+          ? c.json({ errors: [{ message: `request body larger than ${config.MAX_REQUEST_BYTES} bytes` }] }, 413)
+          : c.json({ detail: `Request body larger than ${config.MAX_REQUEST_BYTES} bytes` }, 413),
+    }),
+  );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
@@ -20,14 +40,11 @@ export function createApp(deps: AppDeps): { app: Hono; yoga: Yoga } {
     return c.json({ status: ready ? "ready" : "unavailable", checks }, ready ? 200 : 503);
   });
 
-  app.use(
-    GRAPHQL_PATH,
-    bodyLimit({
-      maxSize: deps.config.MAX_REQUEST_BYTES,
-      onError: (c) =>
-        c.json({ errors: [{ message: `request body larger than ${deps.config.MAX_REQUEST_BYTES} bytes` }] }, 413),
-    }),
-  );
   app.all(GRAPHQL_PATH, (c) => yoga.fetch(c.req.raw, {}));
+
+  const rest = mountRestRoutes(app, deps);
+  mountOpenApi(app);
+  app.notFound((c) => rest.notFound(c));
+  app.onError((error, c) => errorResponse(c, error, deps.logger));
   return { app, yoga };
 }

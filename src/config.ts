@@ -58,6 +58,8 @@ const schema = z.object({
    */
   HTTP_ALLOWED_NETWORKS: list.default([]),
   HTTP_ALLOW_ALL_NETWORKS: bool.default(false),
+  /** Browser origins allowed to call the APIs (CORS); "*" for any. The original UI ran on :5173. */
+  CORS_ORIGINS: list.default(["http://localhost:5173"]),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;

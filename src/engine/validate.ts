@@ -147,7 +147,7 @@ function validateNodeData(
   nodeIds: ReadonlySet<string>,
   issues: ValidationIssue[],
 ): string[] {
-  const parsed = handler.dataSchema.safeParse(node.data ?? {});
+  const parsed = handler.dataSchema.safeParse(node.data ?? {}, { reportInput: true });
   if (!parsed.success) {
     issues.push(...zodIssues(parsed.error, at));
     return [];

@@ -21,6 +21,8 @@ export function createGraphQLServer(deps: Pick<Deps, "config" | "services" | "db
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
+    // CORS is answered by the HTTP app for every route alike (see app.ts).
+    cors: false,
     graphiql: { title: "Workflow engine", defaultQuery: EXAMPLE_QUERY },
     // A fresh context per operation; resolvers see services, never the HTTP request.
     context: () => ({ services: deps.services, db: deps.db, bus: deps.bus, logger: graphqlLogger }),

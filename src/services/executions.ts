@@ -48,11 +48,7 @@ export async function createExecution(
   const changes = new ChangeSet({ ...execution, seq: 0 });
   changes.executionCreated();
   if (entry) {
-    const step = await tx.step.create({
-      data: { executionId: execution.id, nodeId: entry.id, type: entry.type },
-      select: { id: true, nodeId: true, status: true },
-    });
-    changes.step(step);
+    const step = await changes.createStep(tx, { nodeId: entry.id, type: entry.type });
     changes.enqueue({ stepId: step.id, executionId: execution.id, generation: "1" });
   }
   await changes.persist(tx);
@@ -103,7 +99,7 @@ export function listExecutions(deps: ServiceDeps, args: ListExecutionsArgs = {})
 /** The steps of an execution in the order they were created. */
 export async function listSteps(deps: ServiceDeps, executionId: string): Promise<Step[]> {
   await getExecution(deps, executionId);
-  return deps.db.step.findMany({ where: { executionId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  return deps.db.step.findMany({ where: { executionId }, orderBy: { seq: "asc" } });
 }
 
 /**

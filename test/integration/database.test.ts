@@ -29,6 +29,7 @@ describe("the migrated schema on a private database", () => {
     expect(tables.map((t) => t.tablename)).toEqual([
       "Event",
       "Execution",
+      "ExecutionChange",
       "Notification",
       "Revision",
       "Step",
@@ -84,7 +85,7 @@ describe("the migrated schema on a private database", () => {
     for (const expected of [
       '("workflowId", "createdAt" DESC)', // executions of a workflow, newest first
       '(status, "createdAt" DESC)', // executions by status
-      '("executionId", "createdAt")', // steps of an execution in order
+      '("executionId", seq)', // steps of an execution in order
       '("executionId", "nodeId")', // one step per node
       '(status, "resumeAt")', // the reconciler's due work
       '("idempotencyKey")', // events by idempotency key

@@ -135,21 +135,26 @@ describe("validateWorkflow: each rule", () => {
       nodes: [
         node("start", "start"),
         node("a", "send_notification", { message: "no role" }),
+        node("a2", "send_notification", { toRole: 7, message: "role of the wrong type" }),
         node("b", "delay", {}),
         node("c", "http_call", { method: "POST" }),
         node("d", "http_call", { method: "FETCH", url: "ftp://example.com" }),
       ],
-      edges: [edge("start", "a"), edge("a", "b"), edge("b", "c"), edge("c", "d")],
+      edges: [edge("start", "a"), edge("a", "a2"), edge("a2", "b"), edge("b", "c"), edge("c", "d")],
     };
     const issues = issuesOf(graph);
     expect(issues).toContainEqual({ path: "graph.nodes[1].data.toRole", message: "required" });
     expect(issues).toContainEqual({
-      path: "graph.nodes[2].data",
+      path: "graph.nodes[2].data.toRole",
+      message: "Invalid input: expected string, received number",
+    });
+    expect(issues).toContainEqual({
+      path: "graph.nodes[3].data",
       message: "exactly one of ms, seconds or until is required",
     });
-    expect(issues).toContainEqual({ path: "graph.nodes[3].data.url", message: "required" });
-    expect(issues.find((i) => i.path === "graph.nodes[4].data.method")?.message).toMatch(/GET/);
-    expect(issues).toContainEqual({ path: "graph.nodes[4].data.url", message: "must be an http(s) URL" });
+    expect(issues).toContainEqual({ path: "graph.nodes[4].data.url", message: "required" });
+    expect(issues.find((i) => i.path === "graph.nodes[5].data.method")?.message).toMatch(/GET/);
+    expect(issues).toContainEqual({ path: "graph.nodes[5].data.url", message: "must be an http(s) URL" });
   });
 
   it("rejects data that is not an object", () => {

@@ -57,17 +57,12 @@ export async function createPlannedSteps(
   const executionId = changes.execution.id;
   for (const { nodeId, status } of planned) {
     const skipped = status === "SKIPPED";
-    const step = await tx.step.create({
-      data: {
-        executionId,
-        nodeId,
-        type: workflow.index.node(nodeId)?.type ?? "unknown",
-        status,
-        ...(skipped ? { finishedAt: now } : {}),
-      },
-      select: { id: true, nodeId: true, status: true },
+    const step = await changes.createStep(tx, {
+      nodeId,
+      type: workflow.index.node(nodeId)?.type ?? "unknown",
+      status,
+      ...(skipped ? { finishedAt: now } : {}),
     });
-    changes.step(step);
     if (!skipped) changes.enqueue({ stepId: step.id, executionId, generation: "1" });
   }
 }

@@ -53,6 +53,22 @@ export class ChangeSet {
     this.changes.push({ type: "execution", executionId, workflowId, status, seq: ++this.execution.seq });
   }
 
+  /**
+   * Creates a step row numbered with the seq of its own creation change, so
+   * steps sort in execution order, and records that change.
+   */
+  async createStep(
+    tx: Tx,
+    data: { nodeId: string; type: string; status?: StepStatus; finishedAt?: Date },
+  ): Promise<{ id: string; nodeId: string; status: StepStatus }> {
+    const step = await tx.step.create({
+      data: { ...data, executionId: this.execution.id, seq: this.execution.seq + 1 },
+      select: { id: true, nodeId: true, status: true },
+    });
+    this.step(step);
+    return step;
+  }
+
   /** Announces a just-created execution (its row already holds its status and seq). */
   executionCreated(): void {
     const { id: executionId, workflowId, status } = this.execution;

@@ -25,7 +25,7 @@ builder.prismaObject("Execution", {
     }),
     steps: t.relation("steps", {
       description: "One per node visited, in execution order",
-      query: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
+      query: { orderBy: { seq: "asc" } },
     }),
     notifications: t.relation("notifications", { query: { orderBy: { createdAt: "asc" } } }),
   }),

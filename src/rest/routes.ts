@@ -1,0 +1,216 @@
+/**
+ * The original engine's REST routes (SPEC section 7), backed by the same
+ * services as GraphQL. Every success is 200, as before.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { z } from "zod";
+import type { AppDeps } from "../app.js";
+import { ValidationError } from "../errors.js";
+import { ingestEvent } from "../services/events.js";
+import { getExecution, listExecutions, listSteps, startExecution } from "../services/executions.js";
+import { createWorkflow, deleteWorkflow, getWorkflow, listWorkflows, updateWorkflow } from "../services/workflows.js";
+import { detailFromProblems, HttpError } from "./errors.js";
+import { parseWith, readJsonBody, validBody } from "./request.js";
+import { RestRouter } from "./router.js";
+import {
+  Deleted,
+  ErrorOut,
+  EventIn,
+  EventsOut,
+  ExecutionIn,
+  ExecutionOut,
+  ExecutionsQuery,
+  IdempotencyHeader,
+  IdParam,
+  StepOut,
+  ValidationErrorOut,
+  WorkflowIn,
+  WorkflowOut,
+} from "./schemas.js";
+import { executionOut, stepOut, workflowOut } from "./serialize.js";
+
+/** The original engine listed at most this many executions. */
+export const EXECUTIONS_PAGE = 100;
+
+const ok = (schema: z.ZodType, description: string) => ({
+  200: { description, content: { "application/json": { schema } } },
+});
+const notFound = (what: string) => ({
+  404: { description: `${what} not found`, content: { "application/json": { schema: ErrorOut } } },
+});
+const invalid = {
+  422: { description: "Validation failed", content: { "application/json": { schema: ValidationErrorOut } } },
+};
+const jsonBody = (schema: z.ZodType, description?: string) => ({
+  body: { content: { "application/json": { schema } }, required: true, description },
+});
+
+export function mountRestRoutes(app: OpenAPIHono, deps: AppDeps): RestRouter {
+  const router = new RestRouter(app, deps.logger);
+  const { services } = deps;
+
+  router.route(
+    {
+      method: "post",
+      path: "/workflows",
+      tags: ["workflows"],
+      summary: "Create a workflow",
+      request: jsonBody(WorkflowIn),
+      responses: { ...ok(WorkflowOut, "The created workflow"), ...invalid },
+    },
+    async (c) => c.json(workflowOut(await saveWorkflow(c, deps, undefined))),
+  );
+
+  router.route(
+    {
+      method: "get",
+      path: "/workflows",
+      tags: ["workflows"],
+      summary: "List workflows",
+      responses: ok(WorkflowOut.array(), "All workflows"),
+    },
+    async (c) => c.json((await listWorkflows(services)).map(workflowOut)),
+  );
+
+  router.route(
+    {
+      method: "get",
+      path: "/workflows/{id}",
+      tags: ["workflows"],
+      summary: "Get a workflow",
+      request: { params: IdParam },
+      responses: { ...ok(WorkflowOut, "The workflow"), ...notFound("Workflow") },
+    },
+    async (c) => c.json(workflowOut(await getWorkflow(services, c.req.param("id") ?? ""))),
+  );
+
+  router.route(
+    {
+      method: "put",
+      path: "/workflows/{id}",
+      tags: ["workflows"],
+      summary: "Replace a workflow (version + 1)",
+      request: { params: IdParam, ...jsonBody(WorkflowIn) },
+      responses: { ...ok(WorkflowOut, "The updated workflow"), ...notFound("Workflow"), ...invalid },
+    },
+    async (c) => c.json(workflowOut(await saveWorkflow(c, deps, c.req.param("id") ?? ""))),
+  );
+
+  router.route(
+    {
+      method: "delete",
+      path: "/workflows/{id}",
+      tags: ["workflows"],
+      summary: "Delete a workflow (its running executions are cancelled)",
+      request: { params: IdParam },
+      responses: { ...ok(Deleted, "Deleted"), ...notFound("Workflow") },
+    },
+    async (c) => {
+      await deleteWorkflow(services, c.req.param("id") ?? "");
+      return c.json({ status: "deleted" as const });
+    },
+  );
+
+  router.route(
+    {
+      method: "post",
+      path: "/events",
+      tags: ["events"],
+      summary: "Send an event: every active workflow whose trigger matches starts an execution",
+      request: { ...jsonBody(EventIn, "The event itself"), headers: IdempotencyHeader },
+      responses: { ...ok(EventsOut, "What the event started"), ...invalid },
+    },
+    async (c) => {
+      const event = parseWith(EventIn, await readJsonBody(c), "body");
+      const result = await ingestEvent(services, event, c.req.header("idempotency-key"));
+      return c.json({
+        matched: result.executions.length,
+        execution_ids: result.executions.map((e) => e.id),
+        event_id: result.event.id,
+        duplicate: result.duplicate,
+      });
+    },
+  );
+
+  router.route(
+    {
+      method: "get",
+      path: "/executions",
+      tags: ["executions"],
+      summary: `List executions, newest first (at most ${EXECUTIONS_PAGE})`,
+      request: { query: ExecutionsQuery },
+      responses: ok(ExecutionOut.array(), "Executions"),
+    },
+    async (c) => {
+      const { workflow_id } = parseWith(ExecutionsQuery, c.req.query(), "query");
+      const executions = await listExecutions(services, { workflowId: workflow_id, take: EXECUTIONS_PAGE });
+      return c.json(executions.map(executionOut));
+    },
+  );
+
+  router.route(
+    {
+      method: "post",
+      path: "/executions",
+      tags: ["executions"],
+      summary: "Start a workflow directly (ignores its trigger and is_active)",
+      request: jsonBody(ExecutionIn),
+      responses: { ...ok(ExecutionOut, "The started execution"), ...notFound("Workflow"), ...invalid },
+    },
+    async (c) => {
+      const body = await validBody(c, ExecutionIn);
+      return c.json(executionOut(await startExecution(services, body.workflow_id, body.payload ?? {})));
+    },
+  );
+
+  router.route(
+    {
+      method: "get",
+      path: "/executions/{id}",
+      tags: ["executions"],
+      summary: "Get an execution",
+      request: { params: IdParam },
+      responses: { ...ok(ExecutionOut, "The execution"), ...notFound("Execution") },
+    },
+    async (c) => c.json(executionOut(await getExecution(services, c.req.param("id") ?? ""))),
+  );
+
+  router.route(
+    {
+      method: "get",
+      path: "/executions/{id}/steps",
+      tags: ["executions"],
+      summary: "The steps of an execution, in execution order",
+      request: { params: IdParam },
+      responses: { ...ok(StepOut.array(), "Steps"), ...notFound("Execution") },
+    },
+    async (c) => c.json((await listSteps(services, c.req.param("id") ?? "")).map(stepOut)),
+  );
+
+  return router;
+}
+
+/** POST creates, PUT replaces in full: omitted fields take their defaults, as in the original engine. */
+async function saveWorkflow(c: Context, deps: AppDeps, id: string | undefined) {
+  const body = await validBody(c, WorkflowIn);
+  const graph = body.graph ?? body.definition ?? {};
+  const input = {
+    name: body.name,
+    description: body.description ?? null,
+    trigger: body.trigger ?? {},
+    graph,
+    isActive: body.is_active ?? true,
+  };
+  try {
+    return id === undefined
+      ? await createWorkflow(deps.services, input)
+      : await updateWorkflow(deps.services, id, input);
+  } catch (error) {
+    // Name the field the client sent: problems in `definition` are reported there.
+    if (error instanceof ValidationError && body.graph === undefined && body.definition !== undefined) {
+      throw new HttpError(422, detailFromProblems(error.problems, { graph: "definition" }));
+    }
+    throw error;
+  }
+}

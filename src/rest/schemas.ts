@@ -1,0 +1,125 @@
+/**
+ * The REST contract of the original engine, as zod schemas. The same schemas
+ * validate requests and generate the OpenAPI document, so nothing is described
+ * twice. Field names are snake_case, as the original engine's.
+ */
+import { z } from "@hono/zod-openapi";
+
+const json = z.unknown().openapi({ description: "Any JSON value" });
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const WorkflowIn = z
+  .object({
+    name: z.string().min(1).openapi({ example: "Lead routing" }),
+    description: z.string().nullable().optional(),
+    trigger: json.optional().openapi({ description: "JSONLogic rule; {} (the default) never matches" }),
+    graph: jsonObject.optional().openapi({ description: "{nodes, edges}; defaults to {} (an empty draft)" }),
+    definition: jsonObject.optional().openapi({ description: "Alias of graph" }),
+    is_active: z.boolean().optional().openapi({ description: "Defaults to true" }),
+  })
+  .openapi("WorkflowIn");
+
+export const WorkflowOut = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    version: z.number().int(),
+    is_active: z.boolean(),
+    trigger: json,
+    graph: jsonObject,
+    definition: jsonObject.openapi({ description: "Same as graph" }),
+    created_at: z.string().openapi({ format: "date-time" }),
+    updated_at: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("WorkflowOut");
+
+export const ExecutionIn = z
+  .object({
+    workflow_id: z.string().min(1),
+    payload: jsonObject.optional().openapi({ description: "The context the execution sees; defaults to {}" }),
+  })
+  .openapi("ExecutionIn");
+
+export const ExecutionStatus = z.enum(["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]);
+export const StepStatus = z.enum(["PENDING", "RUNNING", "WAITING", "SUCCEEDED", "FAILED", "SKIPPED", "CANCELLED"]);
+
+export const ExecutionOut = z
+  .object({
+    id: z.string(),
+    workflow_id: z.string(),
+    status: ExecutionStatus,
+    context: jsonObject.openapi({ description: "The event body (GraphQL calls it payload)" }),
+    workflow_version: z.number().int(),
+    event_id: z.string().nullable(),
+    error: z.string().nullable(),
+    created_at: z.string().openapi({ format: "date-time" }),
+    started_at: z.string().nullable().openapi({ format: "date-time" }),
+    finished_at: z.string().nullable().openapi({ format: "date-time" }),
+  })
+  .openapi("ExecutionOut");
+
+export const StepOut = z
+  .object({
+    id: z.string(),
+    execution_id: z.string(),
+    node_id: z.string(),
+    type: z.string(),
+    status: StepStatus,
+    output: json.nullable(),
+    error: z.string().nullable(),
+    attempt: z.number().int(),
+    input: json.nullable(),
+    resume_at: z.string().nullable().openapi({ format: "date-time" }),
+    created_at: z.string().openapi({ format: "date-time" }),
+    started_at: z.string().nullable().openapi({ format: "date-time" }),
+    finished_at: z.string().nullable().openapi({ format: "date-time" }),
+  })
+  .openapi("StepOut");
+
+export const EventIn = jsonObject.openapi("EventIn", {
+  description: "The event itself: any JSON object",
+  example: { lead: { source: "LinkedIn", score: 90, title: "CEO" } },
+});
+
+export const EventsOut = z
+  .object({
+    matched: z.number().int().openapi({ description: "How many workflows the event started" }),
+    execution_ids: z.array(z.string()),
+    event_id: z.string(),
+    duplicate: z.boolean().openapi({ description: "The Idempotency-Key was seen before: nothing new started" }),
+  })
+  .openapi("EventsOut");
+
+export const Deleted = z.object({ status: z.literal("deleted") }).openapi("Deleted");
+
+export const ErrorOut = z.object({ detail: z.string() }).openapi("Error");
+
+export const ValidationErrorOut = z
+  .object({
+    detail: z.array(
+      z.object({
+        loc: z.array(z.union([z.string(), z.number()])),
+        msg: z.string(),
+        type: z.string(),
+      }),
+    ),
+  })
+  .openapi("ValidationError");
+
+export const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+export const ExecutionsQuery = z.object({
+  workflow_id: z
+    .string()
+    .optional()
+    .openapi({ param: { name: "workflow_id", in: "query" } }),
+});
+export const IdempotencyHeader = z.object({
+  "Idempotency-Key": z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: "Idempotency-Key", in: "header" },
+      description: "Sending the same key again returns the first result and starts nothing new",
+    }),
+});

@@ -1,0 +1,52 @@
+/** Database rows → the original engine's JSON shapes (plus additive fields). */
+import type { Execution, Step, Workflow } from "../generated/prisma/client.js";
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+export function workflowOut(w: Workflow) {
+  return {
+    id: w.id,
+    name: w.name,
+    description: w.description,
+    version: w.version,
+    is_active: w.isActive,
+    trigger: w.trigger ?? {},
+    graph: w.graph,
+    definition: w.graph,
+    created_at: w.createdAt.toISOString(),
+    updated_at: w.updatedAt.toISOString(),
+  };
+}
+
+export function executionOut(e: Execution) {
+  return {
+    id: e.id,
+    workflow_id: e.workflowId,
+    status: e.status,
+    context: e.payload,
+    workflow_version: e.workflowVersion,
+    event_id: e.eventId,
+    error: e.error,
+    created_at: e.createdAt.toISOString(),
+    started_at: iso(e.startedAt),
+    finished_at: iso(e.finishedAt),
+  };
+}
+
+export function stepOut(s: Step) {
+  return {
+    id: s.id,
+    execution_id: s.executionId,
+    node_id: s.nodeId,
+    type: s.type,
+    status: s.status,
+    output: s.output,
+    error: s.error,
+    attempt: s.attempt,
+    input: s.input,
+    resume_at: iso(s.resumeAt),
+    created_at: s.createdAt.toISOString(),
+    started_at: iso(s.startedAt),
+    finished_at: iso(s.finishedAt),
+  };
+}

@@ -1,0 +1,26 @@
+/** REST requests through the app's fetch handler (no port). */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+
+export interface RestResponse {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: bodies are shaped per route and checked by assertions
+  body: any;
+}
+
+export async function rest(
+  app: OpenAPIHono,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<RestResponse> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+  }
+  const response = await app.request(path, init);
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
