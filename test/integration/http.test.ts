@@ -62,4 +62,14 @@ describe("HTTP endpoints", () => {
     expect(response.status).toBe(413);
     expect(await response.json()).toEqual({ errors: [{ message: "request body larger than 5000 bytes" }] });
   });
+
+  it("refuses REST bodies over the limit with 413 in the detail style", async () => {
+    const response = await app.app.request("/events", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ blob: "x".repeat(10_000) }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ detail: "Request body larger than 5000 bytes" });
+  });
 });
