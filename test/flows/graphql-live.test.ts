@@ -11,12 +11,14 @@ import { loadFlow } from "../support/flows.js";
 import { collectSse, collectWs, type Payload, wsClient } from "../support/graphql-clients.js";
 import { TestHttpServer } from "../support/http-server.js";
 import { type ChildHandle, spawnWorker } from "../support/processes.js";
+import { waitForBusSubscribers } from "../support/redis.js";
 
 const database = useTestDatabase();
 let followUp: TestHttpServer;
 let api: TestEngine;
 let server: RunningServer;
 let worker: ChildHandle;
+let workflowId: string;
 
 const WATCH = /* GraphQL */ `
   subscription Watch($id: ID!, $afterSeq: Int) {
@@ -37,7 +39,7 @@ beforeAll(async () => {
   api = await startTestEngine(database.url, { worker: false, config: testConfig(database.url, env) });
   server = await listen(api, 0, "127.0.0.1");
   worker = spawnWorker(env);
-  await createWorkflow(api.services, loadFlow("lead-routing.json", followUp.url("")));
+  workflowId = (await createWorkflow(api.services, loadFlow("lead-routing.json", followUp.url("")))).id;
 });
 
 afterAll(async () => {
@@ -147,6 +149,57 @@ describe("executionUpdated", () => {
       );
       const errors = received[0]?.errors;
       expect(JSON.stringify(errors)).toMatch(/Execution not found/);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+describe("the other subscriptions, over graphql-ws", () => {
+  it("stepUpdated streams the step changes of one execution", async () => {
+    const id = await sendLead("CEO");
+    const client = wsClient(server.url);
+    try {
+      const received = await collectWs(
+        client,
+        {
+          query: `subscription($id: ID!) { stepUpdated(executionId: $id) { nodeId status executionId } }`,
+          variables: { id },
+        },
+        (p) => p.data?.stepUpdated.nodeId === "gift_start" && p.data.stepUpdated.status === "SUCCEEDED",
+      );
+      expect(received.every((p) => p.data?.stepUpdated.executionId === id)).toBe(true);
+      expect(received.map((p) => p.data?.stepUpdated.nodeId)).toContain("br1");
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it("executionsChanged and notificationSent announce executions and notifications as they happen", async () => {
+    const client = wsClient(server.url);
+    try {
+      const statuses = collectWs(
+        client,
+        {
+          query: `subscription($w: ID) { executionsChanged(workflowId: $w) { id status workflow { name } } }`,
+          variables: { w: workflowId },
+        },
+        (p) => p.data?.executionsChanged.status === "SUCCEEDED",
+      );
+      const notifications = collectWs(
+        client,
+        { query: `subscription { notificationSent(toRole: "AE") { toRole message execution { id } } }` },
+        (p) => p.data?.notificationSent.message === "Trigger gifting sequence",
+      );
+      // Send the event only once both subscriptions have reached Redis.
+      await waitForBusSubscribers(api.config.QUEUE_PREFIX, [`executionsChanged:${workflowId}`, "notificationSent:AE"]);
+      const id = await sendLead("CEO");
+      const seenStatuses = (await statuses).map((p) => p.data?.executionsChanged);
+      expect(seenStatuses.map((e) => e.status)).toEqual(["PENDING", "RUNNING", "SUCCEEDED"]);
+      expect(seenStatuses.every((e) => e.id === id && e.workflow.name.startsWith("Lead routing"))).toBe(true);
+      const sent = (await notifications).map((p) => p.data?.notificationSent);
+      expect(sent.map((n) => n.message)).toEqual(["New hot lead", "Trigger gifting sequence"]);
+      expect(sent.every((n) => n.toRole === "AE" && n.execution.id === id)).toBe(true);
     } finally {
       await client.dispose();
     }

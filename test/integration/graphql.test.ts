@@ -4,8 +4,9 @@ import { createApp } from "../../src/app.js";
 import type { Yoga } from "../../src/graphql/yoga.js";
 import originalReadme from "../fixtures/original-readme-workflow.json" with { type: "json" };
 import { useTestDatabase } from "../support/database.js";
-import { capturingLogger, startTestEngine, type TestEngine, waitForExecution } from "../support/engine.js";
+import { capturingLogger, startTestEngine, type TestEngine, waitForExecution, waitForStep } from "../support/engine.js";
 import { type AnyData, type GraphQLResponse, gql } from "../support/graphql.js";
+import { TestHttpServer } from "../support/http-server.js";
 
 const database = useTestDatabase();
 let engine: TestEngine;
@@ -244,6 +245,66 @@ describe("events and executions over GraphQL", () => {
     expect(missing.errors?.[0]).toMatchObject({ message: "Execution not found", extensions: { code: "NOT_FOUND" } });
     const noWorkflow = await gql(yoga, `mutation { startExecution(workflowId: "nope") { id } }`);
     expect(noWorkflow.errors?.[0]).toMatchObject({ message: "Workflow not found", extensions: { code: "NOT_FOUND" } });
+  });
+});
+
+describe("cancel and retry over GraphQL", () => {
+  it("cancels a waiting execution", async () => {
+    const workflow = await createWorkflow({
+      name: "Long wait",
+      graph: {
+        nodes: [
+          { id: "start", type: "start" },
+          { id: "wait", type: "delay", data: { ms: 60_000 } },
+        ],
+        edges: [{ source: "start", target: "wait" }],
+      },
+    });
+    const started = await gql(yoga, `mutation($id: ID!) { startExecution(workflowId: $id) { id } }`, {
+      id: workflow.id,
+    });
+    const id = started.data?.startExecution.id as string;
+    await waitForStep(engine.db, id, "wait", "WAITING");
+    const cancelled = await gql(
+      yoga,
+      `mutation($id: ID!) { cancelExecution(id: $id) { status finishedAt steps { nodeId status } } }`,
+      { id },
+    );
+    expect(cancelled.data?.cancelExecution).toMatchObject({
+      status: "CANCELLED",
+      steps: [
+        { nodeId: "start", status: "SUCCEEDED" },
+        { nodeId: "wait", status: "CANCELLED" },
+      ],
+    });
+  });
+
+  it("retries a failed execution until it succeeds", async () => {
+    const server = await new TestHttpServer().start();
+    try {
+      server.script("/flaky", { status: 500 });
+      const workflow = await createWorkflow({
+        name: "Flaky call",
+        graph: {
+          nodes: [
+            { id: "start", type: "start" },
+            { id: "call", type: "http_call", data: { url: server.url("/flaky"), retry: { attempts: 1 } } },
+          ],
+          edges: [{ source: "start", target: "call" }],
+        },
+      });
+      const started = await gql(yoga, `mutation($id: ID!) { startExecution(workflowId: $id) { id } }`, {
+        id: workflow.id,
+      });
+      const id = started.data?.startExecution.id as string;
+      expect((await waitForExecution(engine.db, id)).status).toBe("FAILED");
+      server.script("/flaky", { status: 200, body: { ok: true } });
+      const retried = await gql(yoga, `mutation($id: ID!) { retryExecution(id: $id) { status error } }`, { id });
+      expect(retried.data?.retryExecution).toEqual({ status: "RUNNING", error: null });
+      expect((await waitForExecution(engine.db, id)).status).toBe("SUCCEEDED");
+    } finally {
+      await server.stop();
+    }
   });
 });
 

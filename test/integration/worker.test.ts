@@ -3,10 +3,10 @@ import type { ExecutionChanged, StepChanged } from "../../src/bus/topics.js";
 import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, testConfig, testEnv, waitForExecution, waitForStep, waitUntil } from "../support/engine.js";
+import { startTestEngine, testConfig, testEnv, waitForExecution, waitForStep } from "../support/engine.js";
 import { TestHttpServer } from "../support/http-server.js";
 import { spawnWorker } from "../support/processes.js";
-import { createTestRedis } from "../support/redis.js";
+import { waitForBusSubscribers } from "../support/redis.js";
 
 const database = useTestDatabase();
 let server: TestHttpServer;
@@ -65,14 +65,7 @@ describe("the update bus", () => {
       const sales = listener.bus.pubsub.subscribe("notificationSent", "sales");
       const firstStatus = executionsOfWorkflow[Symbol.asyncIterator]().next();
       const firstSale = sales[Symbol.asyncIterator]().next();
-      const channels = [`executionsChanged:${workflow.id}`, "notificationSent:sales"].map(
-        (t) => `${config.QUEUE_PREFIX}:bus:${t}`,
-      );
-      const redis = createTestRedis();
-      await waitUntil(async () => {
-        const counts = (await redis.pubsub("NUMSUB", ...channels)) as (string | number)[];
-        return Number(counts[1]) > 0 && Number(counts[3]) > 0;
-      }, "the subscriptions to reach Redis").finally(() => redis.quit());
+      await waitForBusSubscribers(config.QUEUE_PREFIX, [`executionsChanged:${workflow.id}`, "notificationSent:sales"]);
 
       const execution = await startExecution(worker.services, workflow.id, {});
       const changes: (ExecutionChanged | StepChanged)[] = [];

@@ -26,3 +26,20 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<number> 
   } while (cursor !== "0");
   return deleted;
 }
+
+/** Waits until Redis has a subscriber on every bus topic (channel `${prefix}:bus:${topic}`). */
+export async function waitForBusSubscribers(prefix: string, topics: string[], timeoutMs = 10_000): Promise<void> {
+  const channels = topics.map((topic) => `${prefix}:bus:${topic}`);
+  const redis = createTestRedis();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const counts = (await redis.pubsub("NUMSUB", ...channels)) as (string | number)[];
+      if (channels.every((_, i) => Number(counts[i * 2 + 1]) > 0)) return;
+      if (Date.now() > deadline) throw new Error(`no subscriber on ${channels.join(", ")} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await redis.quit();
+  }
+}
