@@ -1,33 +1,15 @@
 /**
- * The typed pub/sub topics. Payloads carry ids and statuses only; subscribers
- * re-read what they need, so a client's selection decides what loads.
+ * The typed pub/sub topics. Payloads are the engine's changes (ids and statuses
+ * only); subscribers re-read what they need, so a client's selection decides
+ * what loads.
  */
-import type { ExecutionStatus, StepStatus } from "../generated/prisma/enums.js";
+import type { EngineChange } from "../engine/ports.js";
 
-export interface ExecutionChanged {
-  kind: "execution";
-  executionId: string;
-  workflowId: string;
-  status: ExecutionStatus;
-  seq: number;
-}
+type Change<T extends EngineChange["type"]> = Omit<Extract<EngineChange, { type: T }>, "type">;
 
-export interface StepChanged {
-  kind: "step";
-  executionId: string;
-  workflowId: string;
-  stepId: string;
-  nodeId: string;
-  status: StepStatus;
-  seq: number;
-}
-
-export interface NotificationSent {
-  notificationId: string;
-  executionId: string;
-  stepId: string;
-  toRole: string;
-}
+export type ExecutionChanged = Change<"execution"> & { kind: "execution" };
+export type StepChanged = Change<"step"> & { kind: "step" };
+export type NotificationSent = Change<"notification">;
 
 /** Topic name → [routing id, payload]. `*` as the id means "all". */
 export type BusTopics = {

@@ -1,41 +1,31 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow, updateWorkflow } from "../../src/services/workflows.js";
-import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, stepsByNode, type TestEngine, waitForExecution } from "../support/engine.js";
+import { startTestEngine, stepsByNode, waitForExecution } from "../support/engine.js";
+import { useFlowHarness } from "../support/flow-harness.js";
 import { loadFlow } from "../support/flows.js";
-import { TestHttpServer } from "../support/http-server.js";
 
-const database = useTestDatabase();
-let engine: TestEngine;
-let server: TestHttpServer;
+const harness = useFlowHarness();
 let workflowId: string;
 
 beforeAll(async () => {
-  server = await new TestHttpServer().start();
-  engine = await startTestEngine(database.url);
-  workflowId = (await createWorkflow(engine.services, loadFlow("http-call.json", server.url("")))).id;
-});
-
-afterAll(async () => {
-  await engine?.stop();
-  await server?.stop();
+  workflowId = (await createWorkflow(harness.engine.services, loadFlow("http-call.json", harness.server.url("")))).id;
 });
 
 async function call(path: string) {
-  const started = await startExecution(engine.services, workflowId, { path, lead: "Ada", score: 91 });
-  const execution = await waitForExecution(engine.db, started.id);
+  const started = await startExecution(harness.engine.services, workflowId, { path, lead: "Ada", score: 91 });
+  const execution = await waitForExecution(harness.engine.db, started.id);
   return { execution, call: stepsByNode(execution.steps).call };
 }
 
 describe("http_call against a local server", () => {
   it("retries a 503 and succeeds on the second attempt, recording the attempt", async () => {
-    server.script("/flaky", { status: 503, body: { busy: true } }, { status: 200, body: { accepted: 1 } });
+    harness.server.script("/flaky", { status: 503, body: { busy: true } }, { status: 200, body: { accepted: 1 } });
     const { execution, call: step } = await call("flaky");
     expect(execution.status).toBe("SUCCEEDED");
     expect(step).toMatchObject({ status: "SUCCEEDED", attempt: 2, error: null });
     expect(step?.output).toMatchObject({ status_code: 200, body: { accepted: 1 }, text: '{"accepted":1}' });
-    const requests = server.requestsTo("/flaky");
+    const requests = harness.server.requestsTo("/flaky");
     expect(requests).toHaveLength(2);
     // Both attempts carry the same key, so the receiver can drop the duplicate.
     expect(requests.map((r) => r.headers["idempotency-key"])).toEqual([`${execution.id}:call`, `${execution.id}:call`]);
@@ -44,30 +34,30 @@ describe("http_call against a local server", () => {
   });
 
   it("fails after its attempts when the server keeps answering 500", async () => {
-    server.script("/down", { status: 500, body: { error: "down" } });
+    harness.server.script("/down", { status: 500, body: { error: "down" } });
     const { execution, call: step } = await call("down");
     expect(execution.status).toBe("FAILED");
     expect(step).toMatchObject({ status: "FAILED", attempt: 3 });
-    expect(server.requestsTo("/down")).toHaveLength(3);
+    expect(harness.server.requestsTo("/down")).toHaveLength(3);
   });
 
   it("fails a 404 at once, and lets it through with allowHttpErrors", async () => {
-    server.script("/missing", { status: 404, body: { detail: "no such thing" } });
+    harness.server.script("/missing", { status: 404, body: { detail: "no such thing" } });
     const failed = await call("missing");
     expect(failed.execution.status).toBe("FAILED");
     expect(failed.call).toMatchObject({ status: "FAILED", attempt: 1 });
 
-    const flow = loadFlow("http-call.json", server.url(""));
+    const flow = loadFlow("http-call.json", harness.server.url(""));
     const graph = flow.graph as { nodes: { id: string; data: Record<string, unknown> }[] };
     for (const node of graph.nodes) if (node.id === "call") node.data.allowHttpErrors = true;
-    await updateWorkflow(engine.services, workflowId, { graph });
+    await updateWorkflow(harness.engine.services, workflowId, { graph });
     const allowed = await call("missing");
     expect(allowed.execution.status).toBe("SUCCEEDED");
     expect(allowed.call?.output).toMatchObject({ status_code: 404, body: { detail: "no such thing" } });
   });
 
   it("fails without retrying when the target address is refused", async () => {
-    const guarded = await startTestEngine(database.url, { overrides: { HTTP_ALLOWED_NETWORKS: "" } });
+    const guarded = await startTestEngine(harness.database.url, { overrides: { HTTP_ALLOWED_NETWORKS: "" } });
     try {
       const started = await startExecution(guarded.services, workflowId, { path: "anything", lead: "Ada" });
       const execution = await waitForExecution(guarded.db, started.id);

@@ -1,30 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ingestEvent } from "../../src/services/events.js";
 import { createWorkflow } from "../../src/services/workflows.js";
-import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, stepsByNode, type TestEngine, waitForExecution } from "../support/engine.js";
+import { stepsByNode, waitForExecution } from "../support/engine.js";
+import { useFlowHarness } from "../support/flow-harness.js";
 import { loadFlow } from "../support/flows.js";
-import { TestHttpServer } from "../support/http-server.js";
 
-const database = useTestDatabase();
-let engine: TestEngine;
-let server: TestHttpServer;
+const harness = useFlowHarness();
 
 beforeAll(async () => {
-  server = await new TestHttpServer().start();
-  engine = await startTestEngine(database.url);
-  await createWorkflow(engine.services, loadFlow("lead-routing.json", server.url("")));
-});
-
-afterAll(async () => {
-  await engine?.stop();
-  await server?.stop();
+  await createWorkflow(harness.engine.services, loadFlow("lead-routing.json", harness.server.url("")));
 });
 
 async function runLead(title: string) {
-  const { executions } = await ingestEvent(engine.services, { lead: { source: "LinkedIn", score: 90, title } });
+  const { executions } = await ingestEvent(harness.engine.services, { lead: { source: "LinkedIn", score: 90, title } });
   expect(executions).toHaveLength(1);
-  const execution = await waitForExecution(engine.db, (executions[0] as { id: string }).id);
+  const execution = await waitForExecution(harness.engine.db, (executions[0] as { id: string }).id);
   return { execution, steps: stepsByNode(execution.steps) };
 }
 
@@ -46,14 +36,14 @@ describe("Lead routing, end to end on the real engine", () => {
     expect(steps.n1?.output).toEqual({ notified: "AE", message: "New hot lead" });
     expect(steps.gift_start?.output).toEqual({ notified: "AE", message: "Trigger gifting sequence" });
 
-    const calls = server.requests.filter((r) => r.headers["idempotency-key"] === `${execution.id}:n3`);
+    const calls = harness.server.requests.filter((r) => r.headers["idempotency-key"] === `${execution.id}:n3`);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.method).toBe("POST");
     expect(calls[0]?.body).toEqual({ templateId: "followup_1", lead: "CEO" });
     expect(steps.n3?.output).toMatchObject({ status_code: 200, body: { ok: true } });
     expect(steps.n3?.input).toMatchObject({ body: { templateId: "followup_1", lead: "CEO" } });
 
-    const notifications = await engine.db.notification.findMany({
+    const notifications = await harness.engine.db.notification.findMany({
       where: { executionId: execution.id },
       orderBy: { createdAt: "asc" },
     });
@@ -77,8 +67,8 @@ describe("Lead routing, end to end on the real engine", () => {
   });
 
   it("starts nothing for events the trigger rejects", async () => {
-    const result = await ingestEvent(engine.services, { lead: { source: "Email", score: 99, title: "CEO" } });
+    const result = await ingestEvent(harness.engine.services, { lead: { source: "Email", score: 99, title: "CEO" } });
     expect(result.executions).toEqual([]);
-    expect(await engine.db.event.count({ where: { id: result.event.id } })).toBe(1);
+    expect(await harness.engine.db.event.count({ where: { id: result.event.id } })).toBe(1);
   });
 });
