@@ -29,7 +29,7 @@ export async function seed(services: ServiceDeps): Promise<{ created: string[]; 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const deps = createDeps(loadConfig());
+  const deps = await createDeps(loadConfig());
   try {
     const result = await seed(deps.services);
     deps.logger.info(result, "seed done");

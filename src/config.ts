@@ -20,6 +20,10 @@ const schema = z.object({
   REDIS_URL: z.string().url().optional(),
   PORT: int(0, 65535).default(4000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** json for machines; pretty for people (the default in embedded mode). */
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  /** Embedded mode keeps its database here. */
+  DATA_DIR: z.string().min(1).default(".data"),
   /** BullMQ queue name and Redis key prefix, so several deployments can share a Redis. */
   QUEUE_NAME: z
     .string()
@@ -62,7 +66,13 @@ const schema = z.object({
   CORS_ORIGINS: list.default(["http://localhost:5173"]),
 });
 
-export type Config = Readonly<z.infer<typeof schema>>;
+/**
+ * production: DATABASE_URL and REDIS_URL set; PostgreSQL + Redis, any number of processes.
+ * embedded: neither set; PGlite, an in-process queue and bus, one process.
+ */
+export type Mode = "production" | "embedded";
+
+export type Config = Readonly<z.infer<typeof schema> & { MODE: Mode }>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -79,5 +89,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
   }
-  return Object.freeze(parsed.data);
+  const { DATABASE_URL, REDIS_URL } = parsed.data;
+  if (Boolean(DATABASE_URL) !== Boolean(REDIS_URL)) {
+    const missing = DATABASE_URL ? "REDIS_URL" : "DATABASE_URL";
+    throw new ConfigError([
+      `${missing}: required when ${missing === "REDIS_URL" ? "DATABASE_URL" : "REDIS_URL"} is set (set both for production mode, neither for embedded mode)`,
+    ]);
+  }
+  return Object.freeze({ ...parsed.data, MODE: DATABASE_URL ? "production" : "embedded" } as const);
 }

@@ -8,7 +8,7 @@ import { listen } from "./listen.js";
 import { onShutdownSignal } from "./shutdown.js";
 
 const config = loadConfig();
-const deps = createDeps(config);
+const deps = await createDeps(config);
 const server = await listen(deps, config.PORT);
 deps.logger.info({ port: server.port, graphql: `${server.url}/graphql` }, "server listening");
 onShutdownSignal(deps.logger, "server", async () => {

@@ -7,7 +7,7 @@ import { createDeps } from "./deps.js";
 import { onShutdownSignal } from "./shutdown.js";
 
 const config = loadConfig();
-const deps = createDeps(config);
+const deps = await createDeps(config);
 await deps.startWorker();
 deps.logger.info({ queue: config.QUEUE_NAME, concurrency: config.WORKER_CONCURRENCY }, "worker started");
 onShutdownSignal(deps.logger, "worker", () => deps.close());

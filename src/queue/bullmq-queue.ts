@@ -37,6 +37,10 @@ export class BullStepQueue implements StepQueue {
     return created === "OK";
   }
 
+  async hasJob(jobId: string): Promise<boolean> {
+    return (await this.queue.getJob(jobId)) !== undefined;
+  }
+
   /** Jobs waiting, delayed or running: the queue depth metric. */
   async depth(): Promise<number> {
     const counts = await this.queue.getJobCounts("waiting", "delayed", "active", "prioritized");

@@ -4,6 +4,7 @@
  */
 import type { JobsOptions } from "bullmq";
 import type { StepJob } from "../engine/ports.js";
+import { stepJobId } from "./step-ids.js";
 
 export const STEP_JOB_NAME = "step";
 
@@ -11,11 +12,6 @@ export interface StepJobData {
   stepId: string;
   executionId: string;
   generation: string;
-}
-
-/** A step id plus which run of it: the same run enqueued twice is one job. */
-export function stepJobId(job: Pick<StepJob, "stepId" | "generation">): string {
-  return `${job.stepId}-${job.generation}`;
 }
 
 export function stepJobOptions(job: StepJob, now = Date.now()): JobsOptions {

@@ -90,10 +90,7 @@ describe("cancel and retry", () => {
     // Let the delay's job fire: it must find the step cancelled and do nothing.
     await waitForStep(harness.engine.db, started.id, "wait", "CANCELLED");
     const jobId = `${waiting.id}-w`;
-    await waitUntil(
-      async () => (await harness.engine.queue.queue.getJob(jobId)) === undefined,
-      "the delay job to fire",
-    );
+    await waitUntil(async () => !(await harness.engine.queue.hasJob(jobId)), "the delay job to fire");
     const steps = await harness.engine.db.step.findMany({ where: { executionId: started.id } });
     expect(steps.map((s) => `${s.nodeId}=${s.status}`).sort()).toEqual(["start=SUCCEEDED", "wait=CANCELLED"]);
   });

@@ -49,10 +49,7 @@ describe("parallel paths and joins", () => {
 
     // The cancelled delay's job still fires at its time; it must not start anything.
     const delayJobId = `${steps.wait?.id}-w`;
-    await waitUntil(
-      async () => (await harness.engine.queue.queue.getJob(delayJobId)) === undefined,
-      "the delay job to fire",
-    );
+    await waitUntil(async () => !(await harness.engine.queue.hasJob(delayJobId)), "the delay job to fire");
     const later = await harness.engine.db.step.findMany({ where: { executionId: started.id } });
     expect(later.map((s) => `${s.nodeId}=${s.status}`).sort()).toEqual([
       "call=FAILED",

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutionChanged, StepChanged } from "../../src/bus/topics.js";
+import type { BullStepQueue } from "../../src/queue/bullmq-queue.js";
 import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
@@ -39,8 +40,9 @@ describe("the reconciler", () => {
     const workflow = await createWorkflow(producer.services, twoNotifications);
     const execution = await startExecution(producer.services, workflow.id, {});
     // The job vanishes (as if Redis lost it) while the step stays PENDING in PostgreSQL.
-    await producer.queue.queue.obliterate({ force: true });
-    expect(await producer.queue.queue.getJobCounts("waiting", "delayed")).toEqual({ waiting: 0, delayed: 0 });
+    const bull = (producer.queue as BullStepQueue).queue;
+    await bull.obliterate({ force: true });
+    expect(await bull.getJobCounts("waiting", "delayed")).toEqual({ waiting: 0, delayed: 0 });
 
     const worker = await startTestEngine(database.url, { config });
     try {

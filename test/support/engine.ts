@@ -45,7 +45,7 @@ export async function startTestEngine(
   options: { worker?: boolean; config?: Config; overrides?: Record<string, string>; logger?: Logger } = {},
 ): Promise<TestEngine> {
   const config = options.config ?? testConfig(databaseUrl, options.overrides);
-  const deps = createDeps(config, { logger: options.logger });
+  const deps = await createDeps(config, { logger: options.logger });
   if (options.worker !== false) await deps.startWorker();
   return Object.assign(deps, {
     async stop() {

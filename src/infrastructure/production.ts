@@ -1,0 +1,66 @@
+/** Production mode: PostgreSQL through Prisma, BullMQ on Redis, Redis pub/sub for the bus. */
+import type { Redis } from "ioredis";
+import { createBus } from "../bus/bus.js";
+import { createPrefixedRedisEventTarget } from "../bus/redis-event-target.js";
+import type { Config } from "../config.js";
+import { createDb } from "../db/client.js";
+import type { Logger } from "../logger.js";
+import { BullStepConsumer } from "../queue/bullmq-consumer.js";
+import { BullStepQueue } from "../queue/bullmq-queue.js";
+import { closeRedis, createRedis, type RedisRole } from "../queue/redis-connections.js";
+import type { Infrastructure } from "./types.js";
+
+export function productionInfrastructure(config: Config, logger: Logger): Infrastructure {
+  const databaseUrl = config.DATABASE_URL as string;
+  const redisUrl = config.REDIS_URL as string;
+  const db = createDb(databaseUrl, { poolSize: config.DB_POOL_SIZE });
+  const connections: Redis[] = [];
+  const redis = (role: RedisRole, lazy = false) => {
+    const connection = createRedis(redisUrl, role, lazy ? { lazyConnect: true } : {});
+    connections.push(connection);
+    return connection;
+  };
+  const producer = redis("producer");
+  const queue = new BullStepQueue({ connection: producer, name: config.QUEUE_NAME, prefix: config.QUEUE_PREFIX });
+  // The subscriber connects only when the first subscription needs it.
+  const bus = createBus(
+    createPrefixedRedisEventTarget(redis("publisher"), redis("subscriber", true), config.QUEUE_PREFIX),
+  );
+
+  return {
+    db,
+    queue,
+    bus,
+    async startConsumer(processor) {
+      const consumer = new BullStepConsumer(processor, {
+        connection: redis("worker"),
+        name: config.QUEUE_NAME,
+        prefix: config.QUEUE_PREFIX,
+        concurrency: config.WORKER_CONCURRENCY,
+        lockMs: config.QUEUE_LOCK_MS,
+        stalledIntervalMs: config.QUEUE_STALLED_INTERVAL_MS,
+        logger,
+      });
+      await consumer.worker.waitUntilReady();
+      return consumer;
+    },
+    async checkReady() {
+      const [database, redisOk] = await Promise.all([
+        db.$queryRaw`SELECT 1`.then(
+          () => true,
+          () => false,
+        ),
+        producer.ping().then(
+          (reply) => reply === "PONG",
+          () => false,
+        ),
+      ]);
+      return { database, redis: redisOk };
+    },
+    async close() {
+      await queue.close();
+      await Promise.all(connections.map(closeRedis));
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,6 @@
+import type { StepJob } from "../engine/ports.js";
+
+/** A step id plus which run of it: the same run enqueued twice is one job, in every queue adapter. */
+export function stepJobId(job: Pick<StepJob, "stepId" | "generation">): string {
+  return `${job.stepId}-${job.generation}`;
+}
