@@ -48,15 +48,13 @@ export async function ingestEvent(
     orderBy: { createdAt: "asc" },
   });
 
+  // Loaded before the transaction opens (see createExecution).
+  const pinned = await Promise.all(versions.map((w) => deps.workflows.get(w.id, w.version)));
   try {
     const { event, created } = await deps.db.$transaction(async (tx) => {
       const event = await tx.event.create({ data: { payload: jsonColumn(payload) ?? {}, idempotencyKey: key } });
       const created = [];
-      for (const workflow of versions) {
-        created.push(
-          await createExecution(deps, tx, { workflowId: workflow.id, version: workflow.version }, payload, event.id),
-        );
-      }
+      for (const workflow of pinned) created.push(await createExecution(deps, tx, workflow, payload, event.id));
       return { event, created };
     });
     await afterCommit(

@@ -8,36 +8,33 @@ import { cancelOpenSteps, createPlannedSteps } from "../engine/runner/advance.js
 import { afterCommit } from "../engine/runner/after-commit.js";
 import { ACTIVE_STEP_STATUSES, ChangeSet, inExecutionTransaction, type Tx } from "../engine/runner/execution-lock.js";
 import { planSuccessors, type StepState } from "../engine/runner/plan-successors.js";
+import type { PinnedWorkflow } from "../engine/runner/workflow-cache.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { Execution, ExecutionStatus, Step } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
 import { checkPayload } from "./payload.js";
 
-export interface PinnedVersion {
-  workflowId: string;
-  version: number;
-}
-
 /**
  * Creates an execution pinned to a workflow version, with its entry step, inside
- * the caller's transaction. An empty (draft) graph has nothing to run, so its
- * execution is SUCCEEDED at once.
+ * the caller's transaction. The caller loads the version first: a query on
+ * another connection while the transaction is open would deadlock a
+ * single-connection database (embedded mode). An empty (draft) graph has
+ * nothing to run, so its execution is SUCCEEDED at once.
  */
 export async function createExecution(
   deps: ServiceDeps,
   tx: Tx,
-  pinned: PinnedVersion,
+  workflow: PinnedWorkflow,
   payload: unknown,
   eventId: string | null,
 ): Promise<{ execution: Execution; changes: ChangeSet }> {
-  const workflow = await deps.workflows.get(pinned.workflowId, pinned.version);
   const entry = findEntryNode(workflow.graph);
   const now = deps.clock.now();
   // Seq 1 announces the execution, seq 2 its entry step.
   const execution = await tx.execution.create({
     data: {
-      workflowId: pinned.workflowId,
-      workflowVersion: pinned.version,
+      workflowId: workflow.workflowId,
+      workflowVersion: workflow.version,
       payload: jsonColumn(payload) ?? {},
       eventId,
       status: entry ? "PENDING" : "SUCCEEDED",
@@ -63,9 +60,8 @@ export async function startExecution(deps: ServiceDeps, workflowId: string, payl
     select: { version: true },
   });
   if (!workflow) throw new NotFoundError("Workflow", workflowId);
-  const { execution, changes } = await deps.db.$transaction((tx) =>
-    createExecution(deps, tx, { workflowId, version: workflow.version }, payload, null),
-  );
+  const pinned = await deps.workflows.get(workflowId, workflow.version);
+  const { execution, changes } = await deps.db.$transaction((tx) => createExecution(deps, tx, pinned, payload, null));
   await afterCommit(deps, [changes]);
   return execution;
 }
@@ -133,12 +129,12 @@ export async function cancelExecution(
  * cut short by the failure resume.
  */
 export async function retryExecution(deps: ServiceDeps, id: string): Promise<Execution> {
+  const pinned = await getExecution(deps, id);
+  const workflow = await deps.workflows.get(pinned.workflowId, pinned.workflowVersion);
   const { changes } = await inExecutionTransaction(deps.db, id, async (tx, changes) => {
     if (changes.execution.status !== "FAILED") {
       throw new ConflictError(`execution is ${changes.execution.status}; only FAILED executions can be retried`);
     }
-    const { workflowId, workflowVersion } = changes.execution;
-    const workflow = await deps.workflows.get(workflowId, workflowVersion);
     changes.executionStatus("RUNNING", { error: null, finishedAt: null });
     const again = await tx.step.findMany({
       where: { executionId: id, status: { in: ["FAILED", "CANCELLED"] } },

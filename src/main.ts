@@ -1,0 +1,40 @@
+/**
+ * `npm start`: server and worker in one process. With DATABASE_URL and
+ * REDIS_URL it runs on PostgreSQL and Redis; without them, in embedded mode on
+ * PGlite (data in DATA_DIR) with in-process queue and bus, seeded with the two
+ * sample workflows, so a newcomer sees it working with nothing installed.
+ */
+import { seed } from "../prisma/seed.js";
+import { loadConfig } from "./config.js";
+import { createDeps } from "./deps.js";
+import { listen } from "./listen.js";
+import { onShutdownSignal } from "./shutdown.js";
+
+const config = loadConfig();
+const deps = await createDeps(config);
+if (config.MODE === "embedded") {
+  const { created } = await seed(deps.services);
+  if (created.length > 0) deps.logger.info({ created }, "loaded the sample workflows");
+}
+await deps.startWorker();
+const server = await listen(deps, config.PORT);
+onShutdownSignal(deps.logger, "workflow engine", async () => {
+  await server.close();
+  await deps.close();
+});
+
+const base = `http://localhost:${server.port}`;
+const banner = [
+  "",
+  `  Workflow engine is running (${config.MODE} mode${config.MODE === "embedded" ? `, data in ${config.DATA_DIR}` : ""})`,
+  "",
+  `  GraphiQL   ${base}/graphql`,
+  `  REST docs  ${base}/docs`,
+  `  Health     ${base}/readyz`,
+  "",
+  "  Try it:",
+  `    curl -s -X POST ${base}/events -H 'content-type: application/json' \\`,
+  `      -d '{"lead":{"source":"LinkedIn","score":90,"title":"CEO"}}'`,
+  "",
+];
+process.stdout.write(`${banner.join("\n")}\n`);
