@@ -12,7 +12,7 @@ import { errorResponse } from "./rest/errors.js";
 import { mountOpenApi } from "./rest/openapi.js";
 import { mountRestRoutes } from "./rest/routes.js";
 
-export type AppDeps = Pick<Deps, "config" | "services" | "db" | "bus" | "logger" | "checkReady">;
+export type AppDeps = Pick<Deps, "config" | "services" | "db" | "bus" | "logger" | "checkReady" | "metrics">;
 
 export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
   const { config } = deps;
@@ -39,6 +39,10 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
     const ready = Object.values(checks).every(Boolean);
     return c.json({ status: ready ? "ready" : "unavailable", checks }, ready ? 200 : 503);
   });
+
+  app.get("/metrics", async (c) =>
+    c.body(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }),
+  );
 
   app.all(GRAPHQL_PATH, (c) => yoga.fetch(c.req.raw, {}));
 

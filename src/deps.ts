@@ -19,6 +19,7 @@ import { embeddedInfrastructure } from "./infrastructure/embedded.js";
 import { productionInfrastructure } from "./infrastructure/production.js";
 import type { QueueAdapter } from "./infrastructure/types.js";
 import { createLogger, type Logger } from "./logger.js";
+import { Metrics } from "./metrics.js";
 import type { ServiceDeps } from "./services/deps.js";
 import { TriggerCache } from "./services/trigger-cache.js";
 
@@ -31,6 +32,7 @@ export interface Deps {
   bus: Bus;
   services: ServiceDeps;
   runner: StepRunner;
+  metrics: Metrics;
   /** Whether the database and the queue answer (for /readyz). */
   checkReady(): Promise<Record<string, boolean>>;
   /** Starts consuming step jobs and reconciling; for worker processes. */
@@ -53,15 +55,18 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       ? productionInfrastructure(config, logger)
       : await embeddedInfrastructure(config, logger);
   const { db, queue, bus } = infra;
+  const metrics = new Metrics(() => queue.depth());
+  const publisher = metrics.counting(bus);
   const registry = createHandlerRegistry(options.handlers);
   const workflows = new WorkflowCache(db, registry);
   const services: ServiceDeps = {
     db,
     registry,
     queue,
-    publisher: bus,
+    publisher,
     workflows,
     triggers: new TriggerCache(db),
+    onEventReceived: () => metrics.eventsReceived.inc(),
     clock,
     logger,
     limits: config,
@@ -75,10 +80,11 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     registry,
     workflows,
     queue,
-    publisher: bus,
+    publisher,
     http: createGotHttp(guard),
     clock,
     logger,
+    onStepFinished: (type, outcome, seconds) => metrics.stepDuration.observe({ type, outcome }, seconds),
     limits: {
       leaseMs: config.STEP_LEASE_MS,
       maxStepsPerExecution: config.MAX_STEPS_PER_EXECUTION,
@@ -98,6 +104,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     bus,
     services,
     runner,
+    metrics,
     checkReady: () => infra.checkReady(),
     async startWorker() {
       consumer = await infra.startConsumer(runner.process);

@@ -14,18 +14,47 @@ export const GRAPHQL_PATH = "/graphql";
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
-export function createGraphQLServer(deps: Pick<Deps, "config" | "services" | "db" | "bus" | "logger">): Yoga {
+export function createGraphQLServer(
+  deps: Pick<Deps, "config" | "services" | "db" | "bus" | "logger" | "metrics">,
+): Yoga {
   const { config, logger } = deps;
   const graphqlLogger = logger.child({ component: "graphql" });
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
+    // Node's own fetch classes: the HTTP layer (Hono) then passes yoga's responses
+    // through untouched. With the ponyfill, Hono re-wraps the body as an async
+    // iterable, and a client leaving an SSE stream made undici close a cancelled
+    // stream: an uncaught exception that would take the server down.
+    fetchAPI: {
+      Request,
+      Response,
+      Headers,
+      ReadableStream,
+      WritableStream,
+      TransformStream,
+      TextEncoder,
+      TextDecoder,
+      URL,
+      URLSearchParams,
+      FormData,
+      Blob,
+      File,
+      fetch,
+      crypto,
+    },
     landingPage: false,
     // CORS is answered by the HTTP app for every route alike (see app.ts).
     cors: false,
     graphiql: { title: "Workflow engine", defaultQuery: EXAMPLE_QUERY },
     // A fresh context per operation; resolvers see services, never the HTTP request.
-    context: () => ({ services: deps.services, db: deps.db, bus: deps.bus, logger: graphqlLogger }),
+    context: () => ({
+      services: deps.services,
+      db: deps.db,
+      bus: deps.bus,
+      logger: graphqlLogger,
+      subscriptionsOpen: deps.metrics.subscriptionsOpen,
+    }),
     maskedErrors: { maskError: createErrorMasker(graphqlLogger) },
     logging: {
       debug: (...args) => graphqlLogger.debug({ args }, "yoga"),

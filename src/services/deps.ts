@@ -15,5 +15,7 @@ export interface ServiceDeps {
   triggers: TriggerCache;
   clock: Clock;
   logger: EngineLogger;
+  /** Called once per event received (metrics). */
+  onEventReceived?: () => void;
   limits: Pick<Config, "MAX_EVENT_BYTES" | "MAX_STEPS_PER_EXECUTION">;
 }

@@ -27,6 +27,7 @@ export async function ingestEvent(
   idempotencyKey?: string | null,
 ): Promise<IngestResult> {
   checkPayload(payload, deps.limits.MAX_EVENT_BYTES, "payload");
+  deps.onEventReceived?.();
   const key = idempotencyKey ?? null;
   if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
     throw new ValidationError([

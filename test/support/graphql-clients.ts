@@ -41,25 +41,22 @@ export async function collectSse(
   operation: Operation,
   done: (p: Payload) => boolean,
 ): Promise<Payload[]> {
-  const controller = new AbortController();
   const response = await fetch(`${httpUrl}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "text/event-stream" },
     body: JSON.stringify(operation),
-    signal: controller.signal,
   });
   if (!response.ok || !response.body) throw new Error(`SSE request failed: ${response.status}`);
   const received: Payload[] = [];
   const decoder = new TextDecoder();
+  const reader = response.body.getReader();
   let buffer = "";
   try {
-    const reader = response.body.getReader();
     for (;;) {
       const { value, done: ended } = await reader.read();
-      if (ended) break;
+      if (ended) return received;
       buffer += decoder.decode(value, { stream: true });
-      let end = buffer.indexOf("\n\n");
-      while (end >= 0) {
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const event = /^event: (.*)$/m.exec(frame)?.[1];
@@ -74,11 +71,10 @@ export async function collectSse(
           received.push(payload);
           if (done(payload)) return received;
         }
-        end = buffer.indexOf("\n\n");
       }
     }
-    return received;
   } finally {
-    controller.abort();
+    // Cancelling the reader closes the connection; the server then ends the subscription.
+    await reader.cancel().catch(() => {});
   }
 }

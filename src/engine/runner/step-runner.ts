@@ -40,6 +40,8 @@ export interface StepRunnerDeps {
   clock: Clock;
   logger: EngineLogger;
   limits: RunnerLimits;
+  /** Called when a handler returns, with how long it took (metrics). */
+  onStepFinished?: (type: string, outcome: StepOutcome["kind"], seconds: number) => void;
 }
 
 /** Runs lost with a dead worker beyond the retry policy before the step is failed. */
@@ -164,6 +166,7 @@ export class StepRunner {
     const output = limitOutput(outcome.output, limits.maxOutputBytes);
     const now = clock.now();
     const durationMs = Date.now() - started;
+    this.deps.onStepFinished?.(node?.type ?? "unknown", outcome.kind, durationMs / 1000);
     switch (outcome.kind) {
       case "done": {
         const next = outcome.next ?? workflow.index.outgoing(ref.nodeId);

@@ -4,6 +4,8 @@
  * then live changes from the bus. Pub/sub is at most once, so gaps in seq are
  * filled from the change log, and a quiet stream checks the log now and then.
  */
+
+import { Repeater } from "graphql-yoga";
 import type { ExecutionChanged, StepChanged } from "../../bus/topics.js";
 import { NotFoundError } from "../../errors.js";
 import type { GraphQLContext } from "../context.js";
@@ -23,60 +25,70 @@ export interface ExecutionUpdate {
 export const QUIET_CHECK_MS = 3000;
 
 const QUIET = Symbol("quiet");
+const STOPPED = Symbol("stopped");
 
-export async function* executionUpdates(
+/**
+ * A Repeater rather than an async generator: a client that goes away must end
+ * the stream at once, and a generator waiting for the next change could only
+ * notice at its next yield, keeping its Redis subscription open until then.
+ */
+export function executionUpdates(
   ctx: GraphQLContext,
   executionId: string,
   afterSeq: number | null | undefined,
   quietCheckMs = QUIET_CHECK_MS,
-): AsyncGenerator<ExecutionUpdate> {
-  // Listen before reading, so nothing committed after the read can slip between.
-  const live = ctx.bus.pubsub.subscribe("executionUpdated", executionId)[Symbol.asyncIterator]();
-  let next = live.next();
-  try {
-    const execution = await ctx.db.execution.findUnique({
-      where: { id: executionId },
-      select: { seq: true, status: true },
+): Repeater<ExecutionUpdate> {
+  return new Repeater<ExecutionUpdate>(async (push, stop) => {
+    // Listen before reading, so nothing committed after the read can slip between.
+    const live = ctx.bus.pubsub.subscribe("executionUpdated", executionId)[Symbol.asyncIterator]();
+    let stopped = false;
+    const stopping = stop.then((): typeof STOPPED => {
+      stopped = true;
+      return STOPPED;
     });
-    if (!execution) throw new NotFoundError("Execution", executionId);
-
-    let last: number;
-    if (afterSeq === null || afterSeq === undefined) {
-      yield { kind: "SNAPSHOT", seq: execution.seq, executionId, stepId: null, nodeId: null, status: execution.status };
-      last = execution.seq;
-    } else {
-      last = afterSeq;
-      for (const missed of await changesBetween(ctx, executionId, last)) {
-        yield missed;
-        last = missed.seq;
+    let last = afterSeq ?? 0;
+    const emit = async (updates: ExecutionUpdate[]) => {
+      for (const update of updates) {
+        if (stopped) return;
+        await push(update);
+        last = update.seq;
       }
-    }
-
-    for (;;) {
-      const result = await raceWithTimer(next, quietCheckMs);
-      if (result === QUIET) {
-        for (const missed of await changesBetween(ctx, executionId, last)) {
-          yield missed;
-          last = missed.seq;
+    };
+    try {
+      const execution = await ctx.db.execution.findUnique({
+        where: { id: executionId },
+        select: { seq: true, status: true },
+      });
+      if (!execution) throw new NotFoundError("Execution", executionId);
+      if (afterSeq === null || afterSeq === undefined) {
+        await emit([
+          { kind: "SNAPSHOT", seq: execution.seq, executionId, stepId: null, nodeId: null, status: execution.status },
+        ]);
+      } else {
+        await emit(await changesBetween(ctx, executionId, last));
+      }
+      let next = live.next();
+      while (!stopped) {
+        const result = await raceWithTimer(Promise.race([next, stopping]), quietCheckMs);
+        if (result === STOPPED) break;
+        if (result === QUIET) {
+          await emit(await changesBetween(ctx, executionId, last));
+          continue;
         }
-        continue;
+        if (result.done) break;
+        next = live.next();
+        const change = result.value;
+        if (change.seq <= last) continue; // already delivered by the replay
+        if (change.seq > last + 1) await emit(await changesBetween(ctx, executionId, last, change.seq));
+        await emit([fromBus(change)]);
       }
-      if (result.done) return;
-      next = live.next();
-      const change = result.value;
-      if (change.seq <= last) continue; // already delivered by the replay
-      if (change.seq > last + 1) {
-        for (const missed of await changesBetween(ctx, executionId, last, change.seq)) {
-          yield missed;
-          last = missed.seq;
-        }
-      }
-      yield fromBus(change);
-      last = change.seq;
+      stop();
+    } catch (error) {
+      stop(error);
+    } finally {
+      await live.return?.();
     }
-  } finally {
-    await live.return?.();
-  }
+  });
 }
 
 /** Changes with afterSeq < seq < beforeSeq (no upper bound when beforeSeq is undefined), in order. */

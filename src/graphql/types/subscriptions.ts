@@ -1,5 +1,6 @@
 import { ALL } from "../../bus/topics.js";
 import { builder } from "../builder.js";
+import { countOpen } from "../live/count-open.js";
 import { type ExecutionUpdate, executionUpdates } from "../live/execution-updates.js";
 
 const ExecutionUpdateKindEnum = builder.enumType("ExecutionUpdateKind", {
@@ -39,14 +40,16 @@ builder.subscriptionType({
       type: ExecutionUpdateRef,
       description: "The current execution first (or the changes after afterSeq), then every change to it or its steps",
       args: { id: t.arg.id({ required: true }), afterSeq: t.arg.int() },
-      subscribe: (_root, args, ctx) => executionUpdates(ctx, String(args.id), args.afterSeq),
+      subscribe: (_root, args, ctx) =>
+        countOpen(ctx.subscriptionsOpen, executionUpdates(ctx, String(args.id), args.afterSeq)),
       resolve: (update) => update,
     }),
     stepUpdated: t.prismaField({
       type: "Step",
       description: "Every step change of one execution",
       args: { executionId: t.arg.id({ required: true }) },
-      subscribe: (_root, args, ctx) => ctx.bus.pubsub.subscribe("stepUpdated", String(args.executionId)),
+      subscribe: (_root, args, ctx) =>
+        countOpen(ctx.subscriptionsOpen, ctx.bus.pubsub.subscribe("stepUpdated", String(args.executionId))),
       resolve: (query, change, _args, ctx) => ctx.db.step.findUniqueOrThrow({ ...query, where: { id: change.stepId } }),
     }),
     executionsChanged: t.prismaField({
@@ -54,7 +57,10 @@ builder.subscriptionType({
       description: "Executions of one workflow (or of all) starting and changing status",
       args: { workflowId: t.arg.id() },
       subscribe: (_root, args, ctx) =>
-        ctx.bus.pubsub.subscribe("executionsChanged", args.workflowId ? String(args.workflowId) : ALL),
+        countOpen(
+          ctx.subscriptionsOpen,
+          ctx.bus.pubsub.subscribe("executionsChanged", args.workflowId ? String(args.workflowId) : ALL),
+        ),
       resolve: (query, change, _args, ctx) =>
         ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: change.executionId } }),
     }),
@@ -62,7 +68,8 @@ builder.subscriptionType({
       type: "Notification",
       description: "Notifications for one role (or for all)",
       args: { toRole: t.arg.string() },
-      subscribe: (_root, args, ctx) => ctx.bus.pubsub.subscribe("notificationSent", args.toRole ?? ALL),
+      subscribe: (_root, args, ctx) =>
+        countOpen(ctx.subscriptionsOpen, ctx.bus.pubsub.subscribe("notificationSent", args.toRole ?? ALL)),
       resolve: (query, sent, _args, ctx) =>
         ctx.db.notification.findUniqueOrThrow({ ...query, where: { id: sent.notificationId } }),
     }),

@@ -1,0 +1,55 @@
+/**
+ * Prometheus metrics (prom-client), served at /metrics. Engine changes are
+ * counted as they are published, so every process counts what it commits.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ChangePublisher, EngineChange } from "./engine/ports.js";
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly eventsReceived = new Counter({
+    name: "workflow_events_received_total",
+    help: "Events received (POST /events, sendEvent)",
+    registers: [this.registry],
+  });
+  readonly executions = new Counter({
+    name: "workflow_executions_total",
+    help: "Executions entering a status: PENDING counts starts; SUCCEEDED, FAILED and CANCELLED count finishes",
+    labelNames: ["status"] as const,
+    registers: [this.registry],
+  });
+  readonly stepDuration = new Histogram({
+    name: "workflow_step_duration_seconds",
+    help: "Time a step's handler took, by node type and outcome",
+    labelNames: ["type", "outcome"] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly subscriptionsOpen = new Gauge({
+    name: "workflow_graphql_subscriptions_open",
+    help: "GraphQL subscriptions open right now (graphql-ws and SSE)",
+    registers: [this.registry],
+  });
+
+  constructor(queueDepth: () => Promise<number>) {
+    collectDefaultMetrics({ register: this.registry, prefix: "workflow_" });
+    new Gauge({
+      name: "workflow_queue_depth",
+      help: "Step jobs waiting, delayed or running",
+      registers: [this.registry],
+      async collect() {
+        this.set(await queueDepth().catch(() => Number.NaN));
+      },
+    });
+  }
+
+  /** A publisher that counts execution status changes, then hands them on. */
+  counting(publisher: ChangePublisher): ChangePublisher {
+    return {
+      publishChanges: async (changes: readonly EngineChange[]) => {
+        for (const change of changes) if (change.type === "execution") this.executions.inc({ status: change.status });
+        await publisher.publishChanges(changes);
+      },
+    };
+  }
+}
