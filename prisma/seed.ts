@@ -1,39 +1,11 @@
-/**
- * `npm run seed`: loads the original engine's two sample workflows. Idempotent:
- * a workflow whose name already exists is left alone, so running it twice still
- * leaves two workflows.
- */
-
+/** `npm run seed`: loads the two sample workflows into the configured database (see src/services/seed.ts). */
 import { loadConfig } from "../src/config.js";
 import { createDeps } from "../src/deps.js";
-import type { ServiceDeps } from "../src/services/deps.js";
-import { createWorkflow } from "../src/services/workflows.js";
-import leadRouting from "./samples/lead-routing.json" with { type: "json" };
-import temperatureControl from "./samples/temperature-control.json" with { type: "json" };
+import { seed } from "../src/services/seed.js";
 
-export const SAMPLE_WORKFLOWS = [leadRouting, temperatureControl];
-
-export async function seed(services: ServiceDeps): Promise<{ created: string[]; existing: string[] }> {
-  const created: string[] = [];
-  const existing: string[] = [];
-  for (const sample of SAMPLE_WORKFLOWS) {
-    const found = await services.db.workflow.findFirst({ where: { name: sample.name, deletedAt: null } });
-    if (found) {
-      existing.push(sample.name);
-      continue;
-    }
-    await createWorkflow(services, sample);
-    created.push(sample.name);
-  }
-  return { created, existing };
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const deps = await createDeps(loadConfig());
-  try {
-    const result = await seed(deps.services);
-    deps.logger.info(result, "seed done");
-  } finally {
-    await deps.close();
-  }
+const deps = await createDeps(loadConfig());
+try {
+  deps.logger.info(await seed(deps.services), "seed done");
+} finally {
+  await deps.close();
 }

@@ -4,10 +4,10 @@
  * PGlite (data in DATA_DIR) with in-process queue and bus, seeded with the two
  * sample workflows, so a newcomer sees it working with nothing installed.
  */
-import { seed } from "../prisma/seed.js";
 import { loadConfig } from "./config.js";
 import { createDeps } from "./deps.js";
 import { listen } from "./listen.js";
+import { seed } from "./services/seed.js";
 import { onShutdownSignal } from "./shutdown.js";
 
 const config = loadConfig();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import leadRouting from "../../prisma/samples/lead-routing.json" with { type: "json" };
 import { createApp } from "../../src/app.js";
+import leadRouting from "../../src/samples/lead-routing.json" with { type: "json" };
 import originalReadme from "../fixtures/original-readme-workflow.json" with { type: "json" };
 import { useTestDatabase } from "../support/database.js";
 import { startTestEngine, type TestEngine } from "../support/engine.js";

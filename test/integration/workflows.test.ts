@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seed } from "../../prisma/seed.js";
 import { NotFoundError, ValidationError } from "../../src/errors.js";
 import { ingestEvent, simulateEvent } from "../../src/services/events.js";
 import { getExecution, listExecutions, listSteps, startExecution } from "../../src/services/executions.js";
+import { seed } from "../../src/services/seed.js";
 import {
   createWorkflow,
   deleteWorkflow,

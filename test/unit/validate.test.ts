@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import leadRouting from "../../prisma/samples/lead-routing.json" with { type: "json" };
-import temperatureControl from "../../prisma/samples/temperature-control.json" with { type: "json" };
 import { createHandlerRegistry } from "../../src/engine/handlers/index.js";
 import { type ValidationIssue, validateWorkflow } from "../../src/engine/validate.js";
+import leadRouting from "../../src/samples/lead-routing.json" with { type: "json" };
+import temperatureControl from "../../src/samples/temperature-control.json" with { type: "json" };
 import originalReadme from "../fixtures/original-readme-workflow.json" with { type: "json" };
 
 const registry = createHandlerRegistry();
