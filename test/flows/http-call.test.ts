@@ -59,7 +59,9 @@ describe("http_call against a local server", () => {
   it("fails without retrying when the target address is refused", async () => {
     const guarded = await startTestEngine(harness.database.url, { overrides: { HTTP_ALLOWED_NETWORKS: "" } });
     try {
-      const started = await startExecution(guarded.services, workflowId, { path: "anything", lead: "Ada" });
+      // Its own workflow: on the embedded engine each engine has its own database.
+      const own = await createWorkflow(guarded.services, loadFlow("http-call.json", harness.server.url("")));
+      const started = await startExecution(guarded.services, own.id, { path: "anything", lead: "Ada" });
       const execution = await waitForExecution(guarded.db, started.id);
       const step = stepsByNode(execution.steps).call;
       expect(step).toMatchObject({ status: "FAILED", attempt: 1 });

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, inject } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
-import { databaseUrl, TEST_DATABASE_URL } from "./env.js";
+import { databaseUrl, TEST_DATABASE_URL, TEST_ENGINE } from "./env.js";
 
 export interface TestDatabase {
   name: string;
@@ -30,6 +30,8 @@ export async function dropTestDatabase(database: TestDatabase): Promise<void> {
 /** Registers beforeAll/afterAll hooks; the returned object is filled before the first test. */
 export function useTestDatabase(): TestDatabase {
   const holder = {} as TestDatabase;
+  // On the embedded engine each test engine brings its own in-memory database.
+  if (TEST_ENGINE === "embedded") return Object.assign(holder, { name: "embedded", url: "embedded://" });
   beforeAll(async () => {
     Object.assign(holder, await createTestDatabase());
   });

@@ -8,7 +8,7 @@ import type { Db } from "../../src/db/client.js";
 import { createDeps, type Deps } from "../../src/deps.js";
 import type { ExecutionStatus } from "../../src/generated/prisma/enums.js";
 import { createLogger, type Logger } from "../../src/logger.js";
-import { TEST_REDIS_URL } from "./env.js";
+import { TEST_ENGINE, TEST_REDIS_URL } from "./env.js";
 import { createTestRedis, deleteKeys, uniqueName } from "./redis.js";
 
 /** The environment of a test engine (also handed to worker processes a test spawns). */
@@ -32,6 +32,11 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
 }
 
 export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): Config {
+  if (TEST_ENGINE === "embedded") {
+    // No DATABASE_URL/REDIS_URL: embedded mode, on an in-memory PGlite of its own.
+    const { DATABASE_URL: _db, REDIS_URL: _redis, ...env } = testEnv(databaseUrl, overrides);
+    return loadConfig({ ...env, DATA_DIR: "memory://", LOG_FORMAT: "json" });
+  }
   return loadConfig(testEnv(databaseUrl, overrides));
 }
 
@@ -50,6 +55,7 @@ export async function startTestEngine(
   return Object.assign(deps, {
     async stop() {
       await deps.close();
+      if (config.MODE === "embedded") return;
       const redis = createTestRedis();
       await deleteKeys(redis, config.QUEUE_PREFIX);
       await redis.quit();
