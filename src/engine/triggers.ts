@@ -1,9 +1,9 @@
 /**
  * Trigger matching: which active workflows does an event start? Each trigger
- * is compiled once per workflow version and cached, so matching an event is a
- * loop over ready-made predicates.
+ * is compiled once per workflow version and cached.
  */
 import { evaluate, isEmptyRule, isTruthy, type JsonLogicRule } from "./json-logic.js";
+import { type EqualityKey, equalityKey } from "./trigger-keys.js";
 
 export interface TriggerSource {
   workflowId: string;
@@ -30,12 +30,22 @@ export function compileTrigger(trigger: JsonLogicRule): Predicate | undefined {
   return (event) => isTruthy(evaluate(trigger, event));
 }
 
+/**
+ * Most triggers require one field to equal one text (`lead.source == "LinkedIn"`).
+ * Those are filed by (path, text), so an event is checked only against the
+ * triggers its own values can satisfy, plus the few that cannot be filed.
+ */
 export class TriggerIndex {
-  private readonly compiled = new Map<string, CompiledTrigger>();
+  private readonly compiled = new Map<string, CompiledTrigger & { key?: EqualityKey }>();
+  /** path → text → workflow ids */
+  private readonly byEquality = new Map<string, Map<string, Set<string>>>();
+  private readonly unfiled = new Set<string>();
 
   /** Replaces the whole set (e.g. after loading active workflows from the database). */
   reset(sources: readonly TriggerSource[]): void {
     this.compiled.clear();
+    this.byEquality.clear();
+    this.unfiled.clear();
     for (const source of sources) this.upsert(source);
   }
 
@@ -43,13 +53,34 @@ export class TriggerIndex {
   upsert(source: TriggerSource): void {
     const current = this.compiled.get(source.workflowId);
     if (current && current.version === source.version) return;
+    this.remove(source.workflowId);
     const predicate = compileTrigger(source.trigger);
-    if (predicate) this.compiled.set(source.workflowId, { version: source.version, predicate });
-    else this.compiled.delete(source.workflowId);
+    if (!predicate) return;
+    const key = equalityKey(source.trigger);
+    this.compiled.set(source.workflowId, { version: source.version, predicate, key });
+    if (!key) {
+      this.unfiled.add(source.workflowId);
+      return;
+    }
+    let byValue = this.byEquality.get(key.path);
+    if (!byValue) this.byEquality.set(key.path, (byValue = new Map()));
+    let ids = byValue.get(key.value);
+    if (!ids) byValue.set(key.value, (ids = new Set()));
+    ids.add(source.workflowId);
   }
 
   remove(workflowId: string): void {
+    const entry = this.compiled.get(workflowId);
+    if (!entry) return;
     this.compiled.delete(workflowId);
+    this.unfiled.delete(workflowId);
+    if (entry.key) {
+      const byValue = this.byEquality.get(entry.key.path);
+      const ids = byValue?.get(entry.key.value);
+      ids?.delete(workflowId);
+      if (ids?.size === 0) byValue?.delete(entry.key.value);
+      if (byValue?.size === 0) this.byEquality.delete(entry.key.path);
+    }
   }
 
   get size(): number {
@@ -58,13 +89,26 @@ export class TriggerIndex {
 
   match(event: unknown): TriggerMatch {
     const result: TriggerMatch = { matched: [], errors: [] };
-    for (const [workflowId, { predicate }] of this.compiled) {
+    const check = (workflowId: string) => {
+      const entry = this.compiled.get(workflowId);
+      if (!entry) return;
       try {
-        if (predicate(event)) result.matched.push(workflowId);
+        if (entry.predicate(event)) result.matched.push(workflowId);
       } catch (error) {
         result.errors.push({ workflowId, message: (error as Error).message });
       }
+    };
+    for (const [path, byValue] of this.byEquality) {
+      const value = evaluate({ var: path }, event);
+      if (typeof value === "string") {
+        for (const id of byValue.get(value) ?? []) check(id);
+      } else if (value !== null && value !== undefined) {
+        // A number, boolean or object can loosely equal a text ("90" == 90): check them all.
+        for (const ids of byValue.values()) for (const id of ids) check(id);
+      }
+      // A missing field (null) equals no text: none of these can match.
     }
+    for (const id of this.unfiled) check(id);
     return result;
   }
 }

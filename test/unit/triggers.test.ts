@@ -55,3 +55,50 @@ describe("TriggerIndex", () => {
     expect(result.errors).toEqual([{ workflowId: "bad", message: "Unrecognized operation frobnicate" }]);
   });
 });
+
+describe("TriggerIndex filing by equality", () => {
+  const sources = ["LinkedIn", "Email", "90", "Web"];
+  const triggers: unknown[] = [
+    ...sources.map((s) => ({ "==": [{ var: "lead.source" }, s] })),
+    ...sources.map((s) => ({ and: [{ "==": [s, { var: "lead.source" }] }, { ">": [{ var: "lead.score" }, 50] }] })),
+    { "===": [{ var: "lead.source" }, "LinkedIn"] },
+    { "==": [{ var: ["lead.source", "LinkedIn"] }, "LinkedIn"] }, // a default: cannot be filed
+    { or: [{ "==": [{ var: "lead.source" }, "Email"] }, { "==": [{ var: "kind" }, "x"] }] },
+    { ">": [{ var: "lead.score" }, 75] },
+  ];
+  const events: unknown[] = [
+    { lead: { source: "LinkedIn", score: 90 } },
+    { lead: { source: "Email", score: 10 } },
+    { lead: { source: 90, score: 90 } }, // 90 == "90" in JSONLogic
+    { lead: { source: ["Web"], score: 60 } }, // ["Web"] == "Web" too
+    { lead: { score: 99 } },
+    { kind: "x" },
+    {},
+  ];
+
+  it("matches exactly what evaluating every trigger matches", () => {
+    const index = new TriggerIndex();
+    index.reset(triggers.map((trigger, i) => ({ workflowId: `w${i}`, version: 1, trigger })));
+    const bruteForce = new TriggerIndex();
+    for (const event of events) {
+      const expected = triggers.flatMap((trigger, i) => {
+        const one = new TriggerIndex();
+        one.upsert({ workflowId: `w${i}`, version: 1, trigger });
+        return one.match(event).matched;
+      });
+      expect(index.match(event).matched.sort(), JSON.stringify(event)).toEqual(expected.sort());
+    }
+    expect(bruteForce.size).toBe(0);
+  });
+
+  it("keeps the filing right when triggers change or go away", () => {
+    const index = new TriggerIndex();
+    index.upsert({ workflowId: "a", version: 1, trigger: { "==": [{ var: "k" }, "one"] } });
+    index.upsert({ workflowId: "a", version: 2, trigger: { "==": [{ var: "k" }, "two"] } });
+    expect(index.match({ k: "one" }).matched).toEqual([]);
+    expect(index.match({ k: "two" }).matched).toEqual(["a"]);
+    index.remove("a");
+    expect(index.match({ k: "two" }).matched).toEqual([]);
+    expect(index.size).toBe(0);
+  });
+});
