@@ -62,10 +62,10 @@ export class TriggerIndex {
       this.unfiled.add(source.workflowId);
       return;
     }
-    let byValue = this.byEquality.get(key.path);
-    if (!byValue) this.byEquality.set(key.path, (byValue = new Map()));
-    let ids = byValue.get(key.value);
-    if (!ids) byValue.set(key.value, (ids = new Set()));
+    const byValue = this.byEquality.get(key.path) ?? new Map<string, Set<string>>();
+    this.byEquality.set(key.path, byValue);
+    const ids = byValue.get(key.value) ?? new Set<string>();
+    byValue.set(key.value, ids);
     ids.add(source.workflowId);
   }
 
