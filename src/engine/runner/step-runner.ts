@@ -5,17 +5,18 @@
  * any number of times for the same job.
  */
 import type { Db } from "../../db/client.js";
-import { isUniqueViolation } from "../../db/errors.js";
 import { NonRetryableStepError } from "../../errors.js";
 import type { HandlerRegistry } from "../handlers/index.js";
-import type { HandlerServices, NodeHandler, StepOutcome } from "../handlers/types.js";
+import type { HandlerServices, NodeHandler, RetryPolicy, StepOutcome } from "../handlers/types.js";
 import type { ChangePublisher, Clock, EngineLogger, JobResult, StepJob, StepQueue } from "../ports.js";
 import { afterCommit } from "./after-commit.js";
 import type { ChangeSet } from "./execution-lock.js";
-import { limitOutput, prepareInput } from "./step-context.js";
+import { handlerServices } from "./handler-services.js";
+import { limitOutput, type PreparedInput, prepareInput } from "./step-context.js";
 import {
   claimStep,
   completeStep,
+  type Finish,
   failStep,
   finishWait,
   retryStepLater,
@@ -104,11 +105,60 @@ export class StepRunner {
   }
 
   private async run(step: LoadedStep, ref: StepRef): Promise<undefined> {
-    const { db, registry, clock, limits } = this.deps;
+    const { db, clock, limits } = this.deps;
     const workflow = await this.workflowOf(step);
+    const context = await this.prepare(step, workflow);
+    const { result: attempt, changes } = await claimStep(db, ref, { now: clock.now(), leaseMs: limits.leaseMs });
+    await this.afterCommit(changes);
+    if (attempt === undefined) return undefined;
+
+    const { node, handler, prepared, policy } = context;
+    const finish = { step: ref, attempt, input: prepared.input };
+    if (!prepared.ok || !handler || !node) {
+      const error = prepared.ok ? "node not found" : prepared.error;
+      this.deps.logger.warn({ ...ref, attempt, error }, "step input invalid");
+      await this.commit(failStep(db, { ...finish, output: undefined, error }, clock.now()));
+      return undefined;
+    }
+    if (attempt > policy.attempts + MAX_LOST_RUNS) {
+      const error = `the step was interrupted ${attempt - 1} times (its worker was lost)`;
+      await this.commit(failStep(db, { ...finish, output: undefined, error }, clock.now()));
+      return undefined;
+    }
+
+    const started = Date.now();
+    const outcome = await this.execute(handler, {
+      data: prepared.data,
+      node,
+      execution: context.execution,
+      steps: context.steps,
+      attempt,
+      maxAttempts: policy.attempts,
+      edgeTargets: workflow.index.edgeTargets(ref.nodeId),
+      services: handlerServices(this.deps, ref),
+    });
+    const durationMs = Date.now() - started;
+    this.deps.onStepFinished?.(node.type, outcome.kind, durationMs / 1000);
+    await this.record(
+      outcome,
+      { ...finish, output: limitOutput(outcome.output, limits.maxOutputBytes) },
+      workflow,
+      policy,
+      {
+        ...ref,
+        type: node.type,
+        attempt,
+        durationMs,
+      },
+    );
+    return undefined;
+  }
+
+  /** Everything a run needs before the claim: the node, its handler, its templated input, earlier outputs. */
+  private async prepare(step: LoadedStep, workflow: PinnedWorkflow) {
     const node = workflow.index.node(step.nodeId);
-    const handler = node ? registry.get(node.type) : undefined;
-    const outputs = await db.step.findMany({
+    const handler = node ? this.deps.registry.get(node.type) : undefined;
+    const outputs = await this.deps.db.step.findMany({
       where: { executionId: step.executionId, status: "SUCCEEDED" },
       select: { nodeId: true, output: true },
     });
@@ -119,7 +169,7 @@ export class StepRunner {
       workflowName: workflow.name,
       payload: step.execution.payload,
     };
-    const prepared =
+    const prepared: PreparedInput =
       node && handler
         ? prepareInput(node, handler, {
             payload: execution.payload,
@@ -128,69 +178,45 @@ export class StepRunner {
             workflow: { id: workflow.workflowId, name: workflow.name },
           })
         : {
-            ok: false as const,
+            ok: false,
             input: node?.data ?? null,
             error: `node type "${node?.type ?? step.nodeId}" is not registered on this worker`,
           };
     const policy = prepared.ok && handler?.retryPolicy ? handler.retryPolicy(prepared.data) : NO_RETRY;
+    return { node, handler, steps, execution, prepared, policy };
+  }
 
-    const claimedAt = clock.now();
-    const { result: attempt, changes } = await claimStep(db, ref, { now: claimedAt, leaseMs: limits.leaseMs });
-    await this.afterCommit(changes);
-    if (attempt === undefined) return undefined;
-
-    const finish = { step: ref, attempt, input: prepared.input };
-    const log = { executionId: ref.executionId, stepId: ref.stepId, nodeId: ref.nodeId, type: node?.type, attempt };
-    if (!prepared.ok) {
-      this.deps.logger.warn({ ...log, error: prepared.error }, "step input invalid");
-      await this.commit(failStep(db, { ...finish, output: undefined, error: prepared.error }, clock.now()));
-      return undefined;
-    }
-    if (attempt > policy.attempts + MAX_LOST_RUNS) {
-      const error = `the step was interrupted ${attempt - 1} times (its worker was lost)`;
-      await this.commit(failStep(db, { ...finish, output: undefined, error }, clock.now()));
-      return undefined;
-    }
-
-    const started = Date.now();
-    const outcome = await this.execute(handler as NodeHandler, {
-      data: prepared.data,
-      node: node as NonNullable<typeof node>,
-      execution,
-      steps,
-      attempt,
-      maxAttempts: policy.attempts,
-      edgeTargets: workflow.index.edgeTargets(ref.nodeId),
-      services: this.servicesFor(ref),
-    });
-    const output = limitOutput(outcome.output, limits.maxOutputBytes);
+  /** Records what the handler returned, in one transaction (exhaustive over the outcome kinds). */
+  private async record(
+    outcome: StepOutcome,
+    finish: Finish,
+    workflow: PinnedWorkflow,
+    policy: RetryPolicy,
+    log: Record<string, unknown> & { attempt: number },
+  ): Promise<void> {
+    const { db, clock, logger } = this.deps;
     const now = clock.now();
-    const durationMs = Date.now() - started;
-    this.deps.onStepFinished?.(node?.type ?? "unknown", outcome.kind, durationMs / 1000);
     switch (outcome.kind) {
       case "done": {
-        const next = outcome.next ?? workflow.index.outgoing(ref.nodeId);
-        this.deps.logger.info({ ...log, durationMs }, "step succeeded");
-        await this.commit(completeStep(db, workflow, { ...finish, output, next }, this.advanceOptions(now)));
-        return undefined;
+        const next = outcome.next ?? workflow.index.outgoing(finish.step.nodeId);
+        logger.info(log, "step succeeded");
+        await this.commit(completeStep(db, workflow, { ...finish, next }, this.advanceOptions(now)));
+        return;
       }
       case "wait":
-        this.deps.logger.info({ ...log, until: outcome.until.toISOString() }, "step waiting");
-        await this.commit(waitStep(db, { ...finish, output, until: outcome.until }));
-        return undefined;
+        logger.info({ ...log, until: outcome.until.toISOString() }, "step waiting");
+        await this.commit(waitStep(db, { ...finish, until: outcome.until }));
+        return;
       case "fail": {
-        if (outcome.retryable && attempt < policy.attempts) {
-          const retryAt = new Date(now.getTime() + policy.backoffMs * 2 ** (attempt - 1));
-          this.deps.logger.warn(
-            { ...log, error: outcome.error, retryAt: retryAt.toISOString() },
-            "step failed, will retry",
-          );
-          await this.commit(retryStepLater(db, { ...finish, output, error: outcome.error, retryAt }));
+        if (outcome.retryable && log.attempt < policy.attempts) {
+          const retryAt = new Date(now.getTime() + policy.backoffMs * 2 ** (log.attempt - 1));
+          logger.warn({ ...log, error: outcome.error, retryAt: retryAt.toISOString() }, "step failed, will retry");
+          await this.commit(retryStepLater(db, { ...finish, error: outcome.error, retryAt }));
         } else {
-          this.deps.logger.warn({ ...log, error: outcome.error }, "step failed");
-          await this.commit(failStep(db, { ...finish, output, error: outcome.error }, now));
+          logger.warn({ ...log, error: outcome.error }, "step failed");
+          await this.commit(failStep(db, { ...finish, error: outcome.error }, now));
         }
-        return undefined;
+        return;
       }
     }
   }
@@ -203,37 +229,6 @@ export class StepRunner {
       const message = error instanceof Error ? error.message : String(error);
       return { kind: "fail", error: message, retryable: !(error instanceof NonRetryableStepError) };
     }
-  }
-
-  private servicesFor(ref: StepRef): HandlerServices {
-    const { db, publisher, logger, clock, http } = this.deps;
-    return {
-      http,
-      now: () => clock.now(),
-      notify: async ({ toRole, message }) => {
-        // One notification per step: a handler re-run after a crash finds it stored already.
-        const created = await db.notification
-          .create({ data: { executionId: ref.executionId, stepId: ref.stepId, toRole, message }, select: { id: true } })
-          .catch((error: unknown) => {
-            if (isUniqueViolation(error)) return undefined;
-            throw error;
-          });
-        if (!created) return;
-        logger.info(
-          { executionId: ref.executionId, stepId: ref.stepId, nodeId: ref.nodeId, toRole, message },
-          "notification sent",
-        );
-        await publisher.publishChanges([
-          {
-            type: "notification",
-            notificationId: created.id,
-            executionId: ref.executionId,
-            stepId: ref.stepId,
-            toRole,
-          },
-        ]);
-      },
-    };
   }
 
   private async commit(transition: Promise<{ changes: ChangeSet }>): Promise<void> {
