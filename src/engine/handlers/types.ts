@@ -55,7 +55,11 @@ export interface HandlerInput<Data> {
   data: Data;
   node: GraphNode;
   execution: { id: string; workflowId: string; workflowName: string; payload: unknown };
-  /** Outputs of the steps that already succeeded, by node id. */
+  /**
+   * Outputs of the steps that already succeeded, by node id. Loaded only when the
+   * node's data mentions them ({{steps.…}}, $steps) or the handler sets
+   * `readsStepOutputs`; otherwise empty, which saves a query per step.
+   */
   steps: Readonly<Record<string, { output: unknown }>>;
   /** 1 on the first try. */
   attempt: number;
@@ -87,6 +91,8 @@ export interface NodeHandler<Data = unknown> {
    * Omitted: all of them. Branch conditions, for one, are JSONLogic, not templates.
    */
   readonly templatedKeys?: readonly string[];
+  /** Set when `execute` reads `input.steps` without the node's data mentioning them. */
+  readonly readsStepOutputs?: boolean;
   /** Retries for retryable failures; omitted: one attempt. */
   retryPolicy?(data: Data): RetryPolicy;
   references?(data: Data): NodeReference[];

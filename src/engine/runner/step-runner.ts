@@ -158,10 +158,14 @@ export class StepRunner {
   private async prepare(step: LoadedStep, workflow: PinnedWorkflow) {
     const node = workflow.index.node(step.nodeId);
     const handler = node ? this.deps.registry.get(node.type) : undefined;
-    const outputs = await this.deps.db.step.findMany({
-      where: { executionId: step.executionId, status: "SUCCEEDED" },
-      select: { nodeId: true, output: true },
-    });
+    // Earlier outputs matter only to a node whose data mentions them ({{steps.…}}, $steps).
+    const needsOutputs = handler?.readsStepOutputs === true || JSON.stringify(node?.data ?? {}).includes("steps");
+    const outputs = needsOutputs
+      ? await this.deps.db.step.findMany({
+          where: { executionId: step.executionId, status: "SUCCEEDED" },
+          select: { nodeId: true, output: true },
+        })
+      : [];
     const steps = Object.fromEntries(outputs.map((s) => [s.nodeId, { output: s.output }]));
     const execution = {
       id: step.executionId,

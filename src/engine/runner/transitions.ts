@@ -29,22 +29,16 @@ export interface ClaimOptions {
 export async function claimStep(db: Db, step: StepRef, options: ClaimOptions) {
   return inExecutionTransaction(db, step.executionId, async (tx, changes) => {
     if (!ACTIVE_EXECUTION.has(changes.execution.status)) return undefined;
-    const { count } = await tx.step.updateMany({
-      where: {
-        id: step.stepId,
-        OR: [{ status: "PENDING" }, { status: "RUNNING", leaseUntil: { lt: options.now } }],
-      },
-      data: {
-        status: "RUNNING",
-        attempt: { increment: 1 },
-        startedAt: options.now,
-        leaseUntil: new Date(options.now.getTime() + options.leaseMs),
-        resumeAt: null,
-      },
-    });
-    if (count === 0) return undefined;
+    // One statement: the conditional claim and the attempt it took.
+    const leaseUntil = new Date(options.now.getTime() + options.leaseMs);
+    const [claimed] = await tx.$queryRaw<{ attempt: number }[]>`
+      UPDATE "Step"
+      SET status = 'RUNNING', attempt = attempt + 1, "startedAt" = ${options.now}, "leaseUntil" = ${leaseUntil}, "resumeAt" = NULL
+      WHERE id = ${step.stepId}
+        AND (status = 'PENDING' OR (status = 'RUNNING' AND "leaseUntil" < ${options.now}))
+      RETURNING attempt`;
+    if (!claimed) return undefined;
     if (changes.execution.status === "PENDING") changes.executionStatus("RUNNING", { startedAt: options.now });
-    const claimed = await tx.step.findUniqueOrThrow({ where: { id: step.stepId }, select: { attempt: true } });
     changes.step({ id: step.stepId, nodeId: step.nodeId, status: "RUNNING" });
     return claimed.attempt;
   });
