@@ -200,12 +200,12 @@ describe("the other subscriptions, over graphql-ws", () => {
       );
       // Send the event only once both subscriptions have reached Redis.
       await waitForBusSubscribers(api.config.QUEUE_PREFIX, [`executionsChanged:${workflowId}`, "notificationSent:AE"]);
-      const id = await sendLead("CEO");
       // Both subscriptions are counted (earlier tests' may take a moment to close).
       await waitUntil(async () => {
         const metrics = await (await fetch(`${server.url}/metrics`)).text();
         return /^workflow_graphql_subscriptions_open 2$/m.test(metrics);
       }, "the subscriptions gauge to read 2");
+      const id = await sendLead("CEO");
       const seenStatuses = (await statuses).map((p) => p.data?.executionsChanged);
       expect(seenStatuses.map((e) => e.status)).toEqual(["PENDING", "RUNNING", "SUCCEEDED"]);
       expect(seenStatuses.every((e) => e.id === id && e.workflow.name.startsWith("Lead routing"))).toBe(true);
