@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Deps } from "./deps.js";
 import { createGraphQLServer, GRAPHQL_PATH, type Yoga } from "./graphql/yoga.js";
+import { ApiKeys } from "./http/api-keys.js";
 import { errorResponse } from "./rest/errors.js";
 import { mountOpenApi } from "./rest/openapi.js";
 import { mountRestRoutes } from "./rest/routes.js";
@@ -33,11 +34,22 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
     }),
   );
 
+  // Health endpoints stay open (they are registered before the key check runs).
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     const checks = await deps.checkReady();
     const ready = Object.values(checks).every(Boolean);
     return c.json({ status: ready ? "ready" : "unavailable", checks }, ready ? 200 : 503);
+  });
+
+  const apiKeys = new ApiKeys(config.API_KEYS);
+  app.use("*", async (c, next) => {
+    if (apiKeys.allows(c.req.header("authorization"))) return next();
+    c.header("WWW-Authenticate", 'Bearer realm="workflow-engine"');
+    const message = "Not authenticated: send Authorization: Bearer <API key>";
+    return c.req.path.startsWith(GRAPHQL_PATH)
+      ? c.json({ errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }, 401)
+      : c.json({ detail: message }, 401);
   });
 
   app.get("/metrics", async (c) =>

@@ -62,6 +62,11 @@ const schema = z.object({
    */
   HTTP_ALLOWED_NETWORKS: list.default([]),
   HTTP_ALLOW_ALL_NETWORKS: bool.default(false),
+  /**
+   * Comma-separated API keys. When set, every request but /healthz and /readyz
+   * needs `Authorization: Bearer <key>` (WebSocket: connectionParams.Authorization).
+   */
+  API_KEYS: list.default([]),
   /** Browser origins allowed to call the APIs (CORS); "*" for any. The original UI ran on :5173. */
   CORS_ORIGINS: list.default(["http://localhost:5173"]),
 });

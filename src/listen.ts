@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type AppDeps, createApp } from "./app.js";
 import { attachGraphQLWebSocket, type GraphQLWebSocket } from "./graphql/ws.js";
+import { ApiKeys } from "./http/api-keys.js";
 
 export interface RunningServer {
   url: string;
@@ -21,7 +22,7 @@ export async function listen(deps: AppDeps, port: number, hostname = "0.0.0.0"):
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server)) as Server;
   });
-  const ws = attachGraphQLWebSocket(server, yoga);
+  const ws = attachGraphQLWebSocket(server, yoga, new ApiKeys(deps.config.API_KEYS));
   const actualPort = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${actualPort}`,

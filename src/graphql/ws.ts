@@ -6,6 +6,7 @@ import type { Server } from "node:http";
 import type { ExecutionArgs, GraphQLError, parse as parseDocument } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
+import type { ApiKeys } from "../http/api-keys.js";
 import { GRAPHQL_PATH, type Yoga } from "./yoga.js";
 
 type Enveloped = ReturnType<Yoga["getEnveloped"]>;
@@ -20,10 +21,16 @@ export interface GraphQLWebSocket {
   close(): Promise<void>;
 }
 
-export function attachGraphQLWebSocket(server: Server, yoga: Yoga): GraphQLWebSocket {
+export function attachGraphQLWebSocket(server: Server, yoga: Yoga, apiKeys: ApiKeys): GraphQLWebSocket {
   const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
   const disposable = useServer(
     {
+      // Browsers cannot set headers on a WebSocket: the key may come in connectionParams instead.
+      onConnect: (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const fromParams = params.Authorization ?? params.authorization;
+        return apiKeys.allows(typeof fromParams === "string" ? fromParams : ctx.extra.request.headers.authorization);
+      },
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
