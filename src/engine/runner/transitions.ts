@@ -6,8 +6,9 @@
  */
 import type { Db } from "../../db/client.js";
 import { jsonColumn } from "../../db/json.js";
+import type { Prisma } from "../../generated/prisma/client.js";
 import { type AdvanceOptions, advanceExecution, failExecution } from "./advance.js";
-import { ACTIVE_EXECUTION, type ChangeSet, inExecutionTransaction } from "./execution-lock.js";
+import { ACTIVE_EXECUTION, type ChangeSet, inExecutionTransaction, type Tx } from "./execution-lock.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
 export interface StepRef {
@@ -52,7 +53,26 @@ export interface Finish {
   output: unknown;
 }
 
-const heldBy = (finish: Finish) => ({ id: finish.step.stepId, status: "RUNNING" as const, attempt: finish.attempt });
+/**
+ * Moves a step the caller still holds (RUNNING, same attempt) to `status`,
+ * recording its input and output and ending its lease. False when the caller
+ * lost the step (it finished elsewhere, or was taken over after the lease).
+ */
+async function releaseHeld(
+  tx: Tx,
+  changes: ChangeSet,
+  finish: Finish,
+  status: "SUCCEEDED" | "WAITING" | "PENDING" | "FAILED",
+  data: Prisma.StepUpdateManyMutationInput,
+): Promise<boolean> {
+  const { count } = await tx.step.updateMany({
+    where: { id: finish.step.stepId, status: "RUNNING", attempt: finish.attempt },
+    data: { ...data, status, input: jsonColumn(finish.input), output: jsonColumn(finish.output), leaseUntil: null },
+  });
+  if (count === 0) return false;
+  changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status });
+  return true;
+}
 
 export async function completeStep(
   db: Db,
@@ -61,20 +81,8 @@ export async function completeStep(
   options: AdvanceOptions,
 ) {
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
-    const { count } = await tx.step.updateMany({
-      where: heldBy(finish),
-      data: {
-        status: "SUCCEEDED",
-        input: jsonColumn(finish.input),
-        output: jsonColumn(finish.output),
-        next: [...finish.next],
-        error: null,
-        finishedAt: options.now,
-        leaseUntil: null,
-      },
-    });
-    if (count === 0) return false;
-    changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "SUCCEEDED" });
+    const data = { next: [...finish.next], error: null, finishedAt: options.now };
+    if (!(await releaseHeld(tx, changes, finish, "SUCCEEDED", data))) return false;
     await advanceExecution(tx, changes, workflow, [finish.step.nodeId], options);
     return true;
   });
@@ -83,24 +91,9 @@ export async function completeStep(
 /** RUNNING → WAITING until `until`; a job for the end of the wait is enqueued after commit. */
 export async function waitStep(db: Db, finish: Finish & { until: Date }) {
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
-    const { count } = await tx.step.updateMany({
-      where: heldBy(finish),
-      data: {
-        status: "WAITING",
-        input: jsonColumn(finish.input),
-        output: jsonColumn(finish.output),
-        resumeAt: finish.until,
-        leaseUntil: null,
-      },
-    });
-    if (count === 0) return false;
-    changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "WAITING" });
-    changes.enqueue({
-      stepId: finish.step.stepId,
-      executionId: finish.step.executionId,
-      generation: "w",
-      runAt: finish.until,
-    });
+    if (!(await releaseHeld(tx, changes, finish, "WAITING", { resumeAt: finish.until }))) return false;
+    const { stepId, executionId } = finish.step;
+    changes.enqueue({ stepId, executionId, generation: "w", runAt: finish.until });
     return true;
   });
 }
@@ -123,45 +116,18 @@ export async function finishWait(db: Db, workflow: PinnedWorkflow, step: StepRef
 /** A retryable failure with attempts left: back to PENDING until `retryAt`. */
 export async function retryStepLater(db: Db, finish: Finish & { error: string; retryAt: Date }) {
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
-    const { count } = await tx.step.updateMany({
-      where: heldBy(finish),
-      data: {
-        status: "PENDING",
-        input: jsonColumn(finish.input),
-        output: jsonColumn(finish.output),
-        error: finish.error,
-        resumeAt: finish.retryAt,
-        leaseUntil: null,
-      },
-    });
-    if (count === 0) return false;
-    changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "PENDING" });
-    changes.enqueue({
-      stepId: finish.step.stepId,
-      executionId: finish.step.executionId,
-      generation: String(finish.attempt + 1),
-      runAt: finish.retryAt,
-    });
+    const data = { error: finish.error, resumeAt: finish.retryAt };
+    if (!(await releaseHeld(tx, changes, finish, "PENDING", data))) return false;
+    const { stepId, executionId } = finish.step;
+    changes.enqueue({ stepId, executionId, generation: String(finish.attempt + 1), runAt: finish.retryAt });
     return true;
   });
 }
 
 /** The step failed for good: it is FAILED, the execution FAILED, and nothing new starts. */
 export async function failStep(db: Db, finish: Finish & { error: string }, now: Date) {
-  return inExecutionTransaction(db, finish.step.executionId, async (tx, changes: ChangeSet) => {
-    const { count } = await tx.step.updateMany({
-      where: heldBy(finish),
-      data: {
-        status: "FAILED",
-        input: jsonColumn(finish.input),
-        output: jsonColumn(finish.output),
-        error: finish.error,
-        finishedAt: now,
-        leaseUntil: null,
-      },
-    });
-    if (count === 0) return false;
-    changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "FAILED" });
+  return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
+    if (!(await releaseHeld(tx, changes, finish, "FAILED", { error: finish.error, finishedAt: now }))) return false;
     if (ACTIVE_EXECUTION.has(changes.execution.status)) {
       await failExecution(tx, changes, `${finish.step.nodeId}: ${finish.error}`, now);
     }

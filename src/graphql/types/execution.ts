@@ -1,4 +1,5 @@
-import { cancelExecution, getExecution, retryExecution, startExecution } from "../../services/executions.js";
+import { NotFoundError } from "../../errors.js";
+import { cancelExecution, retryExecution, startExecution } from "../../services/executions.js";
 import { builder } from "../builder.js";
 import { ExecutionStatusEnum } from "./scalars.js";
 
@@ -56,8 +57,9 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      await getExecution(ctx.services, String(id)); // NOT_FOUND for unknown ids
-      return ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+      const execution = await ctx.db.execution.findUnique({ ...query, where: { id: String(id) } });
+      if (!execution) throw new NotFoundError("Execution", String(id));
+      return execution;
     },
   }),
 }));

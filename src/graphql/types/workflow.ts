@@ -1,11 +1,6 @@
 import { validateWorkflow } from "../../engine/validate.js";
-import {
-  createWorkflow,
-  deleteWorkflow,
-  getWorkflow,
-  updateWorkflow,
-  type WorkflowInput,
-} from "../../services/workflows.js";
+import { NotFoundError } from "../../errors.js";
+import { createWorkflow, deleteWorkflow, updateWorkflow, type WorkflowInput } from "../../services/workflows.js";
 import { builder } from "../builder.js";
 import { ProblemRef } from "./scalars.js";
 
@@ -110,8 +105,9 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      await getWorkflow(ctx.services, String(id)); // NOT_FOUND for unknown or deleted ids
-      return ctx.db.workflow.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+      const workflow = await ctx.db.workflow.findFirst({ ...query, where: { id: String(id), deletedAt: null } });
+      if (!workflow) throw new NotFoundError("Workflow", String(id));
+      return workflow;
     },
   }),
   validateWorkflow: t.field({
