@@ -57,6 +57,13 @@ const schema = z.object({
   GRAPHQL_MAX_TOKENS: int(10, 1_000_000).default(5_000),
   MAX_STEP_OUTPUT_BYTES: int(1_000, 50_000_000).default(256_000),
   /**
+   * Largest workflow graph a save accepts (REST, GraphQL createWorkflow/updateWorkflow and
+   * validateWorkflow): more nodes or edges is a validation error naming the setting. Bounds
+   * the work and the row size of one workflow; the execution-time bound is MAX_STEPS_PER_EXECUTION.
+   */
+  MAX_GRAPH_NODES: int(1, 100_000).default(500),
+  MAX_GRAPH_EDGES: int(0, 1_000_000).default(2_000),
+  /**
    * CIDR ranges http_call may reach although they are private, loopback or
    * link-local (refused by default), e.g. "127.0.0.0/8,::1/128" for local work.
    */

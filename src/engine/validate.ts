@@ -16,11 +16,13 @@ export interface ValidationIssue {
   message: string;
 }
 
+/** Graph size limits; the server takes them from MAX_GRAPH_NODES and MAX_GRAPH_EDGES. */
 export interface ValidationLimits {
   maxNodes: number;
   maxEdges: number;
 }
 
+/** The defaults of MAX_GRAPH_NODES and MAX_GRAPH_EDGES (src/config.ts). */
 export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = { maxNodes: 500, maxEdges: 2000 };
 
 export type ValidationResult = { ok: true; graph: WorkflowGraph } | { ok: false; issues: ValidationIssue[] };
@@ -59,14 +61,20 @@ function readGraphShape(raw: unknown, limits: ValidationLimits, issues: Validati
     issues.push({ path: "graph.nodes", message: "must be an array" });
     ok = false;
   } else if (nodes.length > limits.maxNodes) {
-    issues.push({ path: "graph.nodes", message: `at most ${limits.maxNodes} nodes are allowed, got ${nodes.length}` });
+    issues.push({
+      path: "graph.nodes",
+      message: `too many nodes: ${nodes.length}; at most ${limits.maxNodes} are allowed (MAX_GRAPH_NODES)`,
+    });
     ok = false;
   }
   if (!Array.isArray(edges)) {
     issues.push({ path: "graph.edges", message: "must be an array" });
     ok = false;
   } else if (edges.length > limits.maxEdges) {
-    issues.push({ path: "graph.edges", message: `at most ${limits.maxEdges} edges are allowed, got ${edges.length}` });
+    issues.push({
+      path: "graph.edges",
+      message: `too many edges: ${edges.length}; at most ${limits.maxEdges} are allowed (MAX_GRAPH_EDGES)`,
+    });
     ok = false;
   }
   return ok ? ({ ...value, nodes, edges } as WorkflowGraph) : undefined;

@@ -17,5 +17,5 @@ export interface ServiceDeps {
   logger: EngineLogger;
   /** Called once per event received (metrics). */
   onEventReceived?: () => void;
-  limits: Pick<Config, "MAX_EVENT_BYTES" | "MAX_STEPS_PER_EXECUTION">;
+  limits: Pick<Config, "MAX_EVENT_BYTES" | "MAX_STEPS_PER_EXECUTION" | "MAX_GRAPH_NODES" | "MAX_GRAPH_EDGES">;
 }

@@ -3,7 +3,7 @@
  * validated in full and writes an immutable WorkflowVersion snapshot.
  */
 import { jsonColumn } from "../db/json.js";
-import { validateWorkflow } from "../engine/validate.js";
+import { type ValidationLimits, validateWorkflow } from "../engine/validate.js";
 import { ConflictError, NotFoundError, type Problem, ValidationError } from "../errors.js";
 import type { Workflow } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
@@ -20,6 +20,11 @@ export interface WorkflowInput {
 
 export const MAX_NAME_LENGTH = 200;
 
+/** This deployment's graph size limits (MAX_GRAPH_NODES, MAX_GRAPH_EDGES), for every validation of a graph. */
+export function graphLimits(deps: Pick<ServiceDeps, "limits">): ValidationLimits {
+  return { maxNodes: deps.limits.MAX_GRAPH_NODES, maxEdges: deps.limits.MAX_GRAPH_EDGES };
+}
+
 /** Checks everything about a definition; throws ValidationError listing every problem. */
 function checkDefinition(deps: ServiceDeps, input: WorkflowInput) {
   const problems: Problem[] = [];
@@ -27,7 +32,7 @@ function checkDefinition(deps: ServiceDeps, input: WorkflowInput) {
   else if (input.name.length > MAX_NAME_LENGTH) {
     problems.push({ path: "name", message: `at most ${MAX_NAME_LENGTH} characters` });
   }
-  const result = validateWorkflow({ graph: input.graph, trigger: input.trigger }, deps.registry);
+  const result = validateWorkflow({ graph: input.graph, trigger: input.trigger }, deps.registry, graphLimits(deps));
   if (!result.ok) problems.push(...result.issues);
   if (problems.length > 0 || !result.ok) throw new ValidationError(problems);
   // Empty triggers are stored as {} so every client sees one shape.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
 import { createHandlerRegistry } from "../../src/engine/handlers/index.js";
-import { type ValidationIssue, validateWorkflow } from "../../src/engine/validate.js";
+import { DEFAULT_VALIDATION_LIMITS, type ValidationIssue, validateWorkflow } from "../../src/engine/validate.js";
 import leadRouting from "../../src/samples/lead-routing.json" with { type: "json" };
 import temperatureControl from "../../src/samples/temperature-control.json" with { type: "json" };
 import originalReadme from "../fixtures/original-readme-workflow.json" with { type: "json" };
@@ -266,14 +267,60 @@ describe("validateWorkflow: each rule", () => {
       { path: "graph.nodes", message: "must be an array" },
       { path: "graph.edges", message: "must be an array" },
     ]);
-    const big = validateWorkflow(
-      { graph: { nodes: [node("start", "start"), notify("a")], edges: [] }, trigger: {} },
-      registry,
-      {
-        maxNodes: 1,
-        maxEdges: 10,
-      },
-    );
-    expect(big.ok ? [] : big.issues).toEqual([{ path: "graph.nodes", message: "at most 1 nodes are allowed, got 2" }]);
+  });
+});
+
+/** start → n1 → n2 → … : `size` nodes and `size - 1` edges, valid in every other respect. */
+function chain(size: number) {
+  const nodes = [node("start", "start"), ...Array.from({ length: size - 1 }, (_, i) => notify(`n${i + 1}`))];
+  const edges = nodes.slice(1).map((n, i) => edge(nodes[i]?.id as string, n.id));
+  return { nodes, edges };
+}
+
+describe("validateWorkflow: graph size limits (MAX_GRAPH_NODES, MAX_GRAPH_EDGES)", () => {
+  it("defaults to the settings' defaults: 500 nodes and 2000 edges", () => {
+    const config = loadConfig({});
+    expect({ maxNodes: config.MAX_GRAPH_NODES, maxEdges: config.MAX_GRAPH_EDGES }).toEqual(DEFAULT_VALIDATION_LIMITS);
+    expect(DEFAULT_VALIDATION_LIMITS).toEqual({ maxNodes: 500, maxEdges: 2000 });
+  });
+
+  it("accepts a graph of exactly 500 nodes and rejects 501, naming the limit and the setting", () => {
+    expect(issuesOf(chain(500))).toEqual([]);
+    expect(issuesOf(chain(501))).toEqual([
+      { path: "graph.nodes", message: "too many nodes: 501; at most 500 are allowed (MAX_GRAPH_NODES)" },
+    ]);
+  });
+
+  it("rejects more edges than allowed, even when every edge is well-formed", () => {
+    const graph = chain(3);
+    const edges = Array.from({ length: 2001 }, () => edge("start", "n1"));
+    expect(issuesOf({ ...graph, edges })).toEqual([
+      { path: "graph.edges", message: "too many edges: 2001; at most 2000 are allowed (MAX_GRAPH_EDGES)" },
+    ]);
+  });
+
+  it("applies limits given by the caller, at the boundary", () => {
+    const limits = { maxNodes: 3, maxEdges: 2 };
+    const check = (graph: unknown) => {
+      const result = validateWorkflow({ graph, trigger: {} }, registry, limits);
+      return result.ok ? [] : result.issues;
+    };
+    expect(check(chain(3))).toEqual([]);
+    expect(check(chain(4))).toEqual([
+      { path: "graph.nodes", message: "too many nodes: 4; at most 3 are allowed (MAX_GRAPH_NODES)" },
+      { path: "graph.edges", message: "too many edges: 3; at most 2 are allowed (MAX_GRAPH_EDGES)" },
+    ]);
+    // A limit is checked before anything else, so an oversized graph is rejected without walking it.
+    const junk = { nodes: Array.from({ length: 4 }, () => "not a node"), edges: [] };
+    expect(check(junk)).toEqual([
+      { path: "graph.nodes", message: "too many nodes: 4; at most 3 are allowed (MAX_GRAPH_NODES)" },
+    ]);
+  });
+
+  it("reads the limits from the environment and refuses nonsense values", () => {
+    const config = loadConfig({ MAX_GRAPH_NODES: "20", MAX_GRAPH_EDGES: "40" });
+    expect([config.MAX_GRAPH_NODES, config.MAX_GRAPH_EDGES]).toEqual([20, 40]);
+    expect(() => loadConfig({ MAX_GRAPH_NODES: "0" })).toThrow(/MAX_GRAPH_NODES/);
+    expect(() => loadConfig({ MAX_GRAPH_EDGES: "many" })).toThrow(/MAX_GRAPH_EDGES/);
   });
 });

@@ -1,6 +1,12 @@
 import { validateWorkflow } from "../../engine/validate.js";
 import { NotFoundError } from "../../errors.js";
-import { createWorkflow, deleteWorkflow, updateWorkflow, type WorkflowInput } from "../../services/workflows.js";
+import {
+  createWorkflow,
+  deleteWorkflow,
+  graphLimits,
+  updateWorkflow,
+  type WorkflowInput,
+} from "../../services/workflows.js";
 import { builder } from "../builder.js";
 import { ProblemRef } from "./scalars.js";
 
@@ -115,7 +121,8 @@ builder.queryFields((t) => ({
     description: "Every problem of a definition, without saving it",
     args: { graph: t.arg({ type: "JSON" }), trigger: t.arg({ type: "JSON" }) },
     resolve: (_root, args, ctx) => {
-      const result = validateWorkflow({ graph: args.graph, trigger: args.trigger }, ctx.services.registry);
+      const definition = { graph: args.graph, trigger: args.trigger };
+      const result = validateWorkflow(definition, ctx.services.registry, graphLimits(ctx.services));
       return result.ok ? { valid: true, problems: [] } : { valid: false, problems: result.issues };
     },
   }),
