@@ -118,6 +118,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       reconciler.start();
     },
     async close() {
+      runner.drain();
       await reconciler?.stop();
       await consumer?.close();
       await infra.close();

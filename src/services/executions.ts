@@ -45,7 +45,7 @@ export async function createExecution(
   const changes = new ChangeSet({ ...execution, seq: 0 });
   changes.executionCreated();
   if (entry) {
-    const step = await changes.createStep(tx, { nodeId: entry.id, type: entry.type });
+    const step = changes.createStep({ nodeId: entry.id, type: entry.type, status: "PENDING" });
     changes.enqueue({ stepId: step.id, executionId: execution.id, generation: "1" });
   }
   await changes.persist(tx);
@@ -163,14 +163,11 @@ export async function retryExecution(deps: ServiceDeps, id: string): Promise<Exe
     });
     const states = new Map<string, StepState>(rows.map((r) => [r.nodeId, { status: r.status, next: r.next }]));
     const succeeded = rows.filter((r) => r.status === "SUCCEEDED").map((r) => r.nodeId);
-    await createPlannedSteps(
-      tx,
-      changes,
-      workflow,
-      planSuccessors(workflow.index, states, succeeded),
-      deps.clock.now(),
-    );
-    const open = await tx.step.count({ where: { executionId: id, status: { in: ACTIVE_STEP_STATUSES } } });
+    const planned = planSuccessors(workflow.index, states, succeeded);
+    createPlannedSteps(changes, workflow, planned, deps.clock.now());
+    const open =
+      rows.filter((r) => ACTIVE_STEP_STATUSES.includes(r.status)).length +
+      planned.filter((p) => p.status === "PENDING").length;
     if (open === 0) changes.executionStatus("SUCCEEDED", { finishedAt: deps.clock.now() });
   });
   await afterCommit(deps, [changes]);

@@ -3,6 +3,8 @@
  * became runnable or skipped, enforce the step limit, and close the execution
  * when nothing is left to do. Runs inside the execution's locked transaction.
  */
+
+import { Prisma } from "../../generated/prisma/client.js";
 import type { StepStatus } from "../../generated/prisma/enums.js";
 import { ACTIVE_STEP_STATUSES, type ChangeSet, type Tx } from "./execution-lock.js";
 import { type PlannedStep, planSuccessors, type StepState } from "./plan-successors.js";
@@ -11,6 +13,31 @@ import type { PinnedWorkflow } from "./workflow-cache.js";
 export interface AdvanceOptions {
   now: Date;
   maxStepsPerExecution: number;
+  /**
+   * When set, one runnable successor is created already claimed (RUNNING, attempt 1,
+   * with this lease) so the caller runs it at once instead of going through the
+   * queue. If the caller dies, the lease expires and the reconciler recovers it.
+   */
+  claimNextForMs?: number;
+}
+
+/** A step created claimed by the caller, which should run it next. */
+export interface ClaimedStep {
+  stepId: string;
+  nodeId: string;
+  attempt: number;
+}
+
+export interface StepRow {
+  nodeId: string;
+  status: StepStatus;
+  next: string[];
+}
+
+/** Every step of the execution as this transaction sees it (read after the caller's own update). */
+export function readSteps(tx: Tx, executionId: string): Promise<StepRow[]> {
+  return tx.$queryRaw<StepRow[]>`
+    SELECT "nodeId", status::text AS status, next FROM "Step" WHERE "executionId" = ${executionId}`;
 }
 
 export async function advanceExecution(
@@ -18,13 +45,12 @@ export async function advanceExecution(
   changes: ChangeSet,
   workflow: PinnedWorkflow,
   finishedNodeIds: readonly string[],
+  rows: readonly StepRow[],
   options: AdvanceOptions,
-): Promise<void> {
-  const executionId = changes.execution.id;
+): Promise<ClaimedStep | undefined> {
   // After a failure or a cancel, finished steps are recorded but nothing new starts.
-  if (changes.execution.status !== "RUNNING") return;
+  if (changes.execution.status !== "RUNNING") return undefined;
 
-  const rows = await tx.step.findMany({ where: { executionId }, select: { nodeId: true, status: true, next: true } });
   const states = new Map<string, StepState>(rows.map((r) => [r.nodeId, { status: r.status, next: r.next }]));
   const planned = planSuccessors(workflow.index, states, finishedNodeIds);
 
@@ -35,36 +61,44 @@ export async function advanceExecution(
       `step limit reached: an execution may run at most ${options.maxStepsPerExecution} steps`,
       options.now,
     );
-    return;
+    return undefined;
   }
 
-  await createPlannedSteps(tx, changes, workflow, planned, options.now);
-  // The rows were read inside this transaction, after the finishing step's update.
+  const claimed = createPlannedSteps(changes, workflow, planned, options.now, options.claimNextForMs);
   const active =
     rows.filter((r) => ACTIVE_STEP_STATUSES.includes(r.status)).length +
     planned.filter((p) => p.status === "PENDING").length;
   if (active === 0) changes.executionStatus("SUCCEEDED", { finishedAt: options.now });
+  return claimed;
 }
 
-/** Writes planned step rows; runnable ones get a job after commit. */
-export async function createPlannedSteps(
-  tx: Tx,
+/**
+ * Adds planned step rows to the change set; runnable ones get a job after
+ * commit, except the one claimed for the caller when `claimForMs` is set.
+ */
+export function createPlannedSteps(
   changes: ChangeSet,
   workflow: PinnedWorkflow,
   planned: readonly PlannedStep[],
   now: Date,
-): Promise<void> {
+  claimForMs?: number,
+): ClaimedStep | undefined {
   const executionId = changes.execution.id;
+  let claimed: ClaimedStep | undefined;
   for (const { nodeId, status } of planned) {
-    const skipped = status === "SKIPPED";
-    const step = await changes.createStep(tx, {
-      nodeId,
-      type: workflow.index.node(nodeId)?.type ?? "unknown",
-      status,
-      ...(skipped ? { finishedAt: now } : {}),
-    });
-    if (!skipped) changes.enqueue({ stepId: step.id, executionId, generation: "1" });
+    const type = workflow.index.node(nodeId)?.type ?? "unknown";
+    if (status === "SKIPPED") {
+      changes.createStep({ nodeId, type, status, finishedAt: now });
+    } else if (claimForMs !== undefined && !claimed) {
+      const claim = { attempt: 1, startedAt: now, leaseUntil: new Date(now.getTime() + claimForMs) };
+      const step = changes.createStep({ nodeId, type, status: "RUNNING", claim });
+      claimed = { stepId: step.id, nodeId, attempt: 1 };
+    } else {
+      const step = changes.createStep({ nodeId, type, status });
+      changes.enqueue({ stepId: step.id, executionId, generation: "1" });
+    }
   }
+  return claimed;
 }
 
 /** Marks the execution FAILED and cancels every step that has not started or is waiting. */
@@ -74,14 +108,10 @@ export async function failExecution(tx: Tx, changes: ChangeSet, error: string, n
 }
 
 export async function cancelOpenSteps(tx: Tx, changes: ChangeSet, statuses: StepStatus[], now: Date): Promise<void> {
-  const open = await tx.step.findMany({
-    where: { executionId: changes.execution.id, status: { in: statuses } },
-    select: { id: true, nodeId: true },
-  });
-  if (open.length === 0) return;
-  await tx.step.updateMany({
-    where: { id: { in: open.map((s) => s.id) } },
-    data: { status: "CANCELLED", finishedAt: now, resumeAt: null },
-  });
-  for (const step of open) changes.step({ ...step, status: "CANCELLED" });
+  const cancelled = await tx.$queryRaw<{ id: string; nodeId: string }[]>`
+    UPDATE "Step" SET status = 'CANCELLED', "finishedAt" = ${now}, "resumeAt" = NULL, "leaseUntil" = NULL
+    WHERE "executionId" = ${changes.execution.id}
+      AND status::text IN (${Prisma.join(statuses)})
+    RETURNING id, "nodeId"`;
+  for (const step of cancelled) changes.step({ ...step, status: "CANCELLED" });
 }

@@ -4,9 +4,10 @@
  * paths finishing at once cannot both miss that a join became ready), and it
  * is where each change gets the next per-execution sequence number.
  */
+import { randomUUID } from "node:crypto";
 import type { Db } from "../../db/client.js";
 import { NotFoundError } from "../../errors.js";
-import type { Prisma } from "../../generated/prisma/client.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus, StepStatus } from "../../generated/prisma/enums.js";
 import type { EngineChange, StepJob } from "../ports.js";
 
@@ -23,12 +24,36 @@ export interface LockedExecution {
 export const ACTIVE_EXECUTION: ReadonlySet<ExecutionStatus> = new Set(["PENDING", "RUNNING"]);
 export const ACTIVE_STEP_STATUSES: StepStatus[] = ["PENDING", "RUNNING", "WAITING"];
 
-/** Collects what a transaction changed: changes to publish and jobs to enqueue once it commits. */
+/** Fields of the execution row a transaction may change besides its seq. */
+export interface ExecutionPatch {
+  status?: ExecutionStatus;
+  startedAt?: Date;
+  finishedAt?: Date | null;
+  error?: string | null;
+}
+
+/** A step row to insert when the transaction ends. */
+export interface NewStep {
+  id: string;
+  nodeId: string;
+  type: string;
+  status: StepStatus;
+  seq: number;
+  finishedAt?: Date;
+  /** Set when the step is created already claimed by the caller (it runs it next, without a job). */
+  claim?: { attempt: number; startedAt: Date; leaseUntil: Date };
+}
+
+/**
+ * Collects what a transaction changed: new step rows, execution fields and
+ * numbered changes to write when it ends, jobs to enqueue and changes to
+ * publish once it commits.
+ */
 export class ChangeSet {
   readonly changes: EngineChange[] = [];
   readonly jobs: StepJob[] = [];
-  /** Fields of the execution row to write at the end of the transaction. */
-  executionPatch: Prisma.ExecutionUpdateInput = {};
+  readonly newSteps: NewStep[] = [];
+  executionPatch: ExecutionPatch = {};
 
   constructor(readonly execution: LockedExecution) {}
 
@@ -46,7 +71,7 @@ export class ChangeSet {
     });
   }
 
-  executionStatus(status: ExecutionStatus, patch: Prisma.ExecutionUpdateInput = {}): void {
+  executionStatus(status: ExecutionStatus, patch: Omit<ExecutionPatch, "status"> = {}): void {
     this.execution.status = status;
     Object.assign(this.executionPatch, patch, { status });
     const { id: executionId, workflowId } = this.execution;
@@ -54,22 +79,19 @@ export class ChangeSet {
   }
 
   /**
-   * Creates a step row numbered with the seq of its own creation change, so
-   * steps sort in execution order, and records that change.
+   * Adds a step row (written when the transaction ends), numbered with the seq
+   * of its own creation change so steps sort in execution order. A claimed
+   * step is announced as created (PENDING), then as RUNNING, like any other.
    */
-  async createStep(
-    tx: Tx,
-    data: { nodeId: string; type: string; status?: StepStatus; finishedAt?: Date },
-  ): Promise<{ id: string; nodeId: string; status: StepStatus }> {
-    const step = await tx.step.create({
-      data: { ...data, executionId: this.execution.id, seq: this.execution.seq + 1 },
-      select: { id: true, nodeId: true, status: true },
-    });
-    this.step(step);
-    return step;
+  createStep(data: Omit<NewStep, "id" | "seq">): { id: string; nodeId: string; status: StepStatus } {
+    const created = { ...data, id: randomUUID(), seq: this.execution.seq + 1 };
+    this.newSteps.push(created);
+    this.step({ id: created.id, nodeId: created.nodeId, status: data.claim ? "PENDING" : data.status });
+    if (data.claim) this.step({ id: created.id, nodeId: created.nodeId, status: "RUNNING" });
+    return { id: created.id, nodeId: created.nodeId, status: data.status };
   }
 
-  /** Announces a just-created execution (its row already holds its status and seq). */
+  /** Announces a just-created execution (its row already holds its status). */
   executionCreated(): void {
     const { id: executionId, workflowId, status } = this.execution;
     this.changes.push({ type: "execution", executionId, workflowId, status, seq: ++this.execution.seq });
@@ -89,20 +111,53 @@ export class ChangeSet {
     this.jobs.push(job);
   }
 
-  /** Writes the execution's numbered changes to its change log, in the caller's transaction. */
+  /**
+   * Writes, in the caller's transaction and in one statement, the new steps,
+   * the execution's seq and patched fields, and its numbered change log.
+   */
   async persist(tx: Tx): Promise<void> {
-    const rows = this.changes.flatMap((change): Prisma.ExecutionChangeCreateManyInput[] => {
-      if (change.type === "execution") {
-        return [{ executionId: change.executionId, seq: change.seq, kind: "execution", status: change.status }];
-      }
-      if (change.type === "step") {
-        const { executionId, seq, stepId, nodeId, status } = change;
-        return [{ executionId, seq, kind: "step", stepId, nodeId, status }];
-      }
-      return [];
-    });
-    if (rows.length > 0) await tx.executionChange.createMany({ data: rows });
+    const parts: Prisma.Sql[] = [];
+    if (this.newSteps.length > 0)
+      parts.push(Prisma.sql`new_steps AS (${insertSteps(this.execution.id, this.newSteps)})`);
+    parts.push(Prisma.sql`execution AS (${updateExecution(this.execution, this.executionPatch)})`);
+    const log = changeLogRows(this.changes);
+    const tail =
+      log.length > 0
+        ? Prisma.sql`INSERT INTO "ExecutionChange" ("executionId", seq, kind, "stepId", "nodeId", status) VALUES ${Prisma.join(log)}`
+        : Prisma.sql`SELECT 1`;
+    await tx.$executeRaw`WITH ${Prisma.join(parts)} ${tail}`;
   }
+}
+
+function insertSteps(executionId: string, steps: readonly NewStep[]): Prisma.Sql {
+  const rows = steps.map(
+    (s) => Prisma.sql`(${s.id}, ${executionId}, ${s.nodeId}, ${s.type}, ${s.status}::"StepStatus", ${s.seq},
+      ${s.claim?.attempt ?? 0}, ${s.claim?.startedAt ?? null}, ${s.claim?.leaseUntil ?? null}, ${s.finishedAt ?? null})`,
+  );
+  return Prisma.sql`INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt")
+    VALUES ${Prisma.join(rows)}`;
+}
+
+function updateExecution(execution: LockedExecution, patch: ExecutionPatch): Prisma.Sql {
+  const sets = [Prisma.sql`seq = ${execution.seq}`];
+  if (patch.status !== undefined) sets.push(Prisma.sql`status = ${patch.status}::"ExecutionStatus"`);
+  if (patch.startedAt !== undefined) sets.push(Prisma.sql`"startedAt" = ${patch.startedAt}`);
+  if (patch.finishedAt !== undefined) sets.push(Prisma.sql`"finishedAt" = ${patch.finishedAt}`);
+  if (patch.error !== undefined) sets.push(Prisma.sql`error = ${patch.error}`);
+  return Prisma.sql`UPDATE "Execution" SET ${Prisma.join(sets)} WHERE id = ${execution.id}`;
+}
+
+function changeLogRows(changes: readonly EngineChange[]): Prisma.Sql[] {
+  return changes.flatMap((change) => {
+    if (change.type === "execution") {
+      return [Prisma.sql`(${change.executionId}, ${change.seq}, 'execution', NULL, NULL, ${change.status})`];
+    }
+    if (change.type === "step") {
+      const { executionId, seq, stepId, nodeId, status } = change;
+      return [Prisma.sql`(${executionId}, ${seq}, 'step', ${stepId}, ${nodeId}, ${status})`];
+    }
+    return [];
+  });
 }
 
 export async function inExecutionTransaction<T>(
@@ -118,13 +173,7 @@ export async function inExecutionTransaction<T>(
     const startSeq = execution.seq;
     const changes = new ChangeSet(execution);
     const result = await work(tx, changes);
-    if (execution.seq !== startSeq) {
-      await tx.execution.update({
-        where: { id: executionId },
-        data: { ...changes.executionPatch, seq: execution.seq },
-      });
-      await changes.persist(tx);
-    }
+    if (execution.seq !== startSeq) await changes.persist(tx);
     return { result, changes };
   });
 }

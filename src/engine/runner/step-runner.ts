@@ -6,9 +6,11 @@
  */
 import type { Db } from "../../db/client.js";
 import { NonRetryableStepError } from "../../errors.js";
+import type { StepStatus } from "../../generated/prisma/enums.js";
 import type { HandlerRegistry } from "../handlers/index.js";
 import type { HandlerServices, NodeHandler, RetryPolicy, StepOutcome } from "../handlers/types.js";
 import type { ChangePublisher, Clock, EngineLogger, JobResult, StepJob, StepQueue } from "../ports.js";
+import type { ClaimedStep } from "./advance.js";
 import { afterCommit } from "./after-commit.js";
 import type { ChangeSet } from "./execution-lock.js";
 import { handlerServices } from "./handler-services.js";
@@ -48,11 +50,44 @@ export interface StepRunnerDeps {
 /** Runs lost with a dead worker beyond the retry policy before the step is failed. */
 const MAX_LOST_RUNS = 3;
 const NO_RETRY = { attempts: 1, backoffMs: 0 };
+/**
+ * Steps one job may run back to back (each successor claimed in the
+ * transaction that finished its predecessor) before handing the rest of the
+ * execution back to the queue, so one long workflow cannot hold a slot forever.
+ */
+const MAX_STEPS_PER_JOB = 100;
 
-type LoadedStep = NonNullable<Awaited<ReturnType<StepRunner["load"]>>>;
+interface LoadedStep {
+  id: string;
+  executionId: string;
+  nodeId: string;
+  status: StepStatus;
+  resumeAt: Date | null;
+  leaseUntil: Date | null;
+  workflowId: string;
+  workflowVersion: number;
+  payload: unknown;
+}
+
+type PreparedStep = Awaited<ReturnType<StepRunner["prepare"]>>;
+
+/** What every step of one execution shares while a job runs them. */
+interface ExecutionContext {
+  workflow: PinnedWorkflow;
+  executionId: string;
+  payload: unknown;
+}
 
 export class StepRunner {
+  /** Set when the worker shuts down: finish the current step, but start no successor in this job. */
+  private draining = false;
+
   constructor(private readonly deps: StepRunnerDeps) {}
+
+  /** Stops running successors inline; they go through the queue (and so to whichever worker is left). */
+  drain(): void {
+    this.draining = true;
+  }
 
   readonly process = async (job: StepJob): Promise<JobResult | undefined> => {
     const step = await this.load(job.stepId);
@@ -67,9 +102,9 @@ export class StepRunner {
         return undefined;
       case "WAITING": {
         if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
-        const workflow = await this.workflowOf(step);
-        await this.commit(finishWait(this.deps.db, workflow, ref, this.advanceOptions(now)));
-        return undefined;
+        const context = await this.contextOf(step);
+        const claimed = await this.commit(finishWait(this.deps.db, context.workflow, ref, this.advanceOptions(now, 0)));
+        return this.continueWith(context, claimed, 1);
       }
       case "RUNNING":
         // Held by a live worker, or by one that died: look again when the lease ends.
@@ -81,41 +116,66 @@ export class StepRunner {
     }
   };
 
-  private load(stepId: string) {
-    return this.deps.db.step.findUnique({
-      where: { id: stepId },
-      select: {
-        id: true,
-        executionId: true,
-        nodeId: true,
-        status: true,
-        resumeAt: true,
-        leaseUntil: true,
-        execution: { select: { workflowId: true, workflowVersion: true, payload: true } },
-      },
-    });
+  private async load(stepId: string): Promise<LoadedStep | undefined> {
+    const [step] = await this.deps.db.$queryRaw<LoadedStep[]>`
+      SELECT s.id, s."executionId", s."nodeId", s.status::text AS status, s."resumeAt", s."leaseUntil",
+             e."workflowId", e."workflowVersion", e.payload
+      FROM "Step" s JOIN "Execution" e ON e.id = s."executionId"
+      WHERE s.id = ${stepId}`;
+    return step;
   }
 
-  private workflowOf(step: LoadedStep): Promise<PinnedWorkflow> {
-    return this.deps.workflows.get(step.execution.workflowId, step.execution.workflowVersion);
+  private async contextOf(step: LoadedStep): Promise<ExecutionContext> {
+    const workflow = await this.deps.workflows.get(step.workflowId, step.workflowVersion);
+    return { workflow, executionId: step.executionId, payload: step.payload };
   }
 
-  private advanceOptions(now: Date) {
-    return { now, maxStepsPerExecution: this.deps.limits.maxStepsPerExecution };
+  /** `stepsRun` counts the steps this job ran so far: past the cap, successors go back to the queue. */
+  private advanceOptions(now: Date, stepsRun: number) {
+    const inline = !this.draining && stepsRun < MAX_STEPS_PER_JOB;
+    return {
+      now,
+      maxStepsPerExecution: this.deps.limits.maxStepsPerExecution,
+      ...(inline ? { claimNextForMs: this.deps.limits.leaseMs } : {}),
+    };
   }
 
   private async run(step: LoadedStep, ref: StepRef): Promise<undefined> {
     const { db, clock, limits } = this.deps;
-    const workflow = await this.workflowOf(step);
-    const context = await this.prepare(step, workflow);
+    const context = await this.contextOf(step);
+    const prepared = await this.prepare(context, ref.nodeId);
     const { result: attempt, changes } = await claimStep(db, ref, { now: clock.now(), leaseMs: limits.leaseMs });
     await this.afterCommit(changes);
     if (attempt === undefined) return undefined;
+    const claimed = await this.runClaimed(context, ref, attempt, prepared, 1);
+    return this.continueWith(context, claimed, 1);
+  }
 
-    const { node, handler, prepared, policy } = context;
-    const finish = { step: ref, attempt, input: prepared.input };
-    if (!prepared.ok || !handler || !node) {
-      const error = prepared.ok ? "node not found" : prepared.error;
+  /** Runs the successors claimed for this job, one after another, while each finish claims the next. */
+  private async continueWith(context: ExecutionContext, claimed: ClaimedStep | undefined, stepsRun: number) {
+    let next = claimed;
+    for (let count = stepsRun; next; count++) {
+      const ref: StepRef = { stepId: next.stepId, executionId: context.executionId, nodeId: next.nodeId };
+      const prepared = await this.prepare(context, next.nodeId);
+      next = await this.runClaimed(context, ref, next.attempt, prepared, count + 1);
+    }
+    return undefined;
+  }
+
+  /** Executes a step this worker holds and records the outcome; returns the successor it claimed, if any. */
+  private async runClaimed(
+    context: ExecutionContext,
+    ref: StepRef,
+    attempt: number,
+    prepared: PreparedStep,
+    stepsRun: number,
+  ): Promise<ClaimedStep | undefined> {
+    const { db, clock, limits } = this.deps;
+    const { workflow } = context;
+    const { node, handler, input, policy } = prepared;
+    const finish = { step: ref, attempt, input: input.input };
+    if (!input.ok || !handler || !node) {
+      const error = input.ok ? "node not found" : input.error;
       this.deps.logger.warn({ ...ref, attempt, error }, "step input invalid");
       await this.commit(failStep(db, { ...finish, output: undefined, error }, clock.now()));
       return undefined;
@@ -128,10 +188,10 @@ export class StepRunner {
 
     const started = Date.now();
     const outcome = await this.execute(handler, {
-      data: prepared.data,
+      data: input.data,
       node,
-      execution: context.execution,
-      steps: context.steps,
+      execution: prepared.execution,
+      steps: prepared.steps,
       attempt,
       maxAttempts: policy.attempts,
       edgeTargets: workflow.index.edgeTargets(ref.nodeId),
@@ -139,41 +199,30 @@ export class StepRunner {
     });
     const durationMs = Date.now() - started;
     this.deps.onStepFinished?.(node.type, outcome.kind, durationMs / 1000);
-    await this.record(
+    return this.record(
       outcome,
       { ...finish, output: limitOutput(outcome.output, limits.maxOutputBytes) },
       workflow,
       policy,
-      {
-        ...ref,
-        type: node.type,
-        attempt,
-        durationMs,
-      },
+      { ...ref, type: node.type, attempt, durationMs },
+      stepsRun,
     );
-    return undefined;
   }
 
   /** Everything a run needs before the claim: the node, its handler, its templated input, earlier outputs. */
-  private async prepare(step: LoadedStep, workflow: PinnedWorkflow) {
-    const node = workflow.index.node(step.nodeId);
+  private async prepare(context: ExecutionContext, nodeId: string) {
+    const { workflow, executionId, payload } = context;
+    const node = workflow.index.node(nodeId);
     const handler = node ? this.deps.registry.get(node.type) : undefined;
     // Earlier outputs matter only to a node whose data mentions them ({{steps.…}}, $steps).
     const needsOutputs = handler?.readsStepOutputs === true || JSON.stringify(node?.data ?? {}).includes("steps");
     const outputs = needsOutputs
-      ? await this.deps.db.step.findMany({
-          where: { executionId: step.executionId, status: "SUCCEEDED" },
-          select: { nodeId: true, output: true },
-        })
+      ? await this.deps.db.$queryRaw<{ nodeId: string; output: unknown }[]>`
+          SELECT "nodeId", output FROM "Step" WHERE "executionId" = ${executionId} AND status = 'SUCCEEDED'`
       : [];
     const steps = Object.fromEntries(outputs.map((s) => [s.nodeId, { output: s.output }]));
-    const execution = {
-      id: step.executionId,
-      workflowId: workflow.workflowId,
-      workflowName: workflow.name,
-      payload: step.execution.payload,
-    };
-    const prepared: PreparedInput =
+    const execution = { id: executionId, workflowId: workflow.workflowId, workflowName: workflow.name, payload };
+    const input: PreparedInput =
       node && handler
         ? prepareInput(node, handler, {
             payload: execution.payload,
@@ -184,10 +233,10 @@ export class StepRunner {
         : {
             ok: false,
             input: node?.data ?? null,
-            error: `node type "${node?.type ?? step.nodeId}" is not registered on this worker`,
+            error: `node type "${node?.type ?? nodeId}" is not registered on this worker`,
           };
-    const policy = prepared.ok && handler?.retryPolicy ? handler.retryPolicy(prepared.data) : NO_RETRY;
-    return { node, handler, steps, execution, prepared, policy };
+    const policy = input.ok && handler?.retryPolicy ? handler.retryPolicy(input.data) : NO_RETRY;
+    return { node, handler, steps, execution, input, policy };
   }
 
   /** Records what the handler returned, in one transaction (exhaustive over the outcome kinds). */
@@ -197,30 +246,31 @@ export class StepRunner {
     workflow: PinnedWorkflow,
     policy: RetryPolicy,
     log: Record<string, unknown> & { attempt: number },
-  ): Promise<void> {
+    stepsRun: number,
+  ): Promise<ClaimedStep | undefined> {
     const { db, clock, logger } = this.deps;
     const now = clock.now();
     switch (outcome.kind) {
       case "done": {
         const next = outcome.next ?? workflow.index.outgoing(finish.step.nodeId);
         logger.info(log, "step succeeded");
-        await this.commit(completeStep(db, workflow, { ...finish, next }, this.advanceOptions(now)));
-        return;
+        return this.commit(completeStep(db, workflow, { ...finish, next }, this.advanceOptions(now, stepsRun)));
       }
       case "wait":
         logger.info({ ...log, until: outcome.until.toISOString() }, "step waiting");
         await this.commit(waitStep(db, { ...finish, until: outcome.until }));
-        return;
+        return undefined;
       case "fail": {
         if (outcome.retryable && log.attempt < policy.attempts) {
           const retryAt = new Date(now.getTime() + policy.backoffMs * 2 ** (log.attempt - 1));
           logger.warn({ ...log, error: outcome.error, retryAt: retryAt.toISOString() }, "step failed, will retry");
           await this.commit(retryStepLater(db, { ...finish, error: outcome.error, retryAt }));
+          return undefined;
         } else {
           logger.warn({ ...log, error: outcome.error }, "step failed");
           await this.commit(failStep(db, { ...finish, error: outcome.error }, now));
         }
-        return;
+        return undefined;
       }
     }
   }
@@ -235,9 +285,11 @@ export class StepRunner {
     }
   }
 
-  private async commit(transition: Promise<{ changes: ChangeSet }>): Promise<void> {
-    const { changes } = await transition;
+  /** Awaits a transition, enqueues and publishes what it changed, and returns its result. */
+  private async commit<T>(transition: Promise<{ result: T; changes: ChangeSet }>): Promise<T> {
+    const { result, changes } = await transition;
     await this.afterCommit(changes);
+    return result;
   }
 
   private afterCommit(changes: ChangeSet): Promise<void> {

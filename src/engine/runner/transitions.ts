@@ -3,11 +3,22 @@
  * Every update is conditional on the state the caller saw (status and attempt),
  * so a step that finished, or was taken over after its lease expired, is never
  * moved twice: the late writer simply changes nothing.
+ *
+ * These run once or twice per step, so they are written as raw SQL with as few
+ * round trips as the guarantees allow: lock, one conditional update (which for
+ * a finished step also reads the execution's steps), and one statement that
+ * writes new steps, the execution and its change log (ChangeSet.persist).
  */
 import type { Db } from "../../db/client.js";
-import { jsonColumn } from "../../db/json.js";
-import type { Prisma } from "../../generated/prisma/client.js";
-import { type AdvanceOptions, advanceExecution, failExecution } from "./advance.js";
+import { Prisma } from "../../generated/prisma/client.js";
+import {
+  type AdvanceOptions,
+  advanceExecution,
+  type ClaimedStep,
+  failExecution,
+  readSteps,
+  type StepRow,
+} from "./advance.js";
 import { ACTIVE_EXECUTION, type ChangeSet, inExecutionTransaction, type Tx } from "./execution-lock.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
@@ -25,12 +36,11 @@ export interface ClaimOptions {
 /**
  * PENDING (or RUNNING with an expired lease) → RUNNING, attempt + 1. Returns the
  * new attempt, or undefined when someone else holds the step or the execution
- * is over (its open steps are then cancelled).
+ * is over.
  */
 export async function claimStep(db: Db, step: StepRef, options: ClaimOptions) {
   return inExecutionTransaction(db, step.executionId, async (tx, changes) => {
     if (!ACTIVE_EXECUTION.has(changes.execution.status)) return undefined;
-    // One statement: the conditional claim and the attempt it took.
     const leaseUntil = new Date(options.now.getTime() + options.leaseMs);
     const [claimed] = await tx.$queryRaw<{ attempt: number }[]>`
       UPDATE "Step"
@@ -53,27 +63,77 @@ export interface Finish {
   output: unknown;
 }
 
+type HeldStatus = "SUCCEEDED" | "WAITING" | "PENDING" | "FAILED";
+
+/** Column changes besides status, input, output and the lease. */
+interface ReleaseFields {
+  next?: readonly string[];
+  error?: string | null;
+  finishedAt?: Date;
+  resumeAt?: Date;
+}
+
+function jsonParam(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** The conditional update of a step the caller still holds (RUNNING, same attempt). */
+function releaseSql(finish: Finish, status: HeldStatus, fields: ReleaseFields): Prisma.Sql {
+  const sets = [
+    Prisma.sql`status = ${status}::"StepStatus"`,
+    Prisma.sql`input = ${jsonParam(finish.input)}::jsonb`,
+    Prisma.sql`output = ${jsonParam(finish.output)}::jsonb`,
+    Prisma.sql`"leaseUntil" = NULL`,
+  ];
+  if (fields.next !== undefined) sets.push(Prisma.sql`next = ${[...fields.next]}::text[]`);
+  if (fields.error !== undefined) sets.push(Prisma.sql`error = ${fields.error}`);
+  if (fields.finishedAt !== undefined) sets.push(Prisma.sql`"finishedAt" = ${fields.finishedAt}`);
+  if (fields.resumeAt !== undefined) sets.push(Prisma.sql`"resumeAt" = ${fields.resumeAt}`);
+  return Prisma.sql`UPDATE "Step" SET ${Prisma.join(sets)}
+    WHERE id = ${finish.step.stepId} AND status = 'RUNNING' AND attempt = ${finish.attempt}`;
+}
+
 /**
- * Moves a step the caller still holds (RUNNING, same attempt) to `status`,
- * recording its input and output and ending its lease. False when the caller
- * lost the step (it finished elsewhere, or was taken over after the lease).
+ * Moves a step the caller still holds to `status`, recording its input and
+ * output and ending its lease. False when the caller lost the step (it
+ * finished elsewhere, or was taken over after the lease).
  */
 async function releaseHeld(
   tx: Tx,
   changes: ChangeSet,
   finish: Finish,
-  status: "SUCCEEDED" | "WAITING" | "PENDING" | "FAILED",
-  data: Prisma.StepUpdateManyMutationInput,
+  status: HeldStatus,
+  fields: ReleaseFields,
 ): Promise<boolean> {
-  const { count } = await tx.step.updateMany({
-    where: { id: finish.step.stepId, status: "RUNNING", attempt: finish.attempt },
-    data: { ...data, status, input: jsonColumn(finish.input), output: jsonColumn(finish.output), leaseUntil: null },
-  });
+  const count = await tx.$executeRaw`${releaseSql(finish, status, fields)}`;
   if (count === 0) return false;
   changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status });
   return true;
 }
 
+/**
+ * releaseHeld for a step that succeeded, reading the execution's steps in the
+ * same statement (the read cannot see this statement's own update, so the
+ * finished step's row is patched here).
+ */
+async function releaseSucceeded(
+  tx: Tx,
+  changes: ChangeSet,
+  finish: Finish,
+  fields: ReleaseFields & { next: readonly string[] },
+): Promise<StepRow[] | undefined> {
+  const rows = await tx.$queryRaw<(StepRow & { released: number })[]>`
+    WITH released AS (${releaseSql(finish, "SUCCEEDED", fields)} RETURNING 1)
+    SELECT "nodeId", status::text AS status, next, (SELECT count(*)::int FROM released) AS released
+    FROM "Step" WHERE "executionId" = ${finish.step.executionId}`;
+  if (!rows[0]?.released) return undefined;
+  changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "SUCCEEDED" });
+  return rows.map(({ nodeId, status, next }) =>
+    nodeId === finish.step.nodeId ? { nodeId, status: "SUCCEEDED", next: [...fields.next] } : { nodeId, status, next },
+  );
+}
+
+/** Returns the successor claimed for the caller (see AdvanceOptions.claimNextForMs), if any. */
 export async function completeStep(
   db: Db,
   workflow: PinnedWorkflow,
@@ -81,10 +141,10 @@ export async function completeStep(
   options: AdvanceOptions,
 ) {
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
-    const data = { next: [...finish.next], error: null, finishedAt: options.now };
-    if (!(await releaseHeld(tx, changes, finish, "SUCCEEDED", data))) return false;
-    await advanceExecution(tx, changes, workflow, [finish.step.nodeId], options);
-    return true;
+    const fields = { next: finish.next, error: null, finishedAt: options.now };
+    const rows = await releaseSucceeded(tx, changes, finish, fields);
+    if (!rows) return undefined;
+    return advanceExecution(tx, changes, workflow, [finish.step.nodeId], rows, options);
   });
 }
 
@@ -99,25 +159,30 @@ export async function waitStep(db: Db, finish: Finish & { until: Date }) {
 }
 
 /** WAITING whose time has come → SUCCEEDED, then on to the successors. Fires once: the update is conditional. */
-export async function finishWait(db: Db, workflow: PinnedWorkflow, step: StepRef, options: AdvanceOptions) {
+export async function finishWait(
+  db: Db,
+  workflow: PinnedWorkflow,
+  step: StepRef,
+  options: AdvanceOptions,
+): Promise<{ result: ClaimedStep | undefined; changes: ChangeSet }> {
   return inExecutionTransaction(db, step.executionId, async (tx, changes) => {
-    if (changes.execution.status !== "RUNNING") return false;
-    const { count } = await tx.step.updateMany({
-      where: { id: step.stepId, status: "WAITING", resumeAt: { lte: options.now } },
-      data: { status: "SUCCEEDED", next: [...workflow.index.outgoing(step.nodeId)], finishedAt: options.now },
-    });
-    if (count === 0) return false;
+    if (changes.execution.status !== "RUNNING") return undefined;
+    const next = workflow.index.outgoing(step.nodeId);
+    const count = await tx.$executeRaw`
+      UPDATE "Step" SET status = 'SUCCEEDED', next = ${[...next]}::text[], "finishedAt" = ${options.now}
+      WHERE id = ${step.stepId} AND status = 'WAITING' AND "resumeAt" <= ${options.now}`;
+    if (count === 0) return undefined;
     changes.step({ id: step.stepId, nodeId: step.nodeId, status: "SUCCEEDED" });
-    await advanceExecution(tx, changes, workflow, [step.nodeId], options);
-    return true;
+    const rows = await readSteps(tx, step.executionId);
+    return advanceExecution(tx, changes, workflow, [step.nodeId], rows, options);
   });
 }
 
 /** A retryable failure with attempts left: back to PENDING until `retryAt`. */
 export async function retryStepLater(db: Db, finish: Finish & { error: string; retryAt: Date }) {
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
-    const data = { error: finish.error, resumeAt: finish.retryAt };
-    if (!(await releaseHeld(tx, changes, finish, "PENDING", data))) return false;
+    const fields = { error: finish.error, resumeAt: finish.retryAt };
+    if (!(await releaseHeld(tx, changes, finish, "PENDING", fields))) return false;
     const { stepId, executionId } = finish.step;
     changes.enqueue({ stepId, executionId, generation: String(finish.attempt + 1), runAt: finish.retryAt });
     return true;
