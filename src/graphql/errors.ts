@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
 import { AppError, ValidationError } from "../errors.js";
+import { isUnstorableTextError, UNSTORABLE_TEXT_MESSAGE } from "../http/json-input.js";
 import type { Logger } from "../logger.js";
 
 const CODES: Record<AppError["code"], string> = {
@@ -28,9 +29,12 @@ export function createErrorMasker(logger: Logger) {
       if (original instanceof ValidationError) extensions.problems = original.problems;
       return new GraphQLError(original.message, { ...location, extensions });
     }
-    // Syntax, validation, depth/cost limits and yoga's HTTP errors: meant for the client as they are.
-    if (graphQLError && !original) return graphQLError;
-    if (isGraphQLError(original)) return original;
+    if (isUnstorableTextError(original)) {
+      return new GraphQLError(UNSTORABLE_TEXT_MESSAGE, { ...location, extensions: { code: "BAD_USER_INPUT" } });
+    }
+    // GraphQL's own errors (syntax, validation, limits, variables that do not coerce, yoga's HTTP
+    // errors) and errors libraries throw as GraphQLErrors (an invalid cursor): meant for the client.
+    if (graphQLError && (!original || isGraphQLError(original))) return withCode(graphQLError);
 
     const errorId = randomUUID();
     logger.error({ err: original, errorId, path: graphQLError?.path?.join(".") }, "unexpected GraphQL error");
@@ -39,6 +43,30 @@ export function createErrorMasker(logger: Logger) {
       extensions: { code: "INTERNAL_SERVER_ERROR", errorId },
     });
   };
+}
+
+/**
+ * Every error a client gets has a code. Errors without one are about the request:
+ * a variable that does not coerce (`ID cannot represent value`), a missing
+ * variable, an invalid cursor or page size. Errors raised while executing with no
+ * cause (a null for a non-null field) are the server's, and keep no code.
+ */
+function withCode(error: GraphQLError): GraphQLError {
+  if (error.extensions.code !== undefined) return error;
+  const original = error.originalError as GraphQLError | undefined;
+  if (!original && error.path !== undefined) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...original?.extensions, ...error.extensions, code: original?.extensions?.code ?? "BAD_USER_INPUT" },
+  });
+}
+
+/** graphql-armor rejects a query (depth, cost, aliases, directives) from a validation rule, without a code. */
+export function tagArmorRejection(_context: unknown, error: GraphQLError): void {
+  (error.extensions as Record<string, unknown>).code ??= "GRAPHQL_VALIDATION_FAILED";
 }
 
 function isGraphQLError(error: unknown): error is GraphQLError {

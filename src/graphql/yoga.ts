@@ -3,11 +3,13 @@
  * SSE subscriptions, masked errors and query limits. graphql-ws (WebSocket)
  * goes through the same envelop plugins and context; see ws.ts.
  */
+
+import { isUtf8 } from "node:buffer";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import type { Deps } from "../deps.js";
 import type { GraphQLContext } from "./context.js";
-import { createErrorMasker } from "./errors.js";
+import { createErrorMasker, tagArmorRejection } from "./errors.js";
 import { schema } from "./schema.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -63,17 +65,32 @@ export function createGraphQLServer(
       error: (...args) => graphqlLogger.error({ args }, "yoga"),
     },
     plugins: [
+      strictUtf8Bodies(),
       EnvelopArmorPlugin({
-        maxDepth: { n: config.GRAPHQL_MAX_DEPTH },
-        costLimit: { maxCost: config.GRAPHQL_MAX_COST },
-        maxAliases: { n: config.GRAPHQL_MAX_ALIASES },
+        maxDepth: { n: config.GRAPHQL_MAX_DEPTH, onReject: [tagArmorRejection] },
+        costLimit: { maxCost: config.GRAPHQL_MAX_COST, onReject: [tagArmorRejection] },
+        maxAliases: { n: config.GRAPHQL_MAX_ALIASES, onReject: [tagArmorRejection] },
         maxTokens: { n: config.GRAPHQL_MAX_TOKENS },
-        maxDirectives: { n: 20 },
+        maxDirectives: { n: 20, onReject: [tagArmorRejection] },
         // Suggestions ("did you mean…") are helpful in GraphiQL and reveal nothing private here.
         blockFieldSuggestion: { enabled: false },
       }),
     ],
   });
+}
+
+/** JSON is UTF-8 (RFC 8259): a body with bad bytes is refused, not read with U+FFFD in their place. */
+function strictUtf8Bodies(): Plugin {
+  return {
+    async onRequestParse({ request }) {
+      if (request.method !== "POST" || request.body === null) return;
+      if (!isUtf8(new Uint8Array(await request.clone().arrayBuffer()))) {
+        throw createGraphQLError("POST body is not valid UTF-8.", {
+          extensions: { code: "BAD_REQUEST", http: { status: 400 } },
+        });
+      }
+    },
+  };
 }
 
 const EXAMPLE_QUERY = `# Send an event, then watch the execution it started:

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { AppError, type Problem, ValidationError } from "../errors.js";
+import { isUnstorableTextError, UNSTORABLE_TEXT_MESSAGE } from "../http/json-input.js";
 import type { Logger } from "../logger.js";
 
 export interface DetailItem {
@@ -60,6 +61,9 @@ export function errorResponse(c: Context, error: unknown, logger: Logger, rename
   if (error instanceof HttpError) return c.json({ detail: error.detail }, error.status);
   if (error instanceof ValidationError) return c.json({ detail: detailFromProblems(error.problems, renames) }, 422);
   if (error instanceof AppError) return c.json({ detail: error.message }, STATUS[error.code]);
+  if (isUnstorableTextError(error)) {
+    return c.json({ detail: [{ loc: ["request"], msg: UNSTORABLE_TEXT_MESSAGE, type: "value_error" }] }, 422);
+  }
   const errorId = randomUUID();
   logger.error({ err: error, errorId, method: c.req.method, path: c.req.path }, "unexpected REST error");
   return c.json({ detail: "Internal Server Error", error_id: errorId }, 500);

@@ -1,14 +1,18 @@
 /**
  * Reading and validating REST requests the way the original engine did: a
  * body is JSON when its Content-Type says so or when it has none; anything
- * else, or JSON that does not parse, is a 422 naming the problem.
+ * else, JSON that does not parse, bytes that are not UTF-8, or JSON the
+ * database could not store (see http/json-input.ts) is a 422 naming the problem.
  */
+import { isUtf8 } from "node:buffer";
 import type { Context } from "hono";
 import type { z } from "zod";
+import { findJsonProblem } from "../http/json-input.js";
 import { detailFromZod, HttpError } from "./errors.js";
 
 export async function readJsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") {
     throw new HttpError(422, [{ loc: ["body"], msg: "Field required", type: "missing" }]);
   }
@@ -18,12 +22,21 @@ export async function readJsonBody(c: Context): Promise<unknown> {
       { loc: ["body"], msg: `Content-Type must be application/json, got ${contentType}`, type: "content_type" },
     ]);
   }
+  // JSON is UTF-8 (RFC 8259): bad bytes are refused rather than silently replaced by U+FFFD.
+  if (!isUtf8(bytes)) {
+    throw new HttpError(422, [{ loc: ["body"], msg: "body is not valid UTF-8", type: "json_invalid" }]);
+  }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     const msg = `JSON decode error: ${(error as Error).message}`;
     throw new HttpError(422, [{ loc: ["body"], msg, type: "json_invalid" }]);
   }
+  const problem = findJsonProblem(value);
+  if (problem)
+    throw new HttpError(422, [{ loc: ["body", ...problem.path], msg: problem.message, type: "value_error" }]);
+  return value;
 }
 
 export function parseWith<T extends z.ZodType>(

@@ -6,8 +6,9 @@
  */
 import { createRoute, type OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { textProblem } from "../http/json-input.js";
 import type { Logger } from "../logger.js";
-import { errorResponse } from "./errors.js";
+import { type DetailItem, errorResponse, HttpError } from "./errors.js";
 
 type Handler = (c: Context) => Promise<Response>;
 
@@ -29,6 +30,7 @@ export class RestRouter {
     });
     this.app.on(route.method.toUpperCase(), honoPath, async (c) => {
       try {
+        checkTextParams(c);
         return await handler(c);
       } catch (error) {
         return errorResponse(c, error, this.logger);
@@ -46,4 +48,19 @@ export class RestRouter {
     }
     return c.json({ detail: "Not Found" }, 404);
   }
+}
+
+/** Path and query values the database could not hold (a NUL from %00) are the client's mistake: 422 naming them. */
+function checkTextParams(c: Context): void {
+  const detail: DetailItem[] = [];
+  for (const [where, values] of [
+    ["path", c.req.param()],
+    ["query", c.req.query()],
+  ] as const) {
+    for (const [name, value] of Object.entries(values as Record<string, string>)) {
+      const problem = textProblem(value);
+      if (problem) detail.push({ loc: [where, name], msg: `text ${problem}`, type: "value_error" });
+    }
+  }
+  if (detail.length > 0) throw new HttpError(422, detail);
 }
