@@ -1,210 +1,146 @@
 /**
- * `npm run bench` (first cut): measures the engine beside the limits of the
- * parts it stands on, on the real PostgreSQL and Redis (DATABASE_URL and
- * REDIS_URL name the servers; a fresh database is created and dropped).
- * Prints a table and writes bench/results.json. `--quick` for a short run.
+ * `npm run bench`: measures the engine, beside the limits of what it stands
+ * on, against the real PostgreSQL and Redis (DATABASE_URL, REDIS_URL), with
+ * the server and the workers as separate processes. Prints a table and writes
+ * bench/results.json. `npm run bench -- --help` lists the options.
  *
- * Measured so far: bare BullMQ no-op jobs/s, single-row PostgreSQL transactions/s
- * through Prisma, engine steps/s on a 10-node chain, trigger matching time.
- * Not yet (issue 7): separate server/worker processes, Lead routing via
- * POST /events at 1/10/50 clients, latency percentiles, subscription delivery,
- * delay accuracy, peak RSS.
+ * Every run works in a fresh database and under a fresh Redis prefix, and
+ * removes them, and stops the processes it started, however it ends.
  */
-import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { Queue, Worker } from "bullmq";
-import pg from "pg";
-import { loadConfig } from "../src/config.js";
-import { createDeps } from "../src/deps.js";
-import { TriggerIndex } from "../src/engine/triggers.js";
-import { createRedis } from "../src/queue/redis-connections.js";
-import { startExecution } from "../src/services/executions.js";
-import { createWorkflow } from "../src/services/workflows.js";
-import { applyMigrations } from "../test/support/migrations.js";
+import os from "node:os";
+import { EngineApi } from "./api.js";
+import { measureChain } from "./chain.js";
+import { cleanUp, cleanUpOnSignals, onCleanup } from "./cleanup.js";
+import type { BenchContext, EngineContext } from "./context.js";
+import { createBenchDatabase } from "./database.js";
+import { measureDelays } from "./delays.js";
+import { HttpTarget } from "./http-target.js";
+import { measureLeadRouting } from "./lead-routing.js";
+import { measureLimits } from "./limits.js";
+import { measureLive } from "./live.js";
+import { recordPeakMemory } from "./memory.js";
+import { type BenchOptions, parseOptions, type Section, USAGE } from "./options.js";
+import { type EngineFleet, startFleet } from "./processes.js";
+import { clearProgress, elapsedSeconds, progress } from "./progress.js";
+import { benchPrefix, removeKeysAtCleanup } from "./redis.js";
+import { Report } from "./report.js";
+import { measureTriggers } from "./triggers.js";
+import { CompletionWatcher } from "./watcher.js";
 
-const quick = process.argv.includes("--quick");
-const RUNS = quick ? 1 : 3;
+const QUEUE_NAME = "workflow-steps";
+/** The measurements that need the engine running, in the order they run. */
+const ENGINE_SECTIONS: readonly [Section, (ctx: EngineContext) => Promise<void>][] = [
+  ["chain", measureChain],
+  ["lead-routing", measureLeadRouting],
+  ["live", measureLive],
+];
+
+function readOptions(): BenchOptions {
+  try {
+    const options = parseOptions(process.argv.slice(2));
+    if (options) return options;
+    console.log(USAGE);
+    process.exit(0);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const options = readOptions();
 const databaseServer = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
 if (!databaseServer || !redisUrl) {
-  console.error("npm run bench needs DATABASE_URL (any database on the server to use) and REDIS_URL");
+  console.error(`npm run bench needs DATABASE_URL and REDIS_URL.\n\n${USAGE}`);
   process.exit(2);
 }
+const wants = (section: Section) => options.only.includes(section);
 
-interface Figure {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-}
-const figures: Figure[] = [];
-
-function progress(message: string) {
-  process.stderr.write(`\r\x1b[K… ${message}`);
-}
-
-async function measure(name: string, unit: string, once: () => Promise<number>) {
-  const values: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    progress(`${name} (run ${i + 1}/${RUNS})`);
-    values.push(await once());
-  }
-  values.sort((a, b) => a - b);
-  figures.push({
-    name,
-    unit,
-    median: values[Math.floor(values.length / 2)] as number,
-    min: values[0] as number,
-    max: values.at(-1) as number,
-  });
-}
-
-function withDatabase(base: string, name: string) {
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-const dbName = `bench_${randomBytes(4).toString("hex")}`;
-const admin = new pg.Client({ connectionString: databaseServer });
-await admin.connect();
-await admin.query(`CREATE DATABASE "${dbName}"`);
-const databaseUrl = withDatabase(databaseServer, dbName);
-await applyMigrations(databaseUrl);
-
+cleanUpOnSignals();
+const report = new Report();
+const startedAt = new Date();
+let failure: unknown;
+let fleet: EngineFleet | undefined;
 try {
-  const concurrency = 16;
+  progress("creating a fresh database");
+  const database = await createBenchDatabase(databaseServer);
+  const queuePrefix = benchPrefix();
+  removeKeysAtCleanup(redisUrl, queuePrefix);
+  const ctx: BenchContext = { options, report, database, redisUrl, queuePrefix };
 
-  await measure("BullMQ no-op jobs (limit)", "jobs/s", async () => {
-    const name = `bench-noop-${randomBytes(3).toString("hex")}`;
-    const total = quick ? 2000 : 5000;
-    const producer = createRedis(redisUrl, "producer");
-    const workerConnection = createRedis(redisUrl, "worker");
-    const queue = new Queue(name, { connection: producer, prefix: "bench" });
-    let done = 0;
-    let finish: () => void = () => {};
-    const finished = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    const worker = new Worker(name, async () => {}, { connection: workerConnection, prefix: "bench", concurrency });
-    worker.on("completed", () => {
-      if (++done === total) finish();
-    });
-    await worker.waitUntilReady();
-    const started = performance.now();
-    for (let i = 0; i < total; i += 500) {
-      await queue.addBulk(
-        Array.from({ length: Math.min(500, total - i) }, (_, j) => ({
-          name: "noop",
-          data: { i: i + j },
-          opts: { removeOnComplete: true },
-        })),
-      );
-    }
-    await finished;
-    const rate = total / ((performance.now() - started) / 1000);
-    await worker.close();
-    await queue.obliterate({ force: true });
-    await queue.close();
-    producer.disconnect();
-    workerConnection.disconnect();
-    return rate;
-  });
-
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    LOG_LEVEL: "warn",
-    LOG_FORMAT: "json",
-    QUEUE_PREFIX: `bench${randomBytes(3).toString("hex")}`,
-    WORKER_CONCURRENCY: String(concurrency),
-    DB_POOL_SIZE: "16",
-  });
-  const deps = await createDeps(config);
-  try {
-    await measure("PostgreSQL single-row transactions via Prisma, 8 clients (limit)", "tx/s", async () => {
-      const seconds = quick ? 2 : 4;
-      const deadline = performance.now() + seconds * 1000;
-      let count = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async (_, client) => {
-          while (performance.now() < deadline) {
-            await deps.db.$transaction([
-              deps.db
-                .$executeRaw`INSERT INTO "Revision" (key, value) VALUES (${`bench-${client}`}, 1) ON CONFLICT (key) DO UPDATE SET value = "Revision".value + 1`,
-            ]);
-            count++;
-          }
-        }),
-      );
-      return count / seconds;
-    });
-
-    await deps.startWorker();
-    const chain = Array.from({ length: 10 }, (_, i) => `n${i + 1}`);
-    const workflow = await createWorkflow(deps.services, {
-      name: "bench chain",
-      graph: {
-        nodes: [
-          { id: "start", type: "start" },
-          ...chain.map((id) => ({ id, type: "send_notification", data: { toRole: "bench", message: id } })),
-        ],
-        edges: ["start", ...chain].slice(0, -1).map((source, i) => ({ source, target: chain[i] as string })),
-      },
-    });
-    await measure("engine steps on a 10-node send_notification chain", "steps/s", async () => {
-      const executions = quick ? 50 : 200;
-      const started = performance.now();
-      const ids = await Promise.all(
-        Array.from({ length: executions }, () => startExecution(deps.services, workflow.id, {}).then((e) => e.id)),
-      );
-      for (;;) {
-        const open = await deps.db.execution.count({
-          where: { id: { in: ids }, status: { in: ["PENDING", "RUNNING"] } },
-        });
-        if (open === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      return (executions * 11) / ((performance.now() - started) / 1000);
-    });
-  } finally {
-    await deps.close();
+  if (wants("limits")) await measureLimits(ctx);
+  if (ENGINE_SECTIONS.some(([section]) => wants(section)) || wants("delays")) {
+    const engine = await startEngine(ctx);
+    fleet = engine.fleet;
+    for (const [section, measure] of ENGINE_SECTIONS) if (wants(section)) await measure(engine);
+    if (wants("triggers")) await measureTriggers(ctx);
+    if (wants("delays")) await measureDelays(engine);
+    recordPeakMemory(engine);
+  } else if (wants("triggers")) {
+    await measureTriggers(ctx);
   }
-
-  for (const count of [100, 1_000, 10_000]) {
-    await measure(`trigger matching against ${count} active workflows`, "ms/event", async () => {
-      const index = new TriggerIndex();
-      index.reset(
-        Array.from({ length: count }, (_, i) => ({
-          workflowId: `w${i}`,
-          version: 1,
-          trigger: {
-            and: [{ "==": [{ var: "lead.source" }, `source-${i % 50}`] }, { ">": [{ var: "lead.score" }, i % 100] }],
-          },
-        })),
-      );
-      const events = 200;
-      const started = performance.now();
-      for (let e = 0; e < events; e++) index.match({ lead: { source: `source-${e % 50}`, score: 90 } });
-      return (performance.now() - started) / events;
-    });
+} catch (error) {
+  failure = error;
+  clearProgress();
+  for (const p of fleet?.all ?? []) {
+    const output = p.recentOutput().trim();
+    if (output) console.error(`--- the ${p.label}'s last output:\n${output.slice(-3000)}\n---`);
   }
 } finally {
-  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-  await admin.end();
+  progress("cleaning up (processes, queues, database)");
+  await cleanUp();
+  clearProgress();
 }
 
-process.stderr.write("\r\x1b[K");
-const width = Math.max(...figures.map((f) => f.name.length));
-console.log(`${"figure".padEnd(width)}  ${"median".padStart(10)}  ${"min".padStart(10)}  ${"max".padStart(10)}  unit`);
-for (const f of figures) {
-  const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(3)).padStart(10);
-  console.log(`${f.name.padEnd(width)}  ${fmt(f.median)}  ${fmt(f.min)}  ${fmt(f.max)}  ${f.unit}`);
+console.log(report.table());
+const elapsed = elapsedSeconds();
+report.write(options.out, {
+  startedAt: startedAt.toISOString(),
+  elapsedSeconds: Math.round(elapsed),
+  ...(failure === undefined ? {} : { error: String(failure) }),
+  options,
+  machine: {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memoryMiB: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  },
+});
+console.log(`\n${Math.round(elapsed)} s; written to ${options.out}`);
+if (failure !== undefined) {
+  console.error(`\nbench failed: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`);
+  process.exit(1);
 }
-writeFileSync(
-  new URL("results.json", import.meta.url),
-  `${JSON.stringify({ at: new Date().toISOString(), quick, runs: RUNS, figures }, null, 2)}\n`,
-);
-console.log("\nwritten to bench/results.json");
 process.exit(0);
+
+/** The HTTP target, the server and the workers, and the watcher that tells when executions finish. */
+async function startEngine(ctx: BenchContext): Promise<EngineContext> {
+  const target = await new HttpTarget().start();
+  const { workers, concurrency } = ctx.options;
+  progress(`starting the server and ${workers} worker${workers === 1 ? "" : "s"}`);
+  const fleet = await startFleet({
+    workers,
+    redisUrl: ctx.redisUrl,
+    queueName: QUEUE_NAME,
+    queuePrefix: ctx.queuePrefix,
+    env: {
+      DATABASE_URL: ctx.database.url,
+      REDIS_URL: ctx.redisUrl,
+      QUEUE_NAME,
+      QUEUE_PREFIX: ctx.queuePrefix,
+      LOG_LEVEL: "warn",
+      LOG_FORMAT: "json",
+      HTTP_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128",
+    },
+    workerEnv: { WORKER_CONCURRENCY: String(concurrency), DB_POOL_SIZE: String(concurrency) },
+  });
+  ctx.report.note(
+    `engine: 1 server (DB_POOL_SIZE 10) and ${workers} worker process${workers === 1 ? "" : "es"} ` +
+      `(WORKER_CONCURRENCY ${concurrency}, DB_POOL_SIZE ${concurrency}); ${os.cpus().length} CPUs shared with PostgreSQL, Redis and the bench`,
+  );
+  const watcher = new CompletionWatcher(ctx.database.pool);
+  watcher.start();
+  onCleanup("stop watching executions", () => watcher.stop());
+  return { ...ctx, fleet, api: new EngineApi(fleet.serverUrl), target, watcher };
+}

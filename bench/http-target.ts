@@ -1,0 +1,51 @@
+/**
+ * The HTTP server the engine's http_call steps reach during the bench:
+ * `POST /followup` answers at once (Lead routing's follow-up call), and
+ * `/gate/<id>` holds the request until the bench opens that gate (so a
+ * measurement can start an execution and let it go on only when it is ready).
+ */
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { onCleanup } from "./cleanup.js";
+
+export class HttpTarget {
+  private readonly held = new Map<string, ServerResponse>();
+  private readonly open = new Set<string>();
+  private readonly server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const gate = /^\/gate\/([\w-]+)/.exec(req.url ?? "")?.[1];
+      if (gate === undefined || this.open.has(gate)) reply(res);
+      else this.held.set(gate, res);
+    });
+  });
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    onCleanup("stop the HTTP target", () => this.stop());
+    return this;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+  }
+
+  /** Answers the request held at /gate/<id>, and any that comes later. */
+  openGate(id: string): void {
+    this.open.add(id);
+    const res = this.held.get(id);
+    this.held.delete(id);
+    if (res) reply(res);
+  }
+
+  private async stop(): Promise<void> {
+    for (const res of this.held.values()) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function reply(res: ServerResponse): void {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end('{"ok":true}');
+}

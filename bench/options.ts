@@ -1,0 +1,108 @@
+/**
+ * The command line of `npm run bench`. Every knob has a default; `--quick`
+ * swaps in small ones (a smoke test that finishes in under a minute).
+ */
+import { parseArgs } from "node:util";
+
+export const SECTIONS = ["limits", "chain", "lead-routing", "live", "triggers", "delays"] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Repetitions of every measurement; each figure is their median, with min and max. */
+  runs: number;
+  /** How long each throughput run feeds the engine. */
+  durationMs: number;
+  /** Concurrent POST /events clients for Lead routing, one measurement per value. */
+  clients: number[];
+  /** Worker processes (each with `concurrency` steps at once). */
+  workers: number;
+  /** WORKER_CONCURRENCY of each worker, and of the bare BullMQ limit. */
+  concurrency: number;
+  /** executionUpdated subscribers, one measurement per value. */
+  subscribers: number[];
+  /** At most this many WebSocket connections; more subscribers share them round-robin. */
+  sockets: number;
+  /** 1-second delays started per delay-accuracy run. */
+  delays: number;
+  /** Only these sections (default: all). */
+  only: Section[];
+  /** Where the results go. */
+  out: string;
+}
+
+export const USAGE = `npm run bench -- [options]
+
+  --quick              small settings: a smoke test in under a minute
+  --runs N             repetitions of every measurement (default 3, quick 1)
+  --duration S         seconds each throughput run feeds the engine (default 10, quick 2)
+  --clients A,B,C      concurrent POST /events clients for Lead routing (default 1,10,50)
+  --workers N          worker processes (default 1)
+  --concurrency N      WORKER_CONCURRENCY of each worker and of the bare BullMQ limit (default 16)
+  --subscribers A,B,C  executionUpdated subscribers (default 1,100,1000)
+  --sockets N          most WebSocket connections for them; more subscribers share (default 1000)
+  --delays N           1-second delays per delay-accuracy run (default 40, quick 10)
+  --only A,B           only these sections: ${SECTIONS.join(", ")}
+  --out FILE           results file (default bench/results.json)
+  --help               this text
+
+Needs DATABASE_URL (any database on the PostgreSQL server to use: the bench creates and
+drops its own) and REDIS_URL.`;
+
+function positiveInt(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer, got "${text}"`);
+  return value;
+}
+
+function intList(name: string, text: string): number[] {
+  return text.split(",").map((part) => positiveInt(name, part.trim()));
+}
+
+function sections(text: string): Section[] {
+  return text.split(",").map((part) => {
+    const name = part.trim();
+    const section = SECTIONS.find((s) => s === name);
+    if (!section) throw new Error(`--only: unknown section "${name}" (one of ${SECTIONS.join(", ")})`);
+    return section;
+  });
+}
+
+/** Parses argv; returns undefined when --help was asked for. Throws on a bad option. */
+export function parseOptions(argv: string[]): BenchOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      runs: { type: "string" },
+      duration: { type: "string" },
+      clients: { type: "string" },
+      workers: { type: "string" },
+      concurrency: { type: "string" },
+      subscribers: { type: "string" },
+      sockets: { type: "string" },
+      delays: { type: "string" },
+      only: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return undefined;
+  const quick = values.quick === true;
+  const durationSeconds = values.duration === undefined ? (quick ? 2 : 10) : Number(values.duration);
+  if (!(durationSeconds > 0)) throw new Error(`--duration: expected seconds > 0, got "${values.duration}"`);
+  return {
+    quick,
+    runs: values.runs === undefined ? (quick ? 1 : 3) : positiveInt("runs", values.runs),
+    durationMs: Math.round(durationSeconds * 1000),
+    clients: values.clients === undefined ? [1, 10, 50] : intList("clients", values.clients),
+    workers: values.workers === undefined ? 1 : positiveInt("workers", values.workers),
+    concurrency: values.concurrency === undefined ? 16 : positiveInt("concurrency", values.concurrency),
+    subscribers: values.subscribers === undefined ? [1, 100, 1000] : intList("subscribers", values.subscribers),
+    sockets: values.sockets === undefined ? 1000 : positiveInt("sockets", values.sockets),
+    delays: values.delays === undefined ? (quick ? 10 : 40) : positiveInt("delays", values.delays),
+    only: values.only === undefined ? [...SECTIONS] : sections(values.only),
+    out: values.out ?? new URL("results.json", import.meta.url).pathname,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Tells the load generators when an execution has finished. One loop polls
+ * PostgreSQL (the source of truth) every few milliseconds for all the
+ * executions anyone is waiting on, in one query, so watching costs the engine
+ * almost nothing whatever the number of clients.
+ */
+import type pg from "pg";
+
+/** How often the database is asked. It only paces the clients: no figure is timed by this poll. */
+const POLL_MS = 5;
+
+export type FinalStatus = "SUCCEEDED" | "FAILED" | "CANCELLED";
+
+interface Waiter {
+  resolve: (status: FinalStatus) => void;
+  reject: (error: Error) => void;
+}
+
+export class CompletionWatcher {
+  private readonly waiting = new Map<string, Waiter[]>();
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private failure: Error | undefined;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  start(): void {
+    this.loop ??= this.poll().catch((error: unknown) => {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      for (const waiters of this.waiting.values()) for (const w of waiters) w.reject(this.failure);
+      this.waiting.clear();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /** Resolves with the execution's final status. */
+  finished(executionId: string): Promise<FinalStatus> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(executionId, [...(this.waiting.get(executionId) ?? []), { resolve, reject }]);
+    });
+  }
+
+  private async poll(): Promise<void> {
+    while (!this.stopped) {
+      if (this.waiting.size > 0) {
+        const { rows } = await this.pool.query<{ id: string; status: FinalStatus }>(
+          `SELECT id, status::text AS status FROM "Execution"
+           WHERE id = ANY($1) AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED')`,
+          [[...this.waiting.keys()]],
+        );
+        for (const row of rows) {
+          for (const waiter of this.waiting.get(row.id) ?? []) waiter.resolve(row.status);
+          this.waiting.delete(row.id);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+}
