@@ -68,9 +68,19 @@ export function formatJsonPath(root: string, path: readonly (string | number)[],
  * under all of them, so the client hears it was their input.
  */
 export function isUnstorableTextError(error: unknown): boolean {
-  const code = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta
-    ?.driverAdapterError?.cause?.originalCode;
-  return code === "22021" || code === "22P05";
+  if (!(error instanceof Error)) return false;
+  const sqlState = (candidate: unknown) => {
+    const { code, originalCode } = (candidate ?? {}) as { code?: unknown; originalCode?: unknown };
+    return originalCode ?? code;
+  };
+  const codes = [
+    // Raw SQL through node-postgres: its DatabaseError carries the SQLSTATE as `code`.
+    sqlState(error),
+    // Prisma's driver adapter: a DriverAdapterError, alone or inside Prisma's error.
+    sqlState(error.cause),
+    sqlState((error as { meta?: { driverAdapterError?: { cause?: unknown } } }).meta?.driverAdapterError?.cause),
+  ];
+  return codes.some((code) => code === "22021" || code === "22P05");
 }
 
 export const UNSTORABLE_TEXT_MESSAGE =
