@@ -22,6 +22,7 @@ export function onCleanup(name: string, run: () => Promise<void> | void): void {
 export function cleanUp(): Promise<void> {
   running ??= (async () => {
     for (const action of actions.reverse()) {
+      if (process.env.BENCH_DEBUG) process.stderr.write(`cleanup: ${action.name}\n`);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error("timed out")), 20_000);

@@ -31,8 +31,15 @@ export async function createBenchDatabase(serverUrl: string): Promise<BenchDatab
   url.pathname = `/${name}`;
   await applyMigrations(url.toString());
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
-  pool.on("error", (error) => process.stderr.write(`bench: idle database connection: ${error.message}\n`));
-  onCleanup("close the bench's database pool", () => pool.end());
+  let closing = false;
+  pool.on("error", (error) => {
+    // pool.end() resolves before its connections have closed, so DROP DATABASE … WITH (FORCE) may end them: expected.
+    if (!closing) process.stderr.write(`bench: idle database connection: ${error.message}\n`);
+  });
+  onCleanup("close the bench's database pool", () => {
+    closing = true;
+    return pool.end();
+  });
   return { name, url: url.toString(), pool };
 }
 

@@ -1,8 +1,8 @@
 /**
  * The HTTP server the engine's http_call steps reach during the bench:
  * `POST /followup` answers at once (Lead routing's follow-up call), and
- * `/gate/<id>` holds the request until the bench opens that gate (so a
- * measurement can start an execution and let it go on only when it is ready).
+ * `/gate/<key>` holds the request until the bench opens that gate, so a
+ * measurement decides when a step may finish.
  */
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,11 +11,16 @@ import { onCleanup } from "./cleanup.js";
 export class HttpTarget {
   private readonly held = new Map<string, ServerResponse>();
   private readonly open = new Set<string>();
+  private readonly arrivals = new Map<string, () => void>();
+  private readonly arrived = new Set<string>();
   private readonly server = createServer((req, res) => {
     req.resume();
     req.on("end", () => {
-      const gate = /^\/gate\/([\w-]+)/.exec(req.url ?? "")?.[1];
-      if (gate === undefined || this.open.has(gate)) reply(res);
+      const gate = /^\/gate\/([\w/-]+)/.exec(req.url ?? "")?.[1];
+      if (gate === undefined) return reply(res);
+      this.arrived.add(gate);
+      this.arrivals.get(gate)?.();
+      if (this.open.has(gate)) reply(res);
       else this.held.set(gate, res);
     });
   });
@@ -30,7 +35,13 @@ export class HttpTarget {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
   }
 
-  /** Answers the request held at /gate/<id>, and any that comes later. */
+  /** Resolves once a request for /gate/<key> has arrived (its step is running). */
+  reached(key: string): Promise<void> {
+    if (this.arrived.has(key)) return Promise.resolve();
+    return new Promise((resolve) => this.arrivals.set(key, resolve));
+  }
+
+  /** Answers the request held at /gate/<key>, and any that comes later. */
   openGate(id: string): void {
     this.open.add(id);
     const res = this.held.get(id);

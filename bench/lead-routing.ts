@@ -17,12 +17,20 @@ import { leadRouting } from "./workflows.js";
 
 const THROUGHPUT_SECTION = "Engine throughput (server and workers as separate processes)";
 
-interface RunFigures {
+type LatencyKey = "response" | "firstStep" | "handoff" | "succeeded";
+
+/** The latency figures, in the order the table shows them. */
+const LATENCIES: readonly (readonly [string, LatencyKey])[] = [
+  ["POST /events response time", "response"],
+  ["event accepted → first step started", "firstStep"],
+  ["step finished → next step started", "handoff"],
+  ["event accepted → execution SUCCEEDED", "succeeded"],
+];
+
+interface RunFigures extends Record<LatencyKey, Percentiles> {
   perSecond: number;
-  response: Percentiles;
-  firstStep: Percentiles;
-  handoff: Percentiles;
-  succeeded: Percentiles;
+  /** Every hand-off measured 0 ms (see the note this produces). */
+  handoffsAllZero: boolean;
 }
 
 export async function measureLeadRouting(ctx: EngineContext): Promise<void> {
@@ -35,52 +43,51 @@ export async function measureLeadRouting(ctx: EngineContext): Promise<void> {
   const status = await ctx.watcher.finished(warm.executionIds[0] as string);
   if (status !== "SUCCEEDED") throw new Error(`the warm-up Lead routing execution ended ${status}`);
 
+  let sent = 0;
+  const nextLead = () => lead(++sent);
+  let handoffsAllZero = true;
   for (const clients of ctx.options.clients) {
     const label = `${clients} client${clients === 1 ? "" : "s"}`;
-    const runs = await repeat(ctx, `Lead routing via POST /events, ${label}`, () => oneRun(ctx, clients));
+    const runs = await repeat(ctx, `Lead routing via POST /events, ${label}`, () => oneRun(ctx, clients, nextLead));
     ctx.report.value(
       THROUGHPUT_SECTION,
       `Lead routing executions SUCCEEDED, ${label} on POST /events`,
       "exec/s",
       runs.map((r) => r.perSecond),
     );
-    const section = `Lead routing, ${label}`;
-    ctx.report.latency(
-      section,
-      "POST /events response time",
-      runs.map((r) => r.response),
-    );
-    ctx.report.latency(
-      section,
-      "event accepted → first step started",
-      runs.map((r) => r.firstStep),
-    );
-    ctx.report.latency(
-      section,
-      "step finished → next step started",
-      runs.map((r) => r.handoff),
-    );
-    ctx.report.latency(
-      section,
-      "event accepted → execution SUCCEEDED",
-      runs.map((r) => r.succeeded),
+    handoffsAllZero &&= runs.every((r) => r.handoffsAllZero);
+    for (const [name, key] of LATENCIES) {
+      ctx.report.latency(
+        `Lead routing, ${label}`,
+        name,
+        runs.map((r) => r[key]),
+      );
+    }
+  }
+  if (handoffsAllZero) {
+    ctx.report.note(
+      "Lead routing: every step finished → next step started measures 0 ms: the engine claims each successor in the " +
+        "transaction that finishes its predecessor and stamps both with the same time, so the rows hold no gap " +
+        "(the real one, from that commit to the successor's handler starting, is not recorded anywhere)",
     );
   }
 }
-
-let sequence = 0;
 
 /** A hot LinkedIn lead; every other one a CEO, so both branches run. */
 function lead(n: number): Record<string, unknown> {
   return { lead: { source: "LinkedIn", score: 90, title: n % 2 === 0 ? "CEO" : "CTO", n } };
 }
 
-async function oneRun(ctx: EngineContext, clients: number): Promise<RunFigures> {
+async function oneRun(
+  ctx: EngineContext,
+  clients: number,
+  nextLead: () => Record<string, unknown>,
+): Promise<RunFigures> {
   const run = await closedLoop({
     clients,
     durationMs: ctx.options.durationMs,
     watcher: ctx.watcher,
-    start: () => ctx.api.sendEvent(lead(++sequence)),
+    start: () => ctx.api.sendEvent(nextLead()),
   });
   if (run.notSucceeded.length > 0) {
     ctx.report.note(`Lead routing, ${clients} clients: ${run.notSucceeded.length} executions did not succeed`);
@@ -120,6 +127,7 @@ async function oneRun(ctx: EngineContext, clients: number): Promise<RunFigures> 
     response: percentiles(run.responseMs),
     firstStep: percentiles(present(executions.map((e) => e.first_step))),
     handoff: percentiles(handoffs.map((h) => h.ms)),
+    handoffsAllZero: handoffs.length > 0 && handoffs.every((h) => h.ms === 0),
     succeeded: percentiles(present(executions.map((e) => e.succeeded))),
   };
 }

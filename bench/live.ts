@@ -3,29 +3,35 @@
  * subscribers of `executionUpdated`, with 1, 100 and 1,000 of them watching the
  * same execution.
  *
- * Each run starts an execution of start → gate → n1 … n20; the gate is an
- * http_call the bench holds, so the execution waits while the subscribers
- * connect. Once every subscriber has its SNAPSHOT, the gate opens and the
- * chain runs. Each step change a subscriber receives is timed against its
- * commit: the ExecutionChange row with the same seq, written by the last
- * statement of the transaction (its createdAt is set by Prisma as the
- * statement is sent, so the figure also holds the COMMIT round trip).
- * Every subscriber lives in the bench process, so the figure includes the
- * bench's own time to read every copy.
+ * Each run starts an execution of start → g1 → … → g10, where every g is an
+ * http_call to a gate the bench holds (see HttpTarget). The subscribers
+ * connect while g1 is held and get their SNAPSHOT; then the bench opens one
+ * gate at a time, and opens the next only once every subscriber has received
+ * every change so far. So each commit (g<n> SUCCEEDED and g<n+1> RUNNING) is
+ * fanned out while the server has nothing else to deliver: the figure is the
+ * delivery time of one commit to N subscribers, not the draining of a backlog.
+ *
+ * Each step change a subscriber receives is timed against the createdAt of
+ * the ExecutionChange row with the same seq, which the engine writes in the
+ * change's own transaction (PostgreSQL's transaction timestamp: when that
+ * transaction began, a few milliseconds before its commit, so the figure is
+ * slightly high). All subscribers live in the bench process, so it also holds
+ * the bench's own time to read every copy.
  */
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { type EngineContext, repeat } from "./context.js";
 import { epochMs } from "./database.js";
-import { type Percentiles, percentiles } from "./stats.js";
-import { gatedChain } from "./workflows.js";
+import { type Percentiles, percentiles, spread } from "./stats.js";
+import { gates } from "./workflows.js";
 
-const CHAIN_LENGTH = 20;
-const SECTION = "Live updates: step commit → graphql-ws subscriber (executionUpdated)";
+const GATES = 10;
+const SECTION = "Live updates: step commit → graphql-ws subscriber (executionUpdated), one commit at a time";
 const QUERY = "subscription ($id: ID!) { executionUpdated(id: $id) { seq kind status } }";
 /** Subscriptions opened at once, then awaited before the next batch. */
 const BATCH = 100;
 const DEADLINE_MS = 60_000;
+const FINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 interface Update {
   seq: number;
@@ -33,53 +39,75 @@ interface Update {
   status: string;
 }
 
-interface Subscriber {
-  /** seq of the SNAPSHOT: later changes are the live ones. */
-  snapshot: Promise<number>;
-  /** Resolves when the execution's final status arrived. */
-  done: Promise<void>;
-  /** Step changes received, with when (ms since the epoch, sub-millisecond). */
-  steps: { seq: number; at: number }[];
-  unsubscribe: () => void;
+interface RunResult {
+  latency: Percentiles;
+  /** From opening the first gate to the last subscriber seeing the end. */
+  seconds: number;
+  serverCpuSeconds: number;
+  benchCpuSeconds: number;
 }
 
 export async function measureLive(ctx: EngineContext): Promise<void> {
-  const workflowId = await ctx.api.createWorkflow(gatedChain(ctx.target.url("/gate/{{execution.id}}"), CHAIN_LENGTH));
-  for (const subscribers of ctx.options.subscribers) {
-    const sockets = Math.min(subscribers, ctx.options.sockets);
+  const workflowId = await ctx.api.createWorkflow(gates(ctx.target.url("/gate"), GATES));
+  for (const count of ctx.options.subscribers) {
+    const sockets = Math.min(count, ctx.options.sockets);
     const how =
-      sockets === subscribers
-        ? `${subscribers} subscriber${subscribers === 1 ? "" : "s"}, one WebSocket each`
-        : `${subscribers} subscribers over ${sockets} WebSockets`;
-    const runs = await repeat(ctx, `live updates, ${how}`, () => oneRun(ctx, workflowId, subscribers, sockets));
-    ctx.report.latency(SECTION, how, runs);
+      sockets === count
+        ? `${count} subscriber${count === 1 ? "" : "s"}, one WebSocket each`
+        : `${count} subscribers over ${sockets} WebSockets`;
+    const runs = await repeat(ctx, `live updates, ${how}`, () => oneRun(ctx, workflowId, count, sockets));
+    ctx.report.latency(
+      SECTION,
+      how,
+      runs.map((r) => r.latency),
+    );
+    const median = (values: number[]) => spread(values).median.toFixed(2);
+    ctx.report.note(
+      `live updates, ${how}: ${GATES} commits delivered in ${median(runs.map((r) => r.seconds))} s; ` +
+        `CPU meanwhile: server ${median(runs.map((r) => r.serverCpuSeconds))} s, bench ${median(runs.map((r) => r.benchCpuSeconds))} s (medians)`,
+    );
   }
 }
 
-async function oneRun(ctx: EngineContext, workflowId: string, count: number, sockets: number): Promise<Percentiles> {
+async function oneRun(ctx: EngineContext, workflowId: string, count: number, sockets: number): Promise<RunResult> {
   const executionId = await ctx.api.startExecution(workflowId);
+  const gate = (n: number) => `${executionId}/g${n}`;
+  await withDeadline(ctx.target.reached(gate(1)), "the execution to reach its first gate");
+
   const url = `${ctx.fleet.serverUrl.replace(/^http/, "ws")}/graphql`;
   const clients = Array.from({ length: sockets }, () =>
     createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true }),
   );
+  const watchers = new Watchers(count);
   const subscribers: Subscriber[] = [];
+  let result: Omit<RunResult, "latency">;
   try {
     for (let i = 0; i < count; i += BATCH) {
       const batch = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) =>
-        subscribe(clients[(i + j) % sockets] as Client, executionId),
+        subscribe(clients[(i + j) % sockets] as Client, executionId, watchers, i + j),
       );
       subscribers.push(...batch);
       await withDeadline(Promise.all(batch.map((s) => s.snapshot)), "subscribers to receive their SNAPSHOT");
     }
+
     const serverCpu = ctx.fleet.server.cpuSeconds() ?? Number.NaN;
     const benchCpu = process.cpuUsage();
-    const opened = performance.now();
-    ctx.target.openGate(executionId);
-    await withDeadline(Promise.all(subscribers.map((s) => s.done)), "subscribers to see the execution finish");
-    const cpu = (process.cpuUsage(benchCpu).user + process.cpuUsage(benchCpu).system) / 1e6;
-    ctx.report.note(
-      `live, ${count} subscribers: ${((performance.now() - opened) / 1000).toFixed(2)} s from gate to last delivery; CPU meanwhile: server ${((ctx.fleet.server.cpuSeconds() ?? Number.NaN) - serverCpu).toFixed(2)} s, bench ${cpu.toFixed(2)} s`,
-    );
+    const started = performance.now();
+    for (let n = 1; n <= GATES; n++) {
+      ctx.target.openGate(gate(n));
+      if (n < GATES) {
+        // g<n+1> is running: its commit is the last change until we open its gate.
+        await withDeadline(ctx.target.reached(gate(n + 1)), `the execution to reach gate ${n + 1}`);
+        await withDeadline(watchers.allReach(await currentSeq(ctx, executionId)), `every subscriber to get gate ${n}`);
+      }
+    }
+    await withDeadline(Promise.all(subscribers.map((s) => s.done)), "every subscriber to see the execution finish");
+    const bench = process.cpuUsage(benchCpu);
+    result = {
+      seconds: (performance.now() - started) / 1000,
+      serverCpuSeconds: (ctx.fleet.server.cpuSeconds() ?? Number.NaN) - serverCpu,
+      benchCpuSeconds: (bench.user + bench.system) / 1e6,
+    };
   } finally {
     for (const s of subscribers) s.unsubscribe();
     await Promise.all(clients.map((c) => c.dispose()));
@@ -100,15 +128,59 @@ async function oneRun(ctx: EngineContext, workflowId: string, count: number, soc
       if (commit !== undefined) latencies.push(at - commit);
     }
   }
-  if (latencies.length < expected) {
+  if (latencies.length !== expected) {
     ctx.report.note(
-      `live updates, ${count} subscribers: ${expected - latencies.length} of ${expected} step changes not delivered`,
+      `live updates, ${count} subscribers: ${latencies.length} step changes delivered, ${expected} expected`,
     );
   }
-  return percentiles(latencies);
+  return { latency: percentiles(latencies), ...result };
 }
 
-function subscribe(client: Client, executionId: string): Subscriber {
+async function currentSeq(ctx: EngineContext, executionId: string): Promise<number> {
+  const { rows } = await ctx.database.pool.query<{ seq: number }>(`SELECT seq FROM "Execution" WHERE id = $1`, [
+    executionId,
+  ]);
+  return rows[0]?.seq ?? 0;
+}
+
+/** Knows the last seq each subscriber received, and waits for all of them to reach one. */
+class Watchers {
+  private readonly last: number[];
+  private target = Number.POSITIVE_INFINITY;
+  private behind = 0;
+  private caughtUp: () => void = () => {};
+
+  constructor(count: number) {
+    this.last = Array.from({ length: count }, () => 0);
+  }
+
+  received(subscriber: number, seq: number): void {
+    const before = this.last[subscriber] ?? 0;
+    this.last[subscriber] = Math.max(before, seq);
+    if (before < this.target && seq >= this.target && --this.behind === 0) this.caughtUp();
+  }
+
+  allReach(seq: number): Promise<void> {
+    this.target = seq;
+    this.behind = this.last.filter((s) => s < seq).length;
+    if (this.behind === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.caughtUp = resolve;
+    });
+  }
+}
+
+interface Subscriber {
+  /** The SNAPSHOT's seq: later changes are the live ones. */
+  snapshot: Promise<number>;
+  /** Resolves when the execution's final status arrived. */
+  done: Promise<void>;
+  /** Step changes received, with when (ms since the epoch, sub-millisecond). */
+  steps: { seq: number; at: number }[];
+  unsubscribe: () => void;
+}
+
+function subscribe(client: Client, executionId: string, watchers: Watchers, index: number): Subscriber {
   const steps: Subscriber["steps"] = [];
   const snapshot = deferred<number>();
   const done = deferred<void>();
@@ -124,8 +196,9 @@ function subscribe(client: Client, executionId: string): Subscriber {
         const update = result.data?.executionUpdated;
         if (!update) return fail(new Error(`subscription error: ${JSON.stringify(result.errors)}`));
         if (update.kind === "SNAPSHOT") snapshot.resolve(update.seq);
-        else if (update.kind === "STEP") steps.push({ seq: update.seq, at });
-        else if (FINAL.has(update.status)) done.resolve();
+        if (update.kind === "STEP") steps.push({ seq: update.seq, at });
+        if (update.kind === "EXECUTION" && FINAL.has(update.status)) done.resolve();
+        watchers.received(index, update.seq);
       },
       error: (error) => fail(error instanceof Error ? error : new Error(`subscription closed: ${String(error)}`)),
       // Also called after we unsubscribe; by then `done` has settled and this changes nothing.
@@ -134,8 +207,6 @@ function subscribe(client: Client, executionId: string): Subscriber {
   );
   return { snapshot: snapshot.promise, done: done.promise, steps, unsubscribe };
 }
-
-const FINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 interface Deferred<T> {
   promise: Promise<T>;

@@ -7,7 +7,38 @@ import type { Graph, WorkflowIn } from "./api.js";
 
 /** start → n1 → … → n<length>, each a send_notification. */
 export function notificationChain(name: string, length: number): WorkflowIn {
-  return { name, graph: chainAfter([{ id: "start", type: "start" }], length) };
+  return {
+    name,
+    graph: chain(
+      Array.from({ length }, (_, i) => ({
+        id: `n${i + 1}`,
+        type: "send_notification",
+        data: { toRole: "bench", message: `step ${i + 1}` },
+      })),
+    ),
+  };
+}
+
+/**
+ * start → g1 → … → g<count>, each an http_call to `<gateBase>/<execution id>/g<n>`,
+ * which the bench's HTTP target holds until the bench opens that gate.
+ */
+export function gates(gateBase: string, count: number): WorkflowIn {
+  return {
+    name: "bench live updates",
+    graph: chain(
+      Array.from({ length: count }, (_, i) => ({
+        id: `g${i + 1}`,
+        type: "http_call",
+        data: {
+          method: "POST",
+          url: `${gateBase}/{{execution.id}}/g${i + 1}`,
+          timeoutMs: 120_000,
+          retry: { attempts: 1, backoffMs: 0 },
+        },
+      })),
+    ),
+  };
 }
 
 /** The sample "Lead routing" (SPEC section 7) with its delay set to 0 and its follow-up call sent to `followupUrl`. */
@@ -27,51 +58,18 @@ export function leadRouting(followupUrl: string): WorkflowIn {
 export function oneSecondDelay(): WorkflowIn {
   return {
     name: "bench 1 s delay",
-    graph: {
-      nodes: [
-        { id: "start", type: "start" },
-        { id: "wait", type: "delay", data: { ms: 1000 } },
-        { id: "after", type: "send_notification", data: { toRole: "bench", message: "waited" } },
-      ],
-      edges: [
-        { source: "start", target: "wait" },
-        { source: "wait", target: "after" },
-      ],
-    },
+    graph: chain([
+      { id: "wait", type: "delay", data: { ms: 1000 } },
+      { id: "after", type: "send_notification", data: { toRole: "bench", message: "waited" } },
+    ]),
   };
 }
 
-/**
- * start → gate (an http_call the bench holds until its subscribers are ready) →
- * n1 … n<length> send_notification.
- */
-export function gatedChain(gateUrlTemplate: string, length: number): WorkflowIn {
-  const head = [
-    { id: "start", type: "start" },
-    {
-      id: "gate",
-      type: "http_call",
-      data: { method: "POST", url: gateUrlTemplate, timeoutMs: 120_000, retry: { attempts: 1, backoffMs: 0 } },
-    },
-  ];
-  const graph = chainAfter(head, length);
+/** A start node followed by `nodes`, one after another. */
+function chain(nodes: Graph["nodes"]): Graph {
+  const order = ["start", ...nodes.map((n) => n.id)];
   return {
-    name: "bench live updates",
-    graph: { ...graph, edges: [{ source: "start", target: "gate" }, ...graph.edges] },
-  };
-}
-
-/** `head` followed by a chain of `length` notifications hanging off its last node. */
-function chainAfter(head: Graph["nodes"], length: number): Graph {
-  const chain = Array.from({ length }, (_, i) => ({
-    id: `n${i + 1}`,
-    type: "send_notification",
-    data: { toRole: "bench", message: `step ${i + 1}` },
-  }));
-  const last = head.at(-1)?.id ?? "start";
-  const order = [last, ...chain.map((n) => n.id)];
-  return {
-    nodes: [...head, ...chain],
+    nodes: [{ id: "start", type: "start" }, ...nodes],
     edges: order.slice(1).map((target, i) => ({ source: order[i] as string, target })),
   };
 }
