@@ -3,7 +3,9 @@
  * subscribers of `executionUpdated`, with 1, 100 and 1,000 of them watching the
  * same execution.
  *
- * Each run starts an execution of start → g1 → … → g10, where every g is an
+ * Each run starts an execution of start → g1 → … → g<n> (n = 10 to 50, or 5 to
+ * 25 in quick mode: more for fewer subscribers, so that every run has enough
+ * samples), where every g is an
  * http_call to a gate the bench holds (see HttpTarget). The subscribers
  * connect while g1 is held and get their SNAPSHOT; then the bench opens one
  * gate at a time, and opens the next only once every subscriber has received
@@ -25,7 +27,11 @@ import { epochMs } from "./database.js";
 import { type Percentiles, percentiles, spread } from "./stats.js";
 import { gates } from "./workflows.js";
 
-const GATES = 10;
+/** Commits per run: more for few subscribers, so every run has enough samples; half as many in quick mode. */
+function gatesFor(subscribers: number, quick: boolean): number {
+  const [fewest, most, deliveries] = quick ? [5, 25, 500] : [10, 50, 1000];
+  return Math.min(most, Math.max(fewest, Math.ceil(deliveries / subscribers)));
+}
 const SECTION = "Live updates: step commit → graphql-ws subscriber (executionUpdated), one commit at a time";
 const QUERY = "subscription ($id: ID!) { executionUpdated(id: $id) { seq kind status } }";
 /** Subscriptions opened at once, then awaited before the next batch. */
@@ -48,14 +54,15 @@ interface RunResult {
 }
 
 export async function measureLive(ctx: EngineContext): Promise<void> {
-  const workflowId = await ctx.api.createWorkflow(gates(ctx.target.url("/gate"), GATES));
   for (const count of ctx.options.subscribers) {
+    const gateCount = gatesFor(count, ctx.options.quick);
+    const workflowId = await ctx.api.createWorkflow(gates(ctx.target.url("/gate"), gateCount));
     const sockets = Math.min(count, ctx.options.sockets);
     const how =
       sockets === count
         ? `${count} subscriber${count === 1 ? "" : "s"}, one WebSocket each`
         : `${count} subscribers over ${sockets} WebSockets`;
-    const runs = await repeat(ctx, `live updates, ${how}`, () => oneRun(ctx, workflowId, count, sockets));
+    const runs = await repeat(ctx, `live updates, ${how}`, () => oneRun(ctx, workflowId, gateCount, count, sockets));
     ctx.report.latency(
       SECTION,
       how,
@@ -63,13 +70,19 @@ export async function measureLive(ctx: EngineContext): Promise<void> {
     );
     const median = (values: number[]) => spread(values).median.toFixed(2);
     ctx.report.note(
-      `live updates, ${how}: ${GATES} commits delivered in ${median(runs.map((r) => r.seconds))} s; ` +
+      `live updates, ${how}: ${gateCount} commits delivered in ${median(runs.map((r) => r.seconds))} s; ` +
         `CPU meanwhile: server ${median(runs.map((r) => r.serverCpuSeconds))} s, bench ${median(runs.map((r) => r.benchCpuSeconds))} s (medians)`,
     );
   }
 }
 
-async function oneRun(ctx: EngineContext, workflowId: string, count: number, sockets: number): Promise<RunResult> {
+async function oneRun(
+  ctx: EngineContext,
+  workflowId: string,
+  gateCount: number,
+  count: number,
+  sockets: number,
+): Promise<RunResult> {
   const executionId = await ctx.api.startExecution(workflowId);
   const gate = (n: number) => `${executionId}/g${n}`;
   await withDeadline(ctx.target.reached(gate(1)), "the execution to reach its first gate");
@@ -93,9 +106,9 @@ async function oneRun(ctx: EngineContext, workflowId: string, count: number, soc
     const serverCpu = ctx.fleet.server.cpuSeconds() ?? Number.NaN;
     const benchCpu = process.cpuUsage();
     const started = performance.now();
-    for (let n = 1; n <= GATES; n++) {
+    for (let n = 1; n <= gateCount; n++) {
       ctx.target.openGate(gate(n));
-      if (n < GATES) {
+      if (n < gateCount) {
         // g<n+1> is running: its commit is the last change until we open its gate.
         await withDeadline(ctx.target.reached(gate(n + 1)), `the execution to reach gate ${n + 1}`);
         await withDeadline(watchers.allReach(await currentSeq(ctx, executionId)), `every subscriber to get gate ${n}`);

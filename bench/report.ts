@@ -58,11 +58,8 @@ export class Report {
   table(): string {
     const values = this.figures.filter((f): f is ValueFigure => f.kind === "value");
     const latencies = this.figures.filter((f): f is LatencyFigure => f.kind === "latency");
-    const width = Math.max(
-      40,
-      ...this.figures.map((f) => f.name.length + 2),
-      ...this.figures.map((f) => f.section.length),
-    );
+    // Section titles stand on their own lines: only the indented figure names set the column.
+    const width = Math.max(44, ...this.figures.map((f) => f.name.length + 2));
     const lines: string[] = [];
     if (values.length > 0) {
       lines.push(
@@ -112,10 +109,11 @@ function bySection<T extends Figure>(figures: T[]): Map<string, T[]> {
 
 const pad = (text: string) => text.padStart(10);
 
-/** Three significant-ish digits: 12345, 123, 12.3, 1.23. */
+/** About three significant digits: 12345, 123, 12.3, 1.23, 0.0123. */
 function num(value: number): string {
   if (Number.isNaN(value)) return "–";
   const abs = Math.abs(value);
+  if (abs > 0 && abs < 1) return value.toPrecision(3);
   return value.toFixed(abs >= 100 ? 0 : abs >= 10 ? 1 : 2);
 }
 

@@ -18,7 +18,7 @@ import { HttpTarget } from "./http-target.js";
 import { measureLeadRouting } from "./lead-routing.js";
 import { measureLimits } from "./limits.js";
 import { measureLive } from "./live.js";
-import { recordPeakMemory } from "./memory.js";
+import { peakMemory, recordPeakMemory } from "./memory.js";
 import { type BenchOptions, parseOptions, type Section, USAGE } from "./options.js";
 import { type EngineFleet, startFleet } from "./processes.js";
 import { clearProgress, elapsedSeconds, progress } from "./progress.js";
@@ -28,12 +28,8 @@ import { measureTriggers } from "./triggers.js";
 import { CompletionWatcher } from "./watcher.js";
 
 const QUEUE_NAME = "workflow-steps";
-/** The measurements that need the engine running, in the order they run. */
-const ENGINE_SECTIONS: readonly [Section, (ctx: EngineContext) => Promise<void>][] = [
-  ["chain", measureChain],
-  ["lead-routing", measureLeadRouting],
-  ["live", measureLive],
-];
+/** The measurements that need the engine running. */
+const ENGINE_SECTIONS: readonly Section[] = ["chain", "lead-routing", "live", "delays"];
 
 function readOptions(): BenchOptions {
   try {
@@ -69,13 +65,16 @@ try {
   const ctx: BenchContext = { options, report, database, redisUrl, queuePrefix };
 
   if (wants("limits")) await measureLimits(ctx);
-  if (ENGINE_SECTIONS.some(([section]) => wants(section)) || wants("delays")) {
+  if (ENGINE_SECTIONS.some(wants)) {
     const engine = await startEngine(ctx);
     fleet = engine.fleet;
-    for (const [section, measure] of ENGINE_SECTIONS) if (wants(section)) await measure(engine);
+    if (wants("chain")) await measureChain(engine);
+    if (wants("lead-routing")) await measureLeadRouting(engine);
+    const beforeLive = wants("live") ? peakMemory(engine) : undefined;
+    if (wants("live")) await measureLive(engine);
     if (wants("triggers")) await measureTriggers(ctx);
     if (wants("delays")) await measureDelays(engine);
-    recordPeakMemory(engine);
+    recordPeakMemory(engine, beforeLive);
   } else if (wants("triggers")) {
     await measureTriggers(ctx);
   }
