@@ -6,16 +6,25 @@ import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import type { Redis } from "ioredis";
 import type { BusEventTarget } from "./bus.js";
 
-export function createPrefixedRedisEventTarget(publisher: Redis, subscriber: Redis, prefix: string): BusEventTarget {
+export function createPrefixedRedisEventTarget(
+  publisher: Redis,
+  subscriber: Redis,
+  prefix: string,
+  /** A publish that failed (Redis down): the update is lost, subscribers catch up by seq. */
+  onPublishError: (error: unknown) => void = () => {},
+): BusEventTarget {
   const inner = createRedisEventTarget({ publishClient: publisher, subscribeClient: subscriber });
   const channel = (topic: string) => `${prefix}:bus:${topic}`;
   const target: BusEventTarget = {
     addEventListener: (topic, listener, options) => inner.addEventListener(channel(topic), listener, options),
     removeEventListener: (topic, listener, options) => inner.removeEventListener(channel(topic), listener, options),
     dispatchEvent: (event) => {
-      // Re-dispatch under the prefixed channel; the payload travels as `detail`.
-      const prefixed = new CustomEvent(channel(event.type), { detail: (event as CustomEvent).detail });
-      return inner.dispatchEvent(prefixed);
+      // Published here rather than through inner.dispatchEvent, which leaves publish()'s
+      // promise floating: with Redis down it rejected unhandled and killed the process
+      // (found by `npm run chaos`). Same wire format: JSON of `detail`, "" for undefined.
+      const detail: unknown = (event as CustomEvent).detail;
+      publisher.publish(channel(event.type), detail === undefined ? "" : JSON.stringify(detail)).catch(onPublishError);
+      return true;
     },
   };
   return target;

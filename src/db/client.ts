@@ -4,6 +4,7 @@
  */
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { withConnectRetry } from "./connect-retry.js";
 
 export type Db = PrismaClient;
 
@@ -12,10 +13,14 @@ export interface DbOptions {
   poolSize?: number;
   /** Called with every SQL statement (tests count queries; profiling). */
   onQuery?: (sql: string) => void;
+  /** How long a statement keeps retrying a connection that cannot be made (PostgreSQL restarting). */
+  connectRetryMs?: number;
 }
 
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
+  const adapter = withConnectRetry(new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 }), {
+    budgetMs: options.connectRetryMs ?? 5_000,
+  });
   if (!options.onQuery) return new PrismaClient({ adapter });
   const onQuery = options.onQuery;
   const client = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });

@@ -1,6 +1,74 @@
 import { Prisma } from "../generated/prisma/client.js";
 
-/** A unique constraint refused the write (Prisma P2002): someone else wrote that row first. */
+/**
+ * A unique constraint refused the write: someone else wrote that row first.
+ * Prisma says P2002 for its own queries and P2010 (with the driver's cause) for
+ * raw ones; node-postgres gives SQLSTATE 23505 directly (src/db/pg-sql.ts).
+ */
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    if (error.code === "P2002") return true;
+    const meta = error.meta as { driverAdapterError?: { cause?: { kind?: unknown } } } | undefined;
+    return error.code === "P2010" && meta?.driverAdapterError?.cause?.kind === "UniqueConstraintViolation";
+  }
+  return error instanceof Error && (error as { code?: unknown }).code === "23505";
+}
+
+/** The driver adapter's description of a failed statement (@prisma/adapter-pg's mapped error). */
+interface DriverCause {
+  kind?: unknown;
+  code?: unknown;
+}
+
+/** Prisma codes for "no usable connection": can't reach, timed out, closed, no pool slot. */
+const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
+/** SQLSTATE: admin/crash shutdown, starting up or shutting down, too many connections. */
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
+/** node-postgres's own connection errors (they carry no code). */
+const PG_CONNECTION_MESSAGE =
+  /not queryable|Connection terminated|Client was closed|timeout exceeded when trying to connect/i;
+
+/** The mapped cause, whether we hold the adapter's DriverAdapterError or Prisma's error around it. */
+function driverCause(error: unknown): DriverCause | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error.name === "DriverAdapterError" && typeof error.cause === "object" && error.cause !== null) {
+    return error.cause as DriverCause;
+  }
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    const adapterError = (error.meta as { driverAdapterError?: { cause?: DriverCause } } | undefined)
+      ?.driverAdapterError;
+    return adapterError?.cause;
+  }
+  return undefined;
+}
+
+/**
+ * The statement never reached PostgreSQL: the connection could not be made
+ * (refused, server starting up or shutting down, no connection slot), or the
+ * pooled client was already broken. Retrying it cannot run it twice.
+ */
+export function isConnectFailure(error: unknown): boolean {
+  const cause = driverCause(error);
+  if (cause) {
+    if (cause.kind === "DatabaseNotReachable" || cause.kind === "TooManyConnections") return true;
+    return cause.kind === "postgres" && (cause.code === "57P03" || cause.code === "53300");
+  }
+  return error instanceof Error && /not queryable/i.test(error.message);
+}
+
+/**
+ * PostgreSQL is unreachable or went away mid-statement (restart, failover,
+ * network): a temporary condition, answered 503 rather than 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientInitializationError) return true;
+  if (error instanceof Prisma.PrismaClientKnownRequestError && UNAVAILABLE_PRISMA_CODES.has(error.code)) return true;
+  const cause = driverCause(error);
+  if (cause) {
+    if (typeof cause.kind === "string" && UNAVAILABLE_KINDS.has(cause.kind)) return true;
+    const code = typeof cause.code === "string" ? cause.code : "";
+    return code.startsWith("08") || UNAVAILABLE_SQLSTATES.has(code);
+  }
+  return error instanceof Error && PG_CONNECTION_MESSAGE.test(error.message);
 }

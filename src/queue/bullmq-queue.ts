@@ -1,12 +1,13 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { StepJob, StepQueue } from "../engine/ports.js";
+import type { EngineLogger, StepJob, StepQueue } from "../engine/ports.js";
 import { STEP_JOB_NAME, type StepJobData, stepJobOptions, toJobData } from "./step-jobs.js";
 
 export interface BullQueueOptions {
   connection: Redis;
   name: string;
   prefix: string;
+  logger?: EngineLogger;
 }
 
 /**
@@ -21,6 +22,9 @@ export class BullStepQueue implements StepQueue {
   constructor(private readonly options: BullQueueOptions) {
     this.queue = new Queue<StepJobData>(options.name, { connection: options.connection, prefix: options.prefix });
     this.sentinelKey = `${options.prefix}:${options.name}:sentinel`;
+    // BullMQ re-emits its connection's errors here; with no listener it prints each one to
+    // stderr. The connection's outages are logged where it is created (watchRedis).
+    this.queue.on("error", (error) => options.logger?.debug({ err: error }, "queue producer error"));
   }
 
   async enqueue(jobs: readonly StepJob[]): Promise<void> {

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import { isDatabaseUnavailable } from "../db/errors.js";
 import { AppError, type Problem, ValidationError } from "../errors.js";
 import { isUnstorableTextError, UNSTORABLE_TEXT_MESSAGE } from "../http/json-input.js";
 import type { Logger } from "../logger.js";
@@ -63,6 +64,13 @@ export function errorResponse(c: Context, error: unknown, logger: Logger, rename
   if (error instanceof AppError) return c.json({ detail: error.message }, STATUS[error.code]);
   if (isUnstorableTextError(error)) {
     return c.json({ detail: [{ loc: ["request"], msg: UNSTORABLE_TEXT_MESSAGE, type: "value_error" }] }, 422);
+  }
+  // PostgreSQL unreachable (restarting, failing over): temporary, so 503 with Retry-After, not a 500
+  // (found by `npm run chaos`). A client retrying with its Idempotency-Key is safe.
+  if (isDatabaseUnavailable(error)) {
+    logger.warn({ err: error, method: c.req.method, path: c.req.path }, "database unavailable; answered 503");
+    c.header("Retry-After", "1");
+    return c.json({ detail: "Service temporarily unavailable: the database cannot be reached. Retry shortly." }, 503);
   }
   const errorId = randomUUID();
   logger.error({ err: error, errorId, method: c.req.method, path: c.req.path }, "unexpected REST error");
