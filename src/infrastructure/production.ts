@@ -7,7 +7,7 @@ import { createDb } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import { BullStepConsumer } from "../queue/bullmq-consumer.js";
 import { BullStepQueue } from "../queue/bullmq-queue.js";
-import { closeRedis, createRedis, type RedisRole } from "../queue/redis-connections.js";
+import { closeRedis, createRedis, type RedisRole, throttled, watchRedis } from "../queue/redis-connections.js";
 import type { Infrastructure } from "./types.js";
 
 export function productionInfrastructure(config: Config, logger: Logger): Infrastructure {
@@ -17,14 +17,24 @@ export function productionInfrastructure(config: Config, logger: Logger): Infras
   const connections: Redis[] = [];
   const redis = (role: RedisRole, lazy = false) => {
     const connection = createRedis(redisUrl, role, lazy ? { lazyConnect: true } : {});
+    watchRedis(connection, role, logger);
     connections.push(connection);
     return connection;
   };
   const producer = redis("producer");
-  const queue = new BullStepQueue({ connection: producer, name: config.QUEUE_NAME, prefix: config.QUEUE_PREFIX });
-  // The subscriber connects only when the first subscription needs it.
+  const queue = new BullStepQueue({
+    connection: producer,
+    name: config.QUEUE_NAME,
+    prefix: config.QUEUE_PREFIX,
+    logger,
+  });
+  // The subscriber connects only when the first subscription needs it. Publishes that fail
+  // while Redis is down are only logged (throttled): subscribers catch up by seq.
+  const onPublishError = throttled(10_000, (error, skipped) =>
+    logger.warn({ err: error, skipped }, "publishing an update failed (Redis down?)"),
+  );
   const bus = createBus(
-    createPrefixedRedisEventTarget(redis("publisher"), redis("subscriber", true), config.QUEUE_PREFIX),
+    createPrefixedRedisEventTarget(redis("publisher"), redis("subscriber", true), config.QUEUE_PREFIX, onPublishError),
   );
 
   return {
