@@ -6,6 +6,28 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { onCleanup } from "./cleanup.js";
 
+/** Fails fast, with the reason, when Redis does not answer (BullMQ would otherwise retry forever). */
+export async function checkRedis(redisUrl: string): Promise<void> {
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  let reason: string | undefined;
+  redis.on("error", (error: Error) => {
+    reason = error.message; // the cause (ECONNREFUSED …); connect() only says the connection closed
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw new Error(`REDIS_URL ${redisUrl}: ${reason ?? (error instanceof Error ? error.message : String(error))}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export function benchPrefix(): string {
   return `bench${randomBytes(4).toString("hex")}`;
 }

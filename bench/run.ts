@@ -22,7 +22,7 @@ import { peakMemory, recordPeakMemory } from "./memory.js";
 import { type BenchOptions, parseOptions, type Section, USAGE } from "./options.js";
 import { type EngineFleet, startFleet } from "./processes.js";
 import { clearProgress, elapsedSeconds, progress } from "./progress.js";
-import { benchPrefix, removeKeysAtCleanup } from "./redis.js";
+import { benchPrefix, checkRedis, removeKeysAtCleanup } from "./redis.js";
 import { Report } from "./report.js";
 import { measureTriggers } from "./triggers.js";
 import { CompletionWatcher } from "./watcher.js";
@@ -59,6 +59,7 @@ let failure: unknown;
 let fleet: EngineFleet | undefined;
 try {
   progress("creating a fresh database");
+  await checkRedis(redisUrl);
   const database = await createBenchDatabase(databaseServer);
   const queuePrefix = benchPrefix();
   removeKeysAtCleanup(redisUrl, queuePrefix);
