@@ -57,6 +57,11 @@ const schema = z.object({
   GRAPHQL_MAX_TOKENS: int(10, 1_000_000).default(5_000),
   MAX_STEP_OUTPUT_BYTES: int(1_000, 50_000_000).default(256_000),
   /**
+   * Largest value one templated field of a node may render to (bytes of JSON). A template
+   * can repeat a large payload many times; above this the step fails with a clear error.
+   */
+  MAX_TEMPLATE_OUTPUT_BYTES: int(1_000, 50_000_000).default(1_000_000),
+  /**
    * Largest workflow graph a save accepts (REST, GraphQL createWorkflow/updateWorkflow and
    * validateWorkflow): more nodes or edges is a validation error naming the setting. Bounds
    * the work and the row size of one workflow; the execution-time bound is MAX_STEPS_PER_EXECUTION.

@@ -54,13 +54,14 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     config.MODE === "production"
       ? productionInfrastructure(config, logger)
       : await embeddedInfrastructure(config, logger);
-  const { db, queue, bus } = infra;
+  const { db, sql, queue, bus } = infra;
   const metrics = new Metrics(() => queue.depth());
   const publisher = metrics.counting(bus);
   const registry = createHandlerRegistry(options.handlers);
   const workflows = new WorkflowCache(db, registry);
   const services: ServiceDeps = {
     db,
+    sql,
     registry,
     queue,
     publisher,
@@ -76,7 +77,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     allowAll: config.HTTP_ALLOW_ALL_NETWORKS,
   });
   const runner = new StepRunner({
-    db,
+    sql,
     registry,
     workflows,
     queue,
@@ -89,6 +90,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       leaseMs: config.STEP_LEASE_MS,
       maxStepsPerExecution: config.MAX_STEPS_PER_EXECUTION,
       maxOutputBytes: config.MAX_STEP_OUTPUT_BYTES,
+      maxTemplateBytes: config.MAX_TEMPLATE_OUTPUT_BYTES,
     },
   });
 

@@ -197,7 +197,9 @@ function validateEdge(edge: unknown, at: string, nodeIds: ReadonlySet<string>, i
 }
 
 function validateEntry(graph: WorkflowGraph): ValidationIssue[] {
-  const starts = graph.nodes.filter((node) => isPlainObject(node) && node.type === "start");
+  // Nodes that are not objects (null, 5) are reported by collectNodeIds; here they are skipped.
+  const nodes = graph.nodes.filter((node) => isPlainObject(node));
+  const starts = nodes.filter((node) => node.type === "start");
   if (starts.length > 1) {
     return [
       {
@@ -206,7 +208,7 @@ function validateEntry(graph: WorkflowGraph): ValidationIssue[] {
       },
     ];
   }
-  if (!findEntryNode(graph)) {
+  if (!findEntryNode({ ...graph, nodes })) {
     return [{ path: "graph.nodes", message: 'no entry node: add a node with id "start" or of type "start"' }];
   }
   return [];

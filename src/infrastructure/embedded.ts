@@ -6,6 +6,7 @@
 import path from "node:path";
 import { createBus } from "../bus/bus.js";
 import type { Config } from "../config.js";
+import { prismaSqlDb } from "../db/sql.js";
 import { openEmbeddedDatabase } from "../embedded/pglite-db.js";
 import type { Logger } from "../logger.js";
 import { InProcessStepQueue } from "../queue/in-process-queue.js";
@@ -17,6 +18,8 @@ export async function embeddedInfrastructure(config: Config, logger: Logger): Pr
   const queue = new InProcessStepQueue(config.WORKER_CONCURRENCY, logger);
   return {
     db: database.db,
+    // One PGlite connection: the engine's SQL goes through Prisma too, so transactions never interleave.
+    sql: prismaSqlDb(database.db),
     queue,
     bus: createBus(),
     async startConsumer(processor) {

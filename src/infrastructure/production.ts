@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { createBus } from "../bus/bus.js";
 import { createPrefixedRedisEventTarget } from "../bus/redis-event-target.js";
 import type { Config } from "../config.js";
-import { createDb } from "../db/client.js";
+import { createDatabase } from "../db/database.js";
 import type { Logger } from "../logger.js";
 import { BullStepConsumer } from "../queue/bullmq-consumer.js";
 import { BullStepQueue } from "../queue/bullmq-queue.js";
@@ -13,7 +13,16 @@ import type { Infrastructure } from "./types.js";
 export function productionInfrastructure(config: Config, logger: Logger): Infrastructure {
   const databaseUrl = config.DATABASE_URL as string;
   const redisUrl = config.REDIS_URL as string;
-  const db = createDb(databaseUrl, { poolSize: config.DB_POOL_SIZE });
+  const database = createDatabase(databaseUrl, {
+    poolSize: config.DB_POOL_SIZE,
+    // Only the message and code: pg's error carries its whole client object.
+    onPoolError: (error: Error & { code?: string }) =>
+      logger.warn(
+        { error: error.message, code: error.code },
+        "an idle database connection failed; it will be replaced",
+      ),
+  });
+  const { db, sql } = database;
   const connections: Redis[] = [];
   const redis = (role: RedisRole, lazy = false) => {
     const connection = createRedis(redisUrl, role, lazy ? { lazyConnect: true } : {});
@@ -39,6 +48,7 @@ export function productionInfrastructure(config: Config, logger: Logger): Infras
 
   return {
     db,
+    sql,
     queue,
     bus,
     async startConsumer(processor) {
@@ -70,7 +80,7 @@ export function productionInfrastructure(config: Config, logger: Logger): Infras
     async close() {
       await queue.close();
       await Promise.all(connections.map(closeRedis));
-      await db.$disconnect();
+      await database.close();
     },
   };
 }

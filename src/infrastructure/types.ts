@@ -1,5 +1,6 @@
 import type { Bus } from "../bus/bus.js";
 import type { Db } from "../db/client.js";
+import type { SqlDb } from "../db/sql.js";
 import type { StepJobProcessor, StepQueue } from "../engine/ports.js";
 
 /** A step queue adapter as the composition root and operations see it. */
@@ -15,6 +16,8 @@ export interface QueueAdapter extends StepQueue {
  */
 export interface Infrastructure {
   db: Db;
+  /** The same database for the engine's hot path (see src/db/sql.ts). */
+  sql: SqlDb;
   queue: QueueAdapter;
   bus: Bus;
   /** Starts consuming step jobs; resolves once ready. Returns how to stop (finishing running jobs). */

@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import type { SqlDb } from "../db/sql.js";
 import type { HandlerRegistry } from "../engine/handlers/index.js";
 import type { ChangePublisher, Clock, EngineLogger, StepQueue } from "../engine/ports.js";
 import type { WorkflowCache } from "../engine/runner/workflow-cache.js";
@@ -8,6 +9,8 @@ import type { TriggerCache } from "./trigger-cache.js";
 /** What the use cases need; built once by the composition root (src/deps.ts). */
 export interface ServiceDeps {
   db: Db;
+  /** The same database as plain SQL, for the engine's transitions (src/db/sql.ts). */
+  sql: SqlDb;
   registry: HandlerRegistry;
   queue: StepQueue;
   publisher: ChangePublisher;

@@ -3,11 +3,11 @@
  * start one execution per match, all in one transaction. With an idempotency
  * key, sending the same event again returns the first result and starts nothing.
  */
+import { randomUUID } from "node:crypto";
 import { isUniqueViolation } from "../db/errors.js";
-import { jsonColumn } from "../db/json.js";
 import { afterCommit } from "../engine/runner/after-commit.js";
 import { ValidationError } from "../errors.js";
-import type { Event, Execution } from "../generated/prisma/client.js";
+import { type Event, type Execution, Prisma } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
 import { createExecution } from "./executions.js";
 import { checkPayload } from "./payload.js";
@@ -52,8 +52,12 @@ export async function ingestEvent(
   // Loaded before the transaction opens (see createExecution).
   const pinned = await Promise.all(versions.map((w) => deps.workflows.get(w.id, w.version)));
   try {
-    const { event, created } = await deps.db.$transaction(async (tx) => {
-      const event = await tx.event.create({ data: { payload: jsonColumn(payload) ?? {}, idempotencyKey: key } });
+    const { event, created } = await deps.sql.transaction(async (tx) => {
+      const [event] = await tx.query<Event>(Prisma.sql`
+        INSERT INTO "Event" (id, payload, "idempotencyKey")
+        VALUES (${randomUUID()}, ${JSON.stringify(payload === undefined ? {} : payload)}::jsonb, ${key})
+        RETURNING *`);
+      if (!event) throw new Error("inserting an event returned no row");
       const created = [];
       for (const workflow of pinned) created.push(await createExecution(deps, tx, workflow, payload, event.id));
       return { event, created };

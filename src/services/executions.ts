@@ -2,15 +2,16 @@
  * Execution use cases: start, read, cancel, retry. Starting writes the
  * execution and its entry step in one transaction, then enqueues the step.
  */
-import { jsonColumn } from "../db/json.js";
+import { randomUUID } from "node:crypto";
+import type { SqlRunner } from "../db/sql.js";
 import { findEntryNode } from "../engine/graph.js";
-import { cancelOpenSteps, createPlannedSteps } from "../engine/runner/advance.js";
+import { cancelOpenSteps, createPlannedSteps, readSteps } from "../engine/runner/advance.js";
 import { afterCommit } from "../engine/runner/after-commit.js";
-import { ACTIVE_STEP_STATUSES, ChangeSet, inExecutionTransaction, type Tx } from "../engine/runner/execution-lock.js";
+import { ACTIVE_STEP_STATUSES, ChangeSet, inExecutionTransaction } from "../engine/runner/execution-lock.js";
 import { planSuccessors, type StepState } from "../engine/runner/plan-successors.js";
 import type { PinnedWorkflow } from "../engine/runner/workflow-cache.js";
 import { ConflictError, NotFoundError } from "../errors.js";
-import type { Execution, ExecutionStatus, Step } from "../generated/prisma/client.js";
+import { type Execution, type ExecutionStatus, Prisma, type Step } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
 import { checkPayload } from "./payload.js";
 
@@ -23,7 +24,7 @@ import { checkPayload } from "./payload.js";
  */
 export async function createExecution(
   deps: ServiceDeps,
-  tx: Tx,
+  tx: SqlRunner,
   workflow: PinnedWorkflow,
   payload: unknown,
   eventId: string | null,
@@ -31,17 +32,13 @@ export async function createExecution(
   const entry = findEntryNode(workflow.graph);
   const now = deps.clock.now();
   // Seq 1 announces the execution, seq 2 its entry step.
-  const execution = await tx.execution.create({
-    data: {
-      workflowId: workflow.workflowId,
-      workflowVersion: workflow.version,
-      payload: jsonColumn(payload) ?? {},
-      eventId,
-      status: entry ? "PENDING" : "SUCCEEDED",
-      seq: entry ? 2 : 1,
-      ...(entry ? {} : { startedAt: now, finishedAt: now }),
-    },
-  });
+  const [execution] = await tx.query<Execution>(Prisma.sql`
+    INSERT INTO "Execution" (id, "workflowId", "workflowVersion", payload, "eventId", status, seq, "startedAt", "finishedAt")
+    VALUES (${randomUUID()}, ${workflow.workflowId}, ${workflow.version}, ${JSON.stringify(payload === undefined ? {} : payload)}::jsonb, ${eventId},
+      ${entry ? "PENDING" : "SUCCEEDED"}::"ExecutionStatus", ${entry ? 2 : 1}, ${entry ? null : now}, ${entry ? null : now})
+    RETURNING id, "workflowId", "workflowVersion", status::text AS status, payload, "eventId", error, seq,
+      "createdAt", "startedAt", "finishedAt"`);
+  if (!execution) throw new Error("inserting an execution returned no row");
   const changes = new ChangeSet({ ...execution, seq: 0 });
   changes.executionCreated();
   if (entry) {
@@ -61,7 +58,7 @@ export async function startExecution(deps: ServiceDeps, workflowId: string, payl
   });
   if (!workflow) throw new NotFoundError("Workflow", workflowId);
   const pinned = await deps.workflows.get(workflowId, workflow.version);
-  const { execution, changes } = await deps.db.$transaction((tx) => createExecution(deps, tx, pinned, payload, null));
+  const { execution, changes } = await deps.sql.transaction((tx) => createExecution(deps, tx, pinned, payload, null));
   await afterCommit(deps, [changes]);
   return execution;
 }
@@ -107,7 +104,7 @@ export async function cancelExecution(
   id: string,
   options: { ifActive?: boolean } = {},
 ): Promise<Execution> {
-  const { changes } = await inExecutionTransaction(deps.db, id, async (tx, changes) => {
+  const { changes } = await inExecutionTransaction(deps.sql, id, async (tx, changes) => {
     const status = changes.execution.status;
     if (status !== "PENDING" && status !== "RUNNING") {
       if (options.ifActive) return;
@@ -131,36 +128,23 @@ export async function cancelExecution(
 export async function retryExecution(deps: ServiceDeps, id: string): Promise<Execution> {
   const pinned = await getExecution(deps, id);
   const workflow = await deps.workflows.get(pinned.workflowId, pinned.workflowVersion);
-  const { changes } = await inExecutionTransaction(deps.db, id, async (tx, changes) => {
+  const { changes } = await inExecutionTransaction(deps.sql, id, async (tx, changes) => {
     if (changes.execution.status !== "FAILED") {
       throw new ConflictError(`execution is ${changes.execution.status}; only FAILED executions can be retried`);
     }
     changes.executionStatus("RUNNING", { error: null, finishedAt: null });
-    const again = await tx.step.findMany({
-      where: { executionId: id, status: { in: ["FAILED", "CANCELLED"] } },
-      select: { id: true, nodeId: true },
-    });
-    await tx.step.updateMany({
-      where: { id: { in: again.map((s) => s.id) } },
-      data: {
-        status: "PENDING",
-        attempt: 0,
-        error: null,
-        output: jsonColumn(null),
-        resumeAt: null,
-        startedAt: null,
-        finishedAt: null,
-      },
-    });
+    const again = await tx.query<{ id: string; nodeId: string }>(Prisma.sql`
+      UPDATE "Step"
+      SET status = 'PENDING', attempt = 0, error = NULL, output = 'null'::jsonb,
+          "resumeAt" = NULL, "startedAt" = NULL, "finishedAt" = NULL, "leaseUntil" = NULL
+      WHERE "executionId" = ${id} AND status IN ('FAILED', 'CANCELLED')
+      RETURNING id, "nodeId"`);
     for (const step of again) {
       changes.step({ ...step, status: "PENDING" });
       changes.enqueue({ stepId: step.id, executionId: id, generation: "1" });
     }
     // Steps that succeeded while the execution was failing never started their successors.
-    const rows = await tx.step.findMany({
-      where: { executionId: id },
-      select: { nodeId: true, status: true, next: true },
-    });
+    const rows = await readSteps(tx, id);
     const states = new Map<string, StepState>(rows.map((r) => [r.nodeId, { status: r.status, next: r.next }]));
     const succeeded = rows.filter((r) => r.status === "SUCCEEDED").map((r) => r.nodeId);
     const planned = planSuccessors(workflow.index, states, succeeded);

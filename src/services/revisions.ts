@@ -2,7 +2,9 @@
  * Revision counters that tell every process's in-memory caches when to reload.
  */
 import type { Db } from "../db/client.js";
-import type { Tx } from "../engine/runner/execution-lock.js";
+import type { Prisma } from "../generated/prisma/client.js";
+
+type Tx = Prisma.TransactionClient;
 
 export const WORKFLOWS_REVISION = "workflows";
 

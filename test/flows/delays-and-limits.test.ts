@@ -151,4 +151,36 @@ describe("limits", () => {
       await limited.stop();
     }
   });
+
+  it("fails a step whose template renders past MAX_TEMPLATE_OUTPUT_BYTES, naming the field and the limit", async () => {
+    const limited = await startTestEngine(database.url, { overrides: { MAX_TEMPLATE_OUTPUT_BYTES: "10000" } });
+    try {
+      const workflow = await createWorkflow(limited.services, {
+        name: "template bomb",
+        graph: {
+          nodes: [
+            node("start", "start"),
+            // 3 KB of payload, repeated 8 times: 24 KB rendered from a 100-byte template.
+            node("say", "send_notification", { toRole: "ops", message: "{{payload.text}}".repeat(8) }),
+          ],
+          edges: [edge("start", "say")],
+        },
+      });
+      const done = await waitForExecution(
+        limited.db,
+        (await startExecution(limited.services, workflow.id, { text: "x".repeat(3000) })).id,
+      );
+      const say = stepsByNode(done.steps).say;
+      expect(done.status).toBe("FAILED");
+      expect(say?.status).toBe("FAILED");
+      expect(say?.attempt).toBe(1);
+      expect(say?.error).toMatch(
+        /data\.message: the rendered template is \d+ bytes; the limit is 10000 \(MAX_TEMPLATE_OUTPUT_BYTES\)/,
+      );
+      expect(say?.input).toEqual({ toRole: "ops", message: { refused: true, bytes: expect.any(Number) } });
+      expect(await limited.db.notification.count({ where: { executionId: done.id } })).toBe(0);
+    } finally {
+      await limited.stop();
+    }
+  });
 });

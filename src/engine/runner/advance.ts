@@ -36,8 +36,8 @@ export interface StepRow {
 
 /** Every step of the execution as this transaction sees it (read after the caller's own update). */
 export function readSteps(tx: Tx, executionId: string): Promise<StepRow[]> {
-  return tx.$queryRaw<StepRow[]>`
-    SELECT "nodeId", status::text AS status, next FROM "Step" WHERE "executionId" = ${executionId}`;
+  return tx.query<StepRow>(Prisma.sql`
+    SELECT "nodeId", status::text AS status, next FROM "Step" WHERE "executionId" = ${executionId}`);
 }
 
 export async function advanceExecution(
@@ -108,10 +108,10 @@ export async function failExecution(tx: Tx, changes: ChangeSet, error: string, n
 }
 
 export async function cancelOpenSteps(tx: Tx, changes: ChangeSet, statuses: StepStatus[], now: Date): Promise<void> {
-  const cancelled = await tx.$queryRaw<{ id: string; nodeId: string }[]>`
+  const cancelled = await tx.query<{ id: string; nodeId: string }>(Prisma.sql`
     UPDATE "Step" SET status = 'CANCELLED', "finishedAt" = ${now}, "resumeAt" = NULL, "leaseUntil" = NULL
     WHERE "executionId" = ${changes.execution.id}
       AND status::text IN (${Prisma.join(statuses)})
-    RETURNING id, "nodeId"`;
+    RETURNING id, "nodeId"`);
   for (const step of cancelled) changes.step({ ...step, status: "CANCELLED" });
 }

@@ -5,13 +5,14 @@
  * is where each change gets the next per-execution sequence number.
  */
 import { randomUUID } from "node:crypto";
-import type { Db } from "../../db/client.js";
+import type { SqlDb, SqlRunner } from "../../db/sql.js";
 import { NotFoundError } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus, StepStatus } from "../../generated/prisma/enums.js";
 import type { EngineChange, StepJob } from "../ports.js";
 
-export type Tx = Prisma.TransactionClient;
+/** The transaction an execution's changes run in. */
+export type Tx = SqlRunner;
 
 export interface LockedExecution {
   id: string;
@@ -125,7 +126,7 @@ export class ChangeSet {
       log.length > 0
         ? Prisma.sql`INSERT INTO "ExecutionChange" ("executionId", seq, kind, "stepId", "nodeId", status) VALUES ${Prisma.join(log)}`
         : Prisma.sql`SELECT 1`;
-    await tx.$executeRaw`WITH ${Prisma.join(parts)} ${tail}`;
+    await tx.execute(Prisma.sql`WITH ${Prisma.join(parts)} ${tail}`);
   }
 }
 
@@ -161,14 +162,14 @@ function changeLogRows(changes: readonly EngineChange[]): Prisma.Sql[] {
 }
 
 export async function inExecutionTransaction<T>(
-  db: Db,
+  db: SqlDb,
   executionId: string,
   work: (tx: Tx, changes: ChangeSet) => Promise<T>,
 ): Promise<{ result: T; changes: ChangeSet }> {
-  return db.$transaction(async (tx) => {
-    const [execution] = await tx.$queryRaw<LockedExecution[]>`
+  return db.transaction(async (tx) => {
+    const [execution] = await tx.query<LockedExecution>(Prisma.sql`
       SELECT id, "workflowId", "workflowVersion", status::text AS status, seq
-      FROM "Execution" WHERE id = ${executionId} FOR UPDATE`;
+      FROM "Execution" WHERE id = ${executionId} FOR UPDATE`);
     if (!execution) throw new NotFoundError("Execution", executionId);
     const startSeq = execution.seq;
     const changes = new ChangeSet(execution);

@@ -10,12 +10,29 @@ import { renderTemplates, type TemplateContext } from "../template.js";
 
 export type PreparedInput = { ok: true; input: unknown; data: unknown } | { ok: false; input: unknown; error: string };
 
-export function prepareInput(node: GraphNode, handler: NodeHandler, context: TemplateContext): PreparedInput {
+export function prepareInput(
+  node: GraphNode,
+  handler: NodeHandler,
+  context: TemplateContext,
+  maxTemplateBytes: number,
+): PreparedInput {
   const raw = isPlainObject(node.data) ? node.data : {};
   const templated = new Set(handler.templatedKeys ?? Object.keys(raw));
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    input[key] = templated.has(key) ? renderTemplates(value, context) : value;
+    if (!templated.has(key)) {
+      input[key] = value;
+      continue;
+    }
+    const rendered = renderTemplates(value, context);
+    const bytes = Buffer.byteLength(JSON.stringify(rendered) ?? "");
+    if (bytes > maxTemplateBytes) {
+      // The oversized value is not kept: the step's recorded input shows what was refused instead.
+      input[key] = { refused: true, bytes };
+      const error = `data.${key}: the rendered template is ${bytes} bytes; the limit is ${maxTemplateBytes} (MAX_TEMPLATE_OUTPUT_BYTES)`;
+      return { ok: false, input, error };
+    }
+    input[key] = rendered;
   }
   const parsed = handler.dataSchema.safeParse(input);
   if (parsed.success) return { ok: true, input, data: parsed.data };

@@ -4,8 +4,9 @@
  * least once; a step that already finished is never run again. Safe to call
  * any number of times for the same job.
  */
-import type { Db } from "../../db/client.js";
+import type { SqlDb } from "../../db/sql.js";
 import { NonRetryableStepError } from "../../errors.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import type { StepStatus } from "../../generated/prisma/enums.js";
 import type { HandlerRegistry } from "../handlers/index.js";
 import type { HandlerServices, NodeHandler, RetryPolicy, StepOutcome } from "../handlers/types.js";
@@ -31,10 +32,12 @@ export interface RunnerLimits {
   leaseMs: number;
   maxStepsPerExecution: number;
   maxOutputBytes: number;
+  /** Largest rendered value of one templated field (MAX_TEMPLATE_OUTPUT_BYTES). */
+  maxTemplateBytes: number;
 }
 
 export interface StepRunnerDeps {
-  db: Db;
+  sql: SqlDb;
   registry: HandlerRegistry;
   workflows: WorkflowCache;
   queue: StepQueue;
@@ -103,7 +106,9 @@ export class StepRunner {
       case "WAITING": {
         if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
         const context = await this.contextOf(step);
-        const claimed = await this.commit(finishWait(this.deps.db, context.workflow, ref, this.advanceOptions(now, 0)));
+        const claimed = await this.commit(
+          finishWait(this.deps.sql, context.workflow, ref, this.advanceOptions(now, 0)),
+        );
         return this.continueWith(context, claimed, 1);
       }
       case "RUNNING":
@@ -117,11 +122,11 @@ export class StepRunner {
   };
 
   private async load(stepId: string): Promise<LoadedStep | undefined> {
-    const [step] = await this.deps.db.$queryRaw<LoadedStep[]>`
+    const [step] = await this.deps.sql.query<LoadedStep>(Prisma.sql`
       SELECT s.id, s."executionId", s."nodeId", s.status::text AS status, s."resumeAt", s."leaseUntil",
              e."workflowId", e."workflowVersion", e.payload
       FROM "Step" s JOIN "Execution" e ON e.id = s."executionId"
-      WHERE s.id = ${stepId}`;
+      WHERE s.id = ${stepId}`);
     return step;
   }
 
@@ -141,10 +146,10 @@ export class StepRunner {
   }
 
   private async run(step: LoadedStep, ref: StepRef): Promise<undefined> {
-    const { db, clock, limits } = this.deps;
+    const { sql, clock, limits } = this.deps;
     const context = await this.contextOf(step);
     const prepared = await this.prepare(context, ref.nodeId);
-    const { result: attempt, changes } = await claimStep(db, ref, { now: clock.now(), leaseMs: limits.leaseMs });
+    const { result: attempt, changes } = await claimStep(sql, ref, { now: clock.now(), leaseMs: limits.leaseMs });
     await this.afterCommit(changes);
     if (attempt === undefined) return undefined;
     const claimed = await this.runClaimed(context, ref, attempt, prepared, 1);
@@ -170,19 +175,19 @@ export class StepRunner {
     prepared: PreparedStep,
     stepsRun: number,
   ): Promise<ClaimedStep | undefined> {
-    const { db, clock, limits } = this.deps;
+    const { sql, clock, limits } = this.deps;
     const { workflow } = context;
     const { node, handler, input, policy } = prepared;
     const finish = { step: ref, attempt, input: input.input };
     if (!input.ok || !handler || !node) {
       const error = input.ok ? "node not found" : input.error;
       this.deps.logger.warn({ ...ref, attempt, error }, "step input invalid");
-      await this.commit(failStep(db, { ...finish, output: undefined, error }, clock.now()));
+      await this.commit(failStep(sql, { ...finish, output: undefined, error }, clock.now()));
       return undefined;
     }
     if (attempt > policy.attempts + MAX_LOST_RUNS) {
       const error = `the step was interrupted ${attempt - 1} times (its worker was lost)`;
-      await this.commit(failStep(db, { ...finish, output: undefined, error }, clock.now()));
+      await this.commit(failStep(sql, { ...finish, output: undefined, error }, clock.now()));
       return undefined;
     }
 
@@ -217,19 +222,24 @@ export class StepRunner {
     // Earlier outputs matter only to a node whose data mentions them ({{steps.…}}, $steps).
     const needsOutputs = handler?.readsStepOutputs === true || JSON.stringify(node?.data ?? {}).includes("steps");
     const outputs = needsOutputs
-      ? await this.deps.db.$queryRaw<{ nodeId: string; output: unknown }[]>`
-          SELECT "nodeId", output FROM "Step" WHERE "executionId" = ${executionId} AND status = 'SUCCEEDED'`
+      ? await this.deps.sql.query<{ nodeId: string; output: unknown }>(Prisma.sql`
+          SELECT "nodeId", output FROM "Step" WHERE "executionId" = ${executionId} AND status = 'SUCCEEDED'`)
       : [];
     const steps = Object.fromEntries(outputs.map((s) => [s.nodeId, { output: s.output }]));
     const execution = { id: executionId, workflowId: workflow.workflowId, workflowName: workflow.name, payload };
     const input: PreparedInput =
       node && handler
-        ? prepareInput(node, handler, {
-            payload: execution.payload,
-            steps,
-            execution: { id: execution.id },
-            workflow: { id: workflow.workflowId, name: workflow.name },
-          })
+        ? prepareInput(
+            node,
+            handler,
+            {
+              payload: execution.payload,
+              steps,
+              execution: { id: execution.id },
+              workflow: { id: workflow.workflowId, name: workflow.name },
+            },
+            this.deps.limits.maxTemplateBytes,
+          )
         : {
             ok: false,
             input: node?.data ?? null,
@@ -241,34 +251,37 @@ export class StepRunner {
 
   /** Records what the handler returned, in one transaction (exhaustive over the outcome kinds). */
   private async record(
-    outcome: StepOutcome,
+    reported: StepOutcome,
     finish: Finish,
     workflow: PinnedWorkflow,
     policy: RetryPolicy,
     log: Record<string, unknown> & { attempt: number },
     stepsRun: number,
   ): Promise<ClaimedStep | undefined> {
-    const { db, clock, logger } = this.deps;
+    const { sql, clock, logger } = this.deps;
     const now = clock.now();
+    // A wait that is already over (a delay of 0) needs no parking and no job: the step is simply done.
+    const outcome: StepOutcome =
+      reported.kind === "wait" && reported.until <= now ? { kind: "done", output: reported.output } : reported;
     switch (outcome.kind) {
       case "done": {
         const next = outcome.next ?? workflow.index.outgoing(finish.step.nodeId);
         logger.info(log, "step succeeded");
-        return this.commit(completeStep(db, workflow, { ...finish, next }, this.advanceOptions(now, stepsRun)));
+        return this.commit(completeStep(sql, workflow, { ...finish, next }, this.advanceOptions(now, stepsRun)));
       }
       case "wait":
         logger.info({ ...log, until: outcome.until.toISOString() }, "step waiting");
-        await this.commit(waitStep(db, { ...finish, until: outcome.until }));
+        await this.commit(waitStep(sql, { ...finish, until: outcome.until }));
         return undefined;
       case "fail": {
         if (outcome.retryable && log.attempt < policy.attempts) {
           const retryAt = new Date(now.getTime() + policy.backoffMs * 2 ** (log.attempt - 1));
           logger.warn({ ...log, error: outcome.error, retryAt: retryAt.toISOString() }, "step failed, will retry");
-          await this.commit(retryStepLater(db, { ...finish, error: outcome.error, retryAt }));
+          await this.commit(retryStepLater(sql, { ...finish, error: outcome.error, retryAt }));
           return undefined;
         } else {
           logger.warn({ ...log, error: outcome.error }, "step failed");
-          await this.commit(failStep(db, { ...finish, error: outcome.error }, now));
+          await this.commit(failStep(sql, { ...finish, error: outcome.error }, now));
         }
         return undefined;
       }

@@ -9,7 +9,7 @@
  * a finished step also reads the execution's steps), and one statement that
  * writes new steps, the execution and its change log (ChangeSet.persist).
  */
-import type { Db } from "../../db/client.js";
+import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import {
   type AdvanceOptions,
@@ -38,16 +38,16 @@ export interface ClaimOptions {
  * new attempt, or undefined when someone else holds the step or the execution
  * is over.
  */
-export async function claimStep(db: Db, step: StepRef, options: ClaimOptions) {
+export async function claimStep(db: SqlDb, step: StepRef, options: ClaimOptions) {
   return inExecutionTransaction(db, step.executionId, async (tx, changes) => {
     if (!ACTIVE_EXECUTION.has(changes.execution.status)) return undefined;
     const leaseUntil = new Date(options.now.getTime() + options.leaseMs);
-    const [claimed] = await tx.$queryRaw<{ attempt: number }[]>`
+    const [claimed] = await tx.query<{ attempt: number }>(Prisma.sql`
       UPDATE "Step"
       SET status = 'RUNNING', attempt = attempt + 1, "startedAt" = ${options.now}, "leaseUntil" = ${leaseUntil}, "resumeAt" = NULL
       WHERE id = ${step.stepId}
         AND (status = 'PENDING' OR (status = 'RUNNING' AND "leaseUntil" < ${options.now}))
-      RETURNING attempt`;
+      RETURNING attempt`);
     if (!claimed) return undefined;
     if (changes.execution.status === "PENDING") changes.executionStatus("RUNNING", { startedAt: options.now });
     changes.step({ id: step.stepId, nodeId: step.nodeId, status: "RUNNING" });
@@ -105,7 +105,7 @@ async function releaseHeld(
   status: HeldStatus,
   fields: ReleaseFields,
 ): Promise<boolean> {
-  const count = await tx.$executeRaw`${releaseSql(finish, status, fields)}`;
+  const count = await tx.execute(releaseSql(finish, status, fields));
   if (count === 0) return false;
   changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status });
   return true;
@@ -122,10 +122,10 @@ async function releaseSucceeded(
   finish: Finish,
   fields: ReleaseFields & { next: readonly string[] },
 ): Promise<StepRow[] | undefined> {
-  const rows = await tx.$queryRaw<(StepRow & { released: number })[]>`
+  const rows = await tx.query<StepRow & { released: number }>(Prisma.sql`
     WITH released AS (${releaseSql(finish, "SUCCEEDED", fields)} RETURNING 1)
     SELECT "nodeId", status::text AS status, next, (SELECT count(*)::int FROM released) AS released
-    FROM "Step" WHERE "executionId" = ${finish.step.executionId}`;
+    FROM "Step" WHERE "executionId" = ${finish.step.executionId}`);
   if (!rows[0]?.released) return undefined;
   changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "SUCCEEDED" });
   return rows.map(({ nodeId, status, next }) =>
@@ -135,7 +135,7 @@ async function releaseSucceeded(
 
 /** Returns the successor claimed for the caller (see AdvanceOptions.claimNextForMs), if any. */
 export async function completeStep(
-  db: Db,
+  db: SqlDb,
   workflow: PinnedWorkflow,
   finish: Finish & { next: readonly string[] },
   options: AdvanceOptions,
@@ -149,7 +149,7 @@ export async function completeStep(
 }
 
 /** RUNNING → WAITING until `until`; a job for the end of the wait is enqueued after commit. */
-export async function waitStep(db: Db, finish: Finish & { until: Date }) {
+export async function waitStep(db: SqlDb, finish: Finish & { until: Date }) {
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
     if (!(await releaseHeld(tx, changes, finish, "WAITING", { resumeAt: finish.until }))) return false;
     const { stepId, executionId } = finish.step;
@@ -160,7 +160,7 @@ export async function waitStep(db: Db, finish: Finish & { until: Date }) {
 
 /** WAITING whose time has come → SUCCEEDED, then on to the successors. Fires once: the update is conditional. */
 export async function finishWait(
-  db: Db,
+  db: SqlDb,
   workflow: PinnedWorkflow,
   step: StepRef,
   options: AdvanceOptions,
@@ -168,9 +168,9 @@ export async function finishWait(
   return inExecutionTransaction(db, step.executionId, async (tx, changes) => {
     if (changes.execution.status !== "RUNNING") return undefined;
     const next = workflow.index.outgoing(step.nodeId);
-    const count = await tx.$executeRaw`
+    const count = await tx.execute(Prisma.sql`
       UPDATE "Step" SET status = 'SUCCEEDED', next = ${[...next]}::text[], "finishedAt" = ${options.now}
-      WHERE id = ${step.stepId} AND status = 'WAITING' AND "resumeAt" <= ${options.now}`;
+      WHERE id = ${step.stepId} AND status = 'WAITING' AND "resumeAt" <= ${options.now}`);
     if (count === 0) return undefined;
     changes.step({ id: step.stepId, nodeId: step.nodeId, status: "SUCCEEDED" });
     const rows = await readSteps(tx, step.executionId);
@@ -179,7 +179,7 @@ export async function finishWait(
 }
 
 /** A retryable failure with attempts left: back to PENDING until `retryAt`. */
-export async function retryStepLater(db: Db, finish: Finish & { error: string; retryAt: Date }) {
+export async function retryStepLater(db: SqlDb, finish: Finish & { error: string; retryAt: Date }) {
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
     const fields = { error: finish.error, resumeAt: finish.retryAt };
     if (!(await releaseHeld(tx, changes, finish, "PENDING", fields))) return false;
@@ -190,7 +190,7 @@ export async function retryStepLater(db: Db, finish: Finish & { error: string; r
 }
 
 /** The step failed for good: it is FAILED, the execution FAILED, and nothing new starts. */
-export async function failStep(db: Db, finish: Finish & { error: string }, now: Date) {
+export async function failStep(db: SqlDb, finish: Finish & { error: string }, now: Date) {
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
     if (!(await releaseHeld(tx, changes, finish, "FAILED", { error: finish.error, finishedAt: now }))) return false;
     if (ACTIVE_EXECUTION.has(changes.execution.status)) {

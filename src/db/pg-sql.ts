@@ -1,0 +1,110 @@
+/**
+ * SqlDb on a node-postgres pool. Values and timestamps are converted the way
+ * Prisma's pg adapter does, so rows written here and through Prisma agree:
+ * DateTime columns are `timestamp(3)` holding UTC, so Dates are sent as UTC
+ * text without a zone and read back as UTC.
+ */
+import pg from "pg";
+import { type ConnectRetryOptions, retryConnectFailures } from "./connect-retry.js";
+import type { Sql, SqlDb, SqlRunner } from "./sql.js";
+
+const TIMESTAMP_OID = 1114;
+
+function parseUtcTimestamp(text: string): Date {
+  return new Date(`${text.replace(" ", "T")}Z`);
+}
+
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === TIMESTAMP_OID
+      ? parseUtcTimestamp
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+function toParameter(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString().replace("T", " ").replace("Z", "");
+  if (Array.isArray(value)) return value.map(toParameter);
+  return value;
+}
+
+/**
+ * Statements run as named prepared statements, so each connection parses and
+ * plans a statement once instead of on every step. The engine's statements
+ * come in a few dozen shapes; past the cap, new shapes simply run unnamed.
+ */
+const MAX_PREPARED = 500;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known || statementNames.size >= MAX_PREPARED) return known;
+  const name = `wf_${statementNames.size}`;
+  statementNames.set(text, name);
+  return name;
+}
+
+function run(client: pg.PoolClient, sql: Sql) {
+  return client.query({ name: statementName(sql.text), text: sql.text, values: sql.values.map(toParameter), types });
+}
+
+function runner(client: pg.PoolClient): SqlRunner {
+  return {
+    query: async <T>(sql: Sql) => (await run(client, sql)).rows as T[],
+    execute: async (sql: Sql) => (await run(client, sql)).rowCount ?? 0,
+  };
+}
+
+/**
+ * A pooled connection, on which BEGIN succeeded when `begin` is set. While
+ * PostgreSQL restarts, connecting (or BEGIN on a connection that just died)
+ * fails; nothing of the caller's has run then, so it is tried again within the
+ * budget. A statement that fails once it was sent is never retried: it may
+ * have committed.
+ */
+function checkout(pool: pg.Pool, retry: ConnectRetryOptions, begin: boolean): Promise<pg.PoolClient> {
+  const attempt = async () => {
+    const client = await pool.connect();
+    if (!begin) return client;
+    try {
+      await client.query("BEGIN");
+      return client;
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  };
+  return retryConnectFailures(attempt, retry, () => !(pool as { ending?: boolean }).ending);
+}
+
+export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions): SqlDb {
+  const once = async <T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await checkout(pool, retry, false);
+    try {
+      return await use(client);
+    } finally {
+      client.release();
+    }
+  };
+  return {
+    query: <T>(sql: Sql) => once(async (client) => (await run(client, sql)).rows as T[]),
+    execute: (sql: Sql) => once(async (client) => (await run(client, sql)).rowCount ?? 0),
+    async transaction(work) {
+      const client = await checkout(pool, retry, true);
+      let broken: unknown;
+      try {
+        const result = await work(runner(client));
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        broken = await client.query("ROLLBACK").then(
+          () => undefined,
+          (rollbackError: unknown) => rollbackError,
+        );
+        throw error;
+      } finally {
+        // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.
+        client.release(broken instanceof Error ? broken : undefined);
+      }
+    },
+  };
+}

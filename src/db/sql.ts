@@ -1,0 +1,42 @@
+/**
+ * The engine's hot path speaks SQL through this small port instead of the
+ * Prisma client: per query, Prisma's runtime cost about as much CPU as the
+ * rest of a step together (see README, Performance). Statements are built with
+ * Prisma.sql, so values are always bound parameters, never spliced text.
+ *
+ * Production implements it on the pg pool Prisma also uses (src/db/pg-sql.ts);
+ * embedded mode (one PGlite connection) goes through Prisma's raw queries, so
+ * the two never interleave inside each other's transactions.
+ */
+import type { Prisma } from "../generated/prisma/client.js";
+import type { Db } from "./client.js";
+
+export type Sql = Prisma.Sql;
+
+export interface SqlRunner {
+  query<T>(sql: Sql): Promise<T[]>;
+  /** Returns the number of rows the statement changed. */
+  execute(sql: Sql): Promise<number>;
+}
+
+export interface SqlDb extends SqlRunner {
+  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
+}
+
+type RawClient = Pick<Db, "$queryRaw" | "$executeRaw">;
+
+/** A Prisma client, or a Prisma transaction client, as a SqlRunner. */
+export function prismaSql(client: RawClient): SqlRunner {
+  return {
+    query: <T>(sql: Sql) => client.$queryRaw<T[]>(sql),
+    execute: (sql: Sql) => client.$executeRaw(sql),
+  };
+}
+
+export function prismaSqlDb(db: Db): SqlDb {
+  return {
+    ...prismaSql(db),
+    transaction: (work) => db.$transaction((tx) => work(prismaSql(tx))),
+  };
+}
