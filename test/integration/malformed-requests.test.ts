@@ -111,6 +111,8 @@ const BAD_GRAPHS: [string, string, RegExp][] = [
   ["nodes that are not an array", json({ nodes: "x", edges: [] }), /must be an array/],
   ["edges that are not an array", json({ nodes: [], edges: 5 }), /must be an array/],
   ["a node that is a number", json({ nodes: [5], edges: [] }), /must be an object with id, type and data/],
+  ["a node that is null", json({ nodes: [null] }), /must be an object with id, type and data/],
+  ["an edge that is null", json({ ...chain(2), edges: [null] }), /must be an object with source and target/],
   ["an empty node id", json(fanOut(notify(""))), /required: a non-empty string/],
   ["duplicate node ids", json(fanOut(notify("a"), notify("a"))), /duplicate node id \\?"a\\?"/],
   ["an unknown node type", json(fanOut(node("x", "send_fax"))), /unknown node type \\?"send_fax\\?"/],

@@ -261,6 +261,17 @@ describe("validateWorkflow: each rule", () => {
     );
   });
 
+  it("reports nodes and edges that are null or not objects, without throwing", () => {
+    expect(issuesOf({ nodes: [null] })).toEqual([
+      { path: "graph.nodes[0]", message: "must be an object with id, type and data" },
+      { path: "graph.nodes", message: 'no entry node: add a node with id "start" or of type "start"' },
+    ]);
+    const issues = issuesOf({ nodes: [node("start", "start"), null, 5, "x"], edges: [null, 7] });
+    expect(issues).toContainEqual({ path: "graph.nodes[1]", message: "must be an object with id, type and data" });
+    expect(issues).toContainEqual({ path: "graph.edges[0]", message: "must be an object with source and target" });
+    expect(issues).toContainEqual({ path: "graph.edges[1]", message: "must be an object with source and target" });
+  });
+
   it("rejects graphs of the wrong shape and oversized graphs", () => {
     expect(issuesOf([])).toEqual([{ path: "graph", message: "must be an object with nodes and edges" }]);
     expect(issuesOf({ nodes: {}, edges: "x" })).toEqual([
