@@ -3,6 +3,9 @@
  * executions, send events (timing the response).
  */
 
+/** A request the server has not answered by then fails the bench (it never waits forever). */
+const REQUEST_TIMEOUT_MS = 60_000;
+
 export interface Graph {
   nodes: { id: string; type: string; data?: Record<string, unknown> }[];
   edges: { id?: string; source: string; target: string }[];
@@ -49,6 +52,7 @@ export class EngineApi {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await response.text();
     if (response.status !== 200) throw new Error(`POST ${path}: ${response.status} ${text.slice(0, 500)}`);

@@ -24,6 +24,7 @@ import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { type EngineContext, repeat } from "./context.js";
 import { epochMs } from "./database.js";
+import { withDeadline } from "./deadline.js";
 import { type Percentiles, percentiles, spread } from "./stats.js";
 import { gates } from "./workflows.js";
 
@@ -85,7 +86,7 @@ async function oneRun(
 ): Promise<RunResult> {
   const executionId = await ctx.api.startExecution(workflowId);
   const gate = (n: number) => `${executionId}/g${n}`;
-  await withDeadline(ctx.target.reached(gate(1)), "the execution to reach its first gate");
+  await withDeadline(ctx.target.reached(gate(1)), DEADLINE_MS, "the execution to reach its first gate");
 
   const url = `${ctx.fleet.serverUrl.replace(/^http/, "ws")}/graphql`;
   const clients = Array.from({ length: sockets }, () =>
@@ -100,7 +101,11 @@ async function oneRun(
         subscribe(clients[(i + j) % sockets] as Client, executionId, watchers, i + j),
       );
       subscribers.push(...batch);
-      await withDeadline(Promise.all(batch.map((s) => s.snapshot)), "subscribers to receive their SNAPSHOT");
+      await withDeadline(
+        Promise.all(batch.map((s) => s.snapshot)),
+        DEADLINE_MS,
+        "subscribers to receive their SNAPSHOT",
+      );
     }
 
     const serverCpu = ctx.fleet.server.cpuSeconds() ?? Number.NaN;
@@ -110,11 +115,19 @@ async function oneRun(
       ctx.target.openGate(gate(n));
       if (n < gateCount) {
         // g<n+1> is running: its commit is the last change until we open its gate.
-        await withDeadline(ctx.target.reached(gate(n + 1)), `the execution to reach gate ${n + 1}`);
-        await withDeadline(watchers.allReach(await currentSeq(ctx, executionId)), `every subscriber to get gate ${n}`);
+        await withDeadline(ctx.target.reached(gate(n + 1)), DEADLINE_MS, `the execution to reach gate ${n + 1}`);
+        await withDeadline(
+          watchers.allReach(await currentSeq(ctx, executionId)),
+          DEADLINE_MS,
+          `every subscriber to get gate ${n}`,
+        );
       }
     }
-    await withDeadline(Promise.all(subscribers.map((s) => s.done)), "every subscriber to see the execution finish");
+    await withDeadline(
+      Promise.all(subscribers.map((s) => s.done)),
+      DEADLINE_MS,
+      "every subscriber to see the execution finish",
+    );
     const bench = process.cpuUsage(benchCpu);
     result = {
       seconds: (performance.now() - started) / 1000,
@@ -236,19 +249,4 @@ function deferred<T>(): Deferred<T> {
   });
   promise.catch(() => {}); // awaited later, or never when another subscriber failed first
   return { promise, resolve, reject };
-}
-
-async function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${DEADLINE_MS / 1000} s waiting for ${what}`)),
-      DEADLINE_MS,
-    );
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -4,7 +4,7 @@
  * finished, and starting the next, for a fixed time. The first part of the
  * time is warm-up; figures count only what happens in the window after it.
  */
-import type { CompletionWatcher, FinalStatus } from "./watcher.js";
+import type { CompletionWatcher } from "./watcher.js";
 
 /** One unit of work a client starts: the executions it created, and the request's timing if it has one. */
 export interface Started {
@@ -33,9 +33,6 @@ export interface LoadRun {
   responseMs: number[];
 }
 
-/** An execution not finished after this is reported as stuck (an engine bug, or a dead worker). */
-const STUCK_MS = 60_000;
-
 export async function closedLoop(options: LoadOptions): Promise<LoadRun> {
   const started = Date.now();
   const windowStart = started + Math.min(1000, options.durationMs * 0.2);
@@ -48,7 +45,7 @@ export async function closedLoop(options: LoadOptions): Promise<LoadRun> {
       const work = await options.start();
       executionIds.push(...work.executionIds);
       if (work.responseMs !== undefined && (work.sentAt ?? 0) >= windowStart) responseMs.push(work.responseMs);
-      const statuses = await Promise.all(work.executionIds.map((id) => finishedOrStuck(options.watcher, id)));
+      const statuses = await Promise.all(work.executionIds.map((id) => options.watcher.finished(id)));
       work.executionIds.forEach((id, i) => {
         if (statuses[i] !== "SUCCEEDED") notSucceeded.push(id);
       });
@@ -56,19 +53,4 @@ export async function closedLoop(options: LoadOptions): Promise<LoadRun> {
   };
   await Promise.all(Array.from({ length: options.clients }, client));
   return { windowStart, windowEnd, executionIds, notSucceeded, responseMs };
-}
-
-async function finishedOrStuck(watcher: CompletionWatcher, executionId: string): Promise<FinalStatus> {
-  let timer: NodeJS.Timeout | undefined;
-  const stuck = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`execution ${executionId} did not finish within ${STUCK_MS / 1000} s`)),
-      STUCK_MS,
-    );
-  });
-  try {
-    return await Promise.race([watcher.finished(executionId), stuck]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

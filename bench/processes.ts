@@ -126,7 +126,9 @@ export async function startFleet(options: FleetOptions): Promise<EngineFleet> {
     },
   };
   await waitUntil("the server to answer /readyz", fleet, async () => {
-    const response = await fetch(`${fleet.serverUrl}/readyz`).catch(() => undefined);
+    const response = await fetch(`${fleet.serverUrl}/readyz`, { signal: AbortSignal.timeout(5000) }).catch(
+      () => undefined,
+    );
     return response?.status === 200;
   });
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });

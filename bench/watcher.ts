@@ -5,9 +5,12 @@
  * almost nothing whatever the number of clients.
  */
 import type pg from "pg";
+import { withDeadline } from "./deadline.js";
 
 /** How often the database is asked. It only paces the clients: no figure is timed by this poll. */
 const POLL_MS = 5;
+/** An execution not finished after this is reported as stuck (an engine bug, or a dead worker). */
+const STUCK_MS = 60_000;
 
 export type FinalStatus = "SUCCEEDED" | "FAILED" | "CANCELLED";
 
@@ -37,12 +40,13 @@ export class CompletionWatcher {
     await this.loop;
   }
 
-  /** Resolves with the execution's final status. */
+  /** Resolves with the execution's final status; rejects if it has not finished within a minute. */
   finished(executionId: string): Promise<FinalStatus> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
+    const status = new Promise<FinalStatus>((resolve, reject) => {
       this.waiting.set(executionId, [...(this.waiting.get(executionId) ?? []), { resolve, reject }]);
     });
+    return withDeadline(status, STUCK_MS, `execution ${executionId} to finish`);
   }
 
   private async poll(): Promise<void> {
