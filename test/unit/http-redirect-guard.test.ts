@@ -6,6 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HttpRequest } from "../../src/engine/handlers/types.js";
 import { NonRetryableStepError } from "../../src/errors.js";
 import { createGotHttp } from "../../src/http/got-http.js";
 import { NetworkGuard } from "../../src/http/network-guard.js";
@@ -49,10 +50,11 @@ afterAll(async () => {
 
 // Only 127.0.0.1 is allowed; 127.0.0.2 is loopback like it, and so refused.
 const http = createGotHttp(new NetworkGuard({ allowedNetworks: ["127.0.0.1/32"] }));
-const request = (path: string) => ({
+const request = (path: string): HttpRequest => ({
   url: `http://127.0.0.1:${allowedPort}${path}`,
   method: "GET",
   headers: {},
+  query: {},
   timeoutMs: 5_000,
 });
 
