@@ -3,8 +3,9 @@
  * send_notification steps. Clients keep 2 × (workers × concurrency)
  * executions in flight through POST /executions (each client starts one,
  * waits for it to finish, starts the next), so the workers always have a
- * step to run; the figure is the steps that finished inside the measurement
- * window, per second.
+ * step to run; the figure is the steps that finished (SUCCEEDED, by
+ * Step.finishedAt) inside the measurement window, per second. Each execution
+ * has 11 steps: the start node's and the 10 notifications.
  */
 import { type EngineContext, repeat } from "./context.js";
 import { fromEpochMs } from "./database.js";

@@ -14,15 +14,17 @@ const SECTION = "Limits (bench process, no engine)";
 
 export async function measureLimits(ctx: BenchContext): Promise<void> {
   const { workers, concurrency, durationMs } = ctx.options;
+  // 1,000 jobs per second of --duration.
   const jobs = Math.max(1000, Math.round(durationMs));
   const bullmq = await repeat(ctx, "limits: bare BullMQ no-op jobs", () => bullmqNoopRate(ctx, jobs));
   ctx.report.value(
     SECTION,
-    `bare BullMQ no-op jobs (${workers} worker × concurrency ${concurrency}, ${jobs} jobs)`,
+    `bare BullMQ no-op jobs (${workers} Worker${workers === 1 ? "" : "s"} × concurrency ${concurrency}, ${jobs} jobs)`,
     "jobs/s",
     bullmq,
   );
 
+  // As many clients as a worker runs steps at once, for half of --duration.
   const clients = concurrency;
   const seconds = Math.max(1, durationMs / 2000);
   const prisma = await repeat(ctx, "limits: PostgreSQL transactions through Prisma", () =>
