@@ -106,7 +106,10 @@ function summarizeLogs(logs: readonly LogLine[]): string[] {
   const counts = new Map<string, number>();
   for (const line of logs) {
     if (line.level < 50) continue;
-    const text = `${line.process.replace(/-\d+$/, "")} logged "${line.msg}"${line.err ? `: ${line.err.split("\n")[0]?.slice(0, 160)}` : ""}`;
+    // Prisma's messages start with where the call was made; the last line says what failed.
+    const err = line.err?.split("\n").filter((l) => l.trim() !== "");
+    const cause = err && err.length > 1 ? `${err[0]} ${err.at(-1)}` : err?.[0];
+    const text = `${line.process.replace(/-\d+$/, "")} logged "${line.msg}"${cause ? `: ${cause.slice(0, 200)}` : ""}`;
     counts.set(text, (counts.get(text) ?? 0) + 1);
   }
   return [...counts.entries()]

@@ -25,6 +25,7 @@ const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P
 const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 /** SQLSTATE: admin/crash shutdown, starting up or shutting down, too many connections. */
 const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
+const UNAVAILABLE_SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"]);
 /** node-postgres's own connection errors (they carry no code). */
 const PG_CONNECTION_MESSAGE =
   /not queryable|Connection terminated|Client was closed|timeout exceeded when trying to connect/i;
@@ -54,7 +55,16 @@ export function isConnectFailure(error: unknown): boolean {
     if (cause.kind === "DatabaseNotReachable" || cause.kind === "TooManyConnections") return true;
     return cause.kind === "postgres" && (cause.code === "57P03" || cause.code === "53300");
   }
+  // node-postgres's own errors (the engine's SQL path talks to pg directly).
+  const code = pgCode(error);
+  if (code === "ECONNREFUSED" || code === "57P03" || code === "53300") return true;
   return error instanceof Error && /not queryable/i.test(error.message);
+}
+
+/** The `code` of a node-postgres error: a SQLSTATE, or a socket error code such as ECONNREFUSED. */
+function pgCode(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : undefined;
 }
 
 /**
@@ -70,5 +80,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const code = typeof cause.code === "string" ? cause.code : "";
     return code.startsWith("08") || UNAVAILABLE_SQLSTATES.has(code);
   }
+  const code = pgCode(error) ?? "";
+  if (UNAVAILABLE_SOCKET_CODES.has(code) || code.startsWith("08") || UNAVAILABLE_SQLSTATES.has(code)) return true;
   return error instanceof Error && PG_CONNECTION_MESSAGE.test(error.message);
 }

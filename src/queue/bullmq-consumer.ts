@@ -1,6 +1,7 @@
 import { DelayedError, type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { EngineLogger, StepJobProcessor } from "../engine/ports.js";
+import { throttled } from "./redis-connections.js";
 import type { StepJobData } from "./step-jobs.js";
 
 export interface BullConsumerOptions {
@@ -45,7 +46,11 @@ export class BullStepConsumer {
         "step job failed",
       );
     });
-    this.worker.on("error", (error) => options.logger.error({ err: error }, "queue worker error"));
+    // While Redis is down this fires on every reconnect attempt: once per 5 s is enough.
+    this.worker.on(
+      "error",
+      throttled(5_000, (error, skipped) => options.logger.error({ err: error, skipped }, "queue worker error")),
+    );
   }
 
   /** Stops taking jobs, waits for running ones to finish, and closes the connection's use. */

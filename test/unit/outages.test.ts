@@ -27,6 +27,11 @@ function prismaError(code: string, cause: Record<string, unknown>) {
   });
 }
 
+/** node-postgres's own error: a message and a code (SQLSTATE, or the socket's). */
+function pgError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
 const NOT_REACHABLE = { kind: "DatabaseNotReachable", host: "127.0.0.1", port: 5432 };
 const STARTING_UP = { kind: "postgres", code: "57P03", message: "the database system is starting up" };
 const TERMINATED = { kind: "postgres", code: "57P01", message: "terminating connection due to administrator command" };
@@ -43,6 +48,11 @@ describe("database outages", () => {
     expect(isDatabaseUnavailable(prismaError("P2002", { kind: "UniqueConstraintViolation" }))).toBe(false);
     expect(isDatabaseUnavailable(prismaError("P2010", { kind: "postgres", code: "42601" }))).toBe(false);
     expect(isDatabaseUnavailable(new Error("boom"))).toBe(false);
+    // node-postgres's own errors, as the engine's SQL path sees them.
+    expect(isDatabaseUnavailable(pgError("connect ECONNREFUSED 127.0.0.1:5432", "ECONNREFUSED"))).toBe(true);
+    expect(isDatabaseUnavailable(pgError("terminating connection due to administrator command", "57P01"))).toBe(true);
+    expect(isDatabaseUnavailable(new Error("Connection terminated unexpectedly"))).toBe(true);
+    expect(isDatabaseUnavailable(pgError('relation "x" does not exist', "42P01"))).toBe(false);
   });
 
   it("retries only what certainly never reached PostgreSQL", () => {
@@ -52,6 +62,10 @@ describe("database outages", () => {
     // Cut off mid-statement: it may have committed, so it is not retried.
     expect(isConnectFailure(adapterError(TERMINATED))).toBe(false);
     expect(isConnectFailure(adapterError({ kind: "ConnectionClosed" }))).toBe(false);
+    expect(isConnectFailure(pgError("connect ECONNREFUSED 127.0.0.1:5432", "ECONNREFUSED"))).toBe(true);
+    expect(isConnectFailure(pgError("the database system is starting up", "57P03"))).toBe(true);
+    expect(isConnectFailure(pgError("terminating connection due to administrator command", "57P01"))).toBe(false);
+    expect(isConnectFailure(new Error("Connection terminated unexpectedly"))).toBe(false);
   });
 
   it("retries a connection failure until it succeeds, within the budget", async () => {
