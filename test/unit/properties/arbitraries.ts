@@ -98,14 +98,14 @@ const triggerConstant = fc.oneof(
 );
 /** `var == constant` in every spelling: the shape the index files. */
 const equality = fc
-  .tuple(fc.constantFrom("==", "===", "!=", "!=="), triggerVar, triggerConstant, fc.boolean())
+  .tuple(fc.constantFrom("==", "==", "==", "===", "===", "!=", "!=="), triggerVar, triggerConstant, fc.boolean())
   .map(([op, variable, constant, flip]) => ({ [op]: flip ? [constant, variable] : [variable, constant] }));
 
 /** Triggers shaped like real ones (equalities inside and/or/!), mixed with anything at all. */
 export const trigger: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   rule: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    { weight: 4, arbitrary: equality },
+    { weight: 8, arbitrary: equality },
     { weight: 2, arbitrary: fc.array(tie("rule"), { minLength: 0, maxLength: 3 }).map((rules) => ({ and: rules })) },
     { weight: 1, arbitrary: fc.array(tie("rule"), { maxLength: 3 }).map((rules) => ({ or: rules })) },
     { weight: 1, arbitrary: tie("rule").map((rule) => ({ "!": [rule] })) },
