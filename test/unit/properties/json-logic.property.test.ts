@@ -166,10 +166,10 @@ describe("JSONLogic: properties", () => {
   // reported as an error on every event, a branch with one fails its step. Found by the
   // first property above. When checkRule rejects them (or evaluate tolerates them), make
   // these plain tests.
-  it.fails.each([
+  it.fails.each<[unknown, string]>([
     [{ "*": [] }, "Reduce of empty array with no initial value"],
     [{ missing_some: [] }, "Cannot read properties of undefined"],
-  ])("known gap: validation accepts %j, which throws when evaluated", (rule) => {
+  ])("known gap: validation accepts %j, which throws when evaluated (%s)", (rule) => {
     expect(checkRule(rule)).toEqual([]);
     expect(attempt(rule, {})).toHaveProperty("value");
   });
