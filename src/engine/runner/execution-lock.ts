@@ -33,6 +33,12 @@ export interface ExecutionPatch {
   error?: string | null;
 }
 
+/** A notification a handler sent, stored with its step's outcome. */
+export interface PendingNotification {
+  toRole: string;
+  message: string;
+}
+
 /** A step row to insert when the transaction ends. */
 export interface NewStep {
   id: string;
@@ -54,6 +60,7 @@ export class ChangeSet {
   readonly changes: EngineChange[] = [];
   readonly jobs: StepJob[] = [];
   readonly newSteps: NewStep[] = [];
+  readonly newNotifications: { id: string; stepId: string; toRole: string; message: string }[] = [];
   executionPatch: ExecutionPatch = {};
 
   constructor(readonly execution: LockedExecution) {}
@@ -98,14 +105,17 @@ export class ChangeSet {
     this.changes.push({ type: "execution", executionId, workflowId, status, seq: ++this.execution.seq });
   }
 
-  notification(notification: { id: string; stepId: string; toRole: string }): void {
-    this.changes.push({
-      type: "notification",
-      notificationId: notification.id,
-      executionId: this.execution.id,
-      stepId: notification.stepId,
-      toRole: notification.toRole,
-    });
+  /**
+   * Stores what a step's handler sent (written when the transaction ends, then
+   * published). At most one per step: the unique index keeps the first, so a
+   * step run again after a lost worker does not notify twice.
+   */
+  notifications(stepId: string, sent: readonly PendingNotification[]): void {
+    for (const { toRole, message } of sent) {
+      const id = randomUUID();
+      this.newNotifications.push({ id, stepId, toRole, message });
+      this.changes.push({ type: "notification", notificationId: id, executionId: this.execution.id, stepId, toRole });
+    }
   }
 
   enqueue(job: StepJob): void {
@@ -118,8 +128,12 @@ export class ChangeSet {
    */
   async persist(tx: Tx): Promise<void> {
     const parts: Prisma.Sql[] = [];
-    if (this.newSteps.length > 0)
+    if (this.newSteps.length > 0) {
       parts.push(Prisma.sql`new_steps AS (${insertSteps(this.execution.id, this.newSteps)})`);
+    }
+    if (this.newNotifications.length > 0) {
+      parts.push(Prisma.sql`new_notifications AS (${insertNotifications(this.execution.id, this.newNotifications)})`);
+    }
     parts.push(Prisma.sql`execution AS (${updateExecution(this.execution, this.executionPatch)})`);
     const log = changeLogRows(this.changes);
     const tail =
@@ -137,6 +151,12 @@ function insertSteps(executionId: string, steps: readonly NewStep[]): Prisma.Sql
   );
   return Prisma.sql`INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt")
     VALUES ${Prisma.join(rows)}`;
+}
+
+function insertNotifications(executionId: string, rows: ChangeSet["newNotifications"]): Prisma.Sql {
+  const values = rows.map((n) => Prisma.sql`(${n.id}, ${executionId}, ${n.stepId}, ${n.toRole}, ${n.message})`);
+  return Prisma.sql`INSERT INTO "Notification" (id, "executionId", "stepId", "toRole", message)
+    VALUES ${Prisma.join(values)} ON CONFLICT ("stepId") DO NOTHING`;
 }
 
 function updateExecution(execution: LockedExecution, patch: ExecutionPatch): Prisma.Sql {

@@ -1,31 +1,21 @@
 /**
  * The outside world as one step's handler sees it: HTTP, the clock, and
- * notifications (stored once per step, then published).
+ * notifications. A notification is not written when the handler asks for it
+ * but collected, then stored in the transaction that records the step's
+ * outcome (and published after it commits): it exists exactly when the step's
+ * run was recorded, and costs no round trip of its own.
  */
-import { randomUUID } from "node:crypto";
-import { Prisma } from "../../generated/prisma/client.js";
 import type { HandlerServices } from "../handlers/types.js";
+import type { PendingNotification } from "./execution-lock.js";
 import type { StepRunnerDeps } from "./step-runner.js";
-import type { StepRef } from "./transitions.js";
 
-export function handlerServices(deps: StepRunnerDeps, ref: StepRef): HandlerServices {
-  const { sql, publisher, logger, clock, http } = deps;
+export function handlerServices(deps: StepRunnerDeps, notifications: PendingNotification[]): HandlerServices {
+  const { clock, http } = deps;
   return {
     http,
     now: () => clock.now(),
     notify: async ({ toRole, message }) => {
-      // One notification per step: a handler re-run after a crash finds it stored already.
-      const [created] = await sql.query<{ id: string }>(Prisma.sql`
-        INSERT INTO "Notification" (id, "executionId", "stepId", "toRole", message)
-        VALUES (${randomUUID()}, ${ref.executionId}, ${ref.stepId}, ${toRole}, ${message})
-        ON CONFLICT ("stepId") DO NOTHING
-        RETURNING id`);
-      if (!created) return;
-      logger.info({ ...ref, toRole, message }, "notification sent");
-      const { executionId, stepId } = ref;
-      await publisher.publishChanges([
-        { type: "notification", notificationId: created.id, executionId, stepId, toRole },
-      ]);
+      notifications.push({ toRole, message });
     },
   };
 }

@@ -13,7 +13,7 @@ import type { HandlerServices, NodeHandler, RetryPolicy, StepOutcome } from "../
 import type { ChangePublisher, Clock, EngineLogger, JobResult, StepJob, StepQueue } from "../ports.js";
 import type { ClaimedStep } from "./advance.js";
 import { afterCommit } from "./after-commit.js";
-import type { ChangeSet } from "./execution-lock.js";
+import type { ChangeSet, PendingNotification } from "./execution-lock.js";
 import { handlerServices } from "./handler-services.js";
 import { limitOutput, type PreparedInput, prepareInput } from "./step-context.js";
 import {
@@ -191,6 +191,7 @@ export class StepRunner {
       return undefined;
     }
 
+    const notifications: PendingNotification[] = [];
     const started = Date.now();
     const outcome = await this.execute(handler, {
       data: input.data,
@@ -200,13 +201,13 @@ export class StepRunner {
       attempt,
       maxAttempts: policy.attempts,
       edgeTargets: workflow.index.edgeTargets(ref.nodeId),
-      services: handlerServices(this.deps, ref),
+      services: handlerServices(this.deps, notifications),
     });
     const durationMs = Date.now() - started;
     this.deps.onStepFinished?.(node.type, outcome.kind, durationMs / 1000);
     return this.record(
       outcome,
-      { ...finish, output: limitOutput(outcome.output, limits.maxOutputBytes) },
+      { ...finish, output: limitOutput(outcome.output, limits.maxOutputBytes), notifications },
       workflow,
       policy,
       { ...ref, type: node.type, attempt, durationMs },

@@ -19,7 +19,13 @@ import {
   readSteps,
   type StepRow,
 } from "./advance.js";
-import { ACTIVE_EXECUTION, type ChangeSet, inExecutionTransaction, type Tx } from "./execution-lock.js";
+import {
+  ACTIVE_EXECUTION,
+  type ChangeSet,
+  inExecutionTransaction,
+  type PendingNotification,
+  type Tx,
+} from "./execution-lock.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
 export interface StepRef {
@@ -61,6 +67,8 @@ export interface Finish {
   attempt: number;
   input: unknown;
   output: unknown;
+  /** What the handler sent; stored only if the caller still holds the step. */
+  notifications?: readonly PendingNotification[];
 }
 
 type HeldStatus = "SUCCEEDED" | "WAITING" | "PENDING" | "FAILED";
@@ -108,6 +116,7 @@ async function releaseHeld(
   const count = await tx.execute(releaseSql(finish, status, fields));
   if (count === 0) return false;
   changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status });
+  changes.notifications(finish.step.stepId, finish.notifications ?? []);
   return true;
 }
 
@@ -128,6 +137,7 @@ async function releaseSucceeded(
     FROM "Step" WHERE "executionId" = ${finish.step.executionId}`);
   if (!rows[0]?.released) return undefined;
   changes.step({ id: finish.step.stepId, nodeId: finish.step.nodeId, status: "SUCCEEDED" });
+  changes.notifications(finish.step.stepId, finish.notifications ?? []);
   return rows.map(({ nodeId, status, next }) =>
     nodeId === finish.step.nodeId ? { nodeId, status: "SUCCEEDED", next: [...fields.next] } : { nodeId, status, next },
   );
