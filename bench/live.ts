@@ -39,6 +39,8 @@ const QUERY = "subscription ($id: ID!) { executionUpdated(id: $id) { seq kind st
 const BATCH = 100;
 const DEADLINE_MS = 60_000;
 const FINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+/** A delivery this late came from executionUpdated's periodic change-log check, not from the live message. */
+const LATE_MS = 2500;
 
 interface Update {
   seq: number;
@@ -153,6 +155,13 @@ async function oneRun(
       const commit = committed.get(seq);
       if (commit !== undefined) latencies.push(at - commit);
     }
+  }
+  const late = latencies.filter((ms) => ms >= LATE_MS).length;
+  if (late > 0) {
+    ctx.report.note(
+      `live updates, ${count} subscribers: ${late} step change(s) arrived ${LATE_MS / 1000} s or more after commit ` +
+        "(executionUpdated's 3-second change-log check, so the live Redis message was missed)",
+    );
   }
   if (latencies.length !== expected) {
     ctx.report.note(
