@@ -8,7 +8,8 @@
  *
  * Nothing shared is touched: the databases and Redis are the run's own and are
  * deleted at the end, even on failure. Options: CHAOS_CLIENTS (6),
- * CHAOS_PAUSE_MS (120), CHAOS_KEEP_LOGS=1 to print every engine log line.
+ * CHAOS_PAUSE_MS (120), CHAOS_SCENARIOS (baseline,worker,redis,postgres: any
+ * list, repeats allowed), CHAOS_KEEP_LOGS=1 to print every engine log line.
  */
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
@@ -86,9 +87,9 @@ async function main(): Promise<boolean> {
     afterMs: 3_000,
     finishDeadlineMs: 60_000,
   };
-  const scenarios: Scenario[] = [
-    { name: "no fault (baseline)" },
-    {
+  const catalog: Record<string, Scenario> = {
+    baseline: { name: "no fault (baseline)" },
+    worker: {
       name: "kill -9 a worker",
       inject: async () => {
         const [victim] = engine.workers();
@@ -96,9 +97,14 @@ async function main(): Promise<boolean> {
         engine.startWorker();
       },
     },
-    { name: "restart Redis empty", inject: () => redis.restartEmpty(1_000) },
-    { name: "restart PostgreSQL", inject: () => postgres.restart() },
-  ];
+    redis: { name: "restart Redis empty", inject: () => redis.restartEmpty(1_000) },
+    postgres: { name: "restart PostgreSQL", inject: () => postgres.restart() },
+  };
+  const scenarios = (process.env.CHAOS_SCENARIOS ?? "baseline,worker,redis,postgres").split(",").map((key) => {
+    const scenario = catalog[key.trim()];
+    if (!scenario) throw new Error(`CHAOS_SCENARIOS: unknown scenario "${key}" (known: ${Object.keys(catalog)})`);
+    return scenario;
+  });
   const results: ScenarioResult[] = [];
   for (const [index, scenario] of scenarios.entries()) {
     log(`scenario ${index + 1}/${scenarios.length}: ${scenario.name}`);

@@ -87,20 +87,32 @@ function checkout(pool: pg.Pool, retry: ConnectRetryOptions, begin: boolean): Pr
  */
 function ignoreLostConnection(): void {}
 
+/** pg refused to send the statement: the connection had already failed or was closed. */
+function isNeverSent(error: unknown): boolean {
+  return error instanceof Error && /(connection error|was closed) and is not queryable/.test(error.message);
+}
+
 function release(client: pg.PoolClient, error?: Error | boolean): void {
   client.removeListener("error", ignoreLostConnection);
   client.release(error);
 }
 
 export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions): SqlDb {
-  const once = async <T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await checkout(pool, retry, false);
-    try {
-      return await use(client);
-    } finally {
-      release(client);
-    }
-  };
+  // A statement outside a transaction is tried again on another connection when the one it got had
+  // already died (PostgreSQL restarted while it sat idle): pg refuses to send on it, so it never ran.
+  const once = <T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+    retryConnectFailures(
+      async () => {
+        const client = await checkout(pool, retry, false);
+        try {
+          return await use(client);
+        } finally {
+          release(client);
+        }
+      },
+      retry,
+      isNeverSent,
+    );
   return {
     query: <T>(sql: Sql) => once(async (client) => (await run(client, sql)).rows as T[]),
     execute: (sql: Sql) => once(async (client) => (await run(client, sql)).rowCount ?? 0),
