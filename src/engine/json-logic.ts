@@ -70,7 +70,54 @@ export function isEmptyRule(rule: JsonLogicRule): boolean {
 
 /** Evaluates a rule. Throws only on a malformed rule, which validation rejects before save. */
 export function evaluate(rule: JsonLogicRule, data: unknown): unknown {
-  return jsonLogic.apply(rule as jsonLogic.RulesLogic, data);
+  return jsonLogic.apply(rule as jsonLogic.RulesLogic, coercionSafe(data));
+}
+
+const COERCION_KEYS = ["toString", "valueOf"];
+const safeCopies = new WeakMap<object, unknown>();
+
+function ownsCoercionKey(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (!Array.isArray(value) && COERCION_KEYS.some((key) => Object.hasOwn(value, key))) return true;
+  return Object.values(value).some(ownsCoercionKey);
+}
+
+/**
+ * Event data may own keys named toString or valueOf ({"source": {"toString": 0}}).
+ * The comparison operators coerce their operands, and JavaScript would call
+ * those "methods" and throw, so a sender could turn "no match" into an error.
+ * Such data is evaluated as a copy in which those objects coerce like any
+ * other object ("[object Object]"). Data without them (nearly all) is used
+ * as is; the answer is remembered per object, since a trigger index evaluates
+ * many rules against one event.
+ */
+function coercionSafe(data: unknown): unknown {
+  if (typeof data !== "object" || data === null) return data;
+  if (safeCopies.has(data)) return safeCopies.get(data);
+  const safe = ownsCoercionKey(data) ? copyWithPlainCoercion(data) : data;
+  safeCopies.set(data, safe);
+  return safe;
+}
+
+function copyWithPlainCoercion(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyWithPlainCoercion);
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    // defineProperty, so an own "__proto__" key stays a key instead of becoming the prototype.
+    Object.defineProperty(copy, key, {
+      value: copyWithPlainCoercion(item),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  if (COERCION_KEYS.some((key) => Object.hasOwn(value, key))) {
+    Object.defineProperty(copy, Symbol.toPrimitive, {
+      value: (hint: string) => (hint === "number" ? Number.NaN : "[object Object]"),
+    });
+  }
+  return copy;
 }
 
 /** JSONLogic truthiness (an empty array is falsy, "0" is truthy). */
@@ -109,7 +156,21 @@ function walk(node: unknown, path: string, problems: RuleProblem[]): void {
     checkVar(args, argsPath, problems);
     return;
   }
+  const arityProblem = checkArity(operator, args);
+  if (arityProblem) problems.push({ path: argsPath, message: arityProblem });
   walk(args, argsPath, problems);
+}
+
+/** Arities json-logic-js would throw on at run time (the others tolerate missing arguments). */
+function checkArity(operator: string, args: unknown): string | undefined {
+  if (operator === "*" && Array.isArray(args) && args.length === 0) return `"*" needs at least one argument`;
+  if (operator === "missing_some") {
+    const [, options] = Array.isArray(args) ? args : [];
+    if (!Array.isArray(args) || args.length !== 2 || !(Array.isArray(options) || isPlainObject(options))) {
+      return `"missing_some" takes [how many, [paths...]]`;
+    }
+  }
+  return undefined;
 }
 
 function checkVar(args: unknown, path: string, problems: RuleProblem[]): void {

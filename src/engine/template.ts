@@ -31,7 +31,15 @@ export function renderTemplates(value: unknown, context: TemplateContext): unkno
   if (Array.isArray(value)) return value.map((item) => renderTemplates(item, context));
   if (isPlainObject(value)) {
     const rendered: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) rendered[key] = renderTemplates(item, context);
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty, so an own "__proto__" key (from JSON) stays data instead of becoming the prototype.
+      Object.defineProperty(rendered, key, {
+        value: renderTemplates(item, context),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return rendered;
   }
   return value;

@@ -148,29 +148,25 @@ describe("JSONLogic: properties", () => {
     );
   });
 
-  // Known bug (src/engine/json-logic.ts), found by the property above: loose comparisons
-  // (==, !=, <, …) coerce objects to primitives, which calls the data's own "toString" /
-  // "valueOf". An event such as {"lead": {"source": {"toString": 0}}} (plain JSON) makes
-  // {"==": [{"var": "lead.source"}, "LinkedIn"]} throw a TypeError: the trigger reports an
-  // error instead of not matching, and a branch on it fails its step. Fix: compare with
-  // own-property-safe coercion (or treat a throw in a comparison as false); then make this a plain test.
-  it.fails("known bug: comparing event data that owns toString or valueOf does not throw", () => {
+  // Found by the property above: loose comparisons (==, !=, <, …) coerce objects to
+  // primitives, which would call the data's own "toString" / "valueOf". An event such as
+  // {"lead": {"source": {"toString": 0}}} (plain JSON) must not turn "no match" into an error.
+  it("compares event data that owns toString or valueOf like any object: false, not an error", () => {
     const rule = { "==": [{ var: "lead.source" }, "LinkedIn"] };
     for (const source of [{ toString: 0 }, { valueOf: "x", toString: null }, [{ toString: 1 }]]) {
       expect(attempt(rule, { lead: { source } })).toEqual({ value: false });
     }
+    // The own keys stay readable as data.
+    expect(attempt({ var: "lead.source.toString" }, { lead: { source: { toString: 0 } } })).toEqual({ value: 0 });
   });
 
-  // Known gap (src/engine/json-logic.ts): validation checks operators and shapes, not
-  // arity, so some rules it accepts throw when they run: a trigger with one of these is
-  // reported as an error on every event, a branch with one fails its step. Found by the
-  // first property above. When checkRule rejects them (or evaluate tolerates them), make
-  // these plain tests.
-  it.fails.each<[unknown, string]>([
+  // Found by the first property above: rules of these arities throw when they run, so
+  // validation rejects them at save time instead of letting them fail every event.
+  it.each<[unknown, string]>([
     [{ "*": [] }, "Reduce of empty array with no initial value"],
     [{ missing_some: [] }, "Cannot read properties of undefined"],
-  ])("known gap: validation accepts %j, which throws when evaluated (%s)", (rule) => {
-    expect(checkRule(rule)).toEqual([]);
-    expect(attempt(rule, {})).toHaveProperty("value");
+  ])("validation rejects %j, which would throw when evaluated (%s)", (rule) => {
+    expect(checkRule(rule)).not.toEqual([]);
+    expect(attempt(rule, {})).toHaveProperty("error");
   });
 });
