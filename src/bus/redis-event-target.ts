@@ -26,6 +26,11 @@ export function createPrefixedRedisEventTarget(
       publisher.publish(channel(event.type), detail === undefined ? "" : JSON.stringify(detail)).catch(onPublishError);
       return true;
     },
+    // The inner target sends SUBSCRIBE without waiting for it. Redis answers commands on a
+    // connection in order, so once this (idempotent) SUBSCRIBE is confirmed, so is that one.
+    listening: async (topic) => {
+      await subscriber.subscribe(channel(topic));
+    },
   };
   return target;
 }

@@ -24,6 +24,9 @@ export interface ExecutionUpdate {
 /** How long a stream may stay silent before it checks the change log for missed messages. */
 export const QUIET_CHECK_MS = 3000;
 
+/** How long a new stream waits for its subscription to be confirmed before reading anyway. */
+const LISTEN_WAIT_MS = 1000;
+
 const QUIET = Symbol("quiet");
 const STOPPED = Symbol("stopped");
 
@@ -39,8 +42,10 @@ export function executionUpdates(
   quietCheckMs = QUIET_CHECK_MS,
 ): Repeater<ExecutionUpdate> {
   return new Repeater<ExecutionUpdate>(async (push, stop) => {
-    // Listen before reading, so nothing committed after the read can slip between.
+    // Listen before reading, so nothing committed after the read can slip between: the first
+    // pull adds the listener, and the read waits until the subscription is confirmed live.
     const live = ctx.bus.pubsub.subscribe("executionUpdated", executionId)[Symbol.asyncIterator]();
+    let next = live.next();
     let stopped = false;
     const stopping = stop.then((): typeof STOPPED => {
       stopped = true;
@@ -55,6 +60,8 @@ export function executionUpdates(
       }
     };
     try {
+      // Bounded: with Redis down the snapshot still comes, and the quiet check covers the rest.
+      await raceWithTimer(ctx.bus.listening("executionUpdated", executionId), LISTEN_WAIT_MS).catch(() => undefined);
       const execution = await ctx.db.execution.findUnique({
         where: { id: executionId },
         select: { seq: true, status: true },
@@ -67,7 +74,6 @@ export function executionUpdates(
       } else {
         await emit(await changesBetween(ctx, executionId, last));
       }
-      let next = live.next();
       while (!stopped) {
         const result = await raceWithTimer(Promise.race([next, stopping]), quietCheckMs);
         if (result === STOPPED) break;

@@ -1,0 +1,65 @@
+/**
+ * executionUpdated must not lose a change committed right after its snapshot:
+ * the stream listens (and Redis confirms the subscription) before it reads the
+ * snapshot. The quiet check, which would eventually repair a loss from the
+ * change log, is set far beyond the test's deadline, so only live delivery counts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GraphQLContext } from "../../src/graphql/context.js";
+import { type ExecutionUpdate, executionUpdates } from "../../src/graphql/live/execution-updates.js";
+import { cancelExecution, startExecution } from "../../src/services/executions.js";
+import { createWorkflow } from "../../src/services/workflows.js";
+import { useTestDatabase } from "../support/database.js";
+import { startTestEngine, type TestEngine } from "../support/engine.js";
+
+const database = useTestDatabase();
+let engine: TestEngine;
+
+beforeAll(async () => {
+  // No worker: executions stay PENDING until the test changes them.
+  engine = await startTestEngine(database.url, { worker: false });
+});
+
+afterAll(async () => {
+  await engine?.stop();
+});
+
+function context(): GraphQLContext {
+  return {
+    services: engine.services,
+    db: engine.db,
+    bus: engine.bus,
+    logger: engine.logger,
+    subscriptionsOpen: { open: () => () => {} },
+  } as unknown as GraphQLContext;
+}
+
+describe("executionUpdated", () => {
+  it("delivers a change committed the moment the snapshot arrives, live, for every new subscriber", async () => {
+    const workflow = await createWorkflow(engine.services, {
+      name: "idle",
+      graph: { nodes: [{ id: "start", type: "start" }], edges: [] },
+    });
+    // Several subscriptions, each on its own new channel: each must be live before its snapshot.
+    for (let round = 0; round < 5; round++) {
+      const execution = await startExecution(engine.services, workflow.id, {});
+      const stream = executionUpdates(context(), execution.id, undefined, 60_000);
+      const received: ExecutionUpdate[] = [];
+      try {
+        const snapshot = await stream.next();
+        received.push(snapshot.value as ExecutionUpdate);
+        await cancelExecution(engine.services, execution.id);
+        const next = await Promise.race([
+          stream.next(),
+          new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 10_000)),
+        ]);
+        expect(next).not.toBe("late");
+        if (next !== "late") received.push(next.value as ExecutionUpdate);
+      } finally {
+        await stream.return();
+      }
+      expect(received.map((u) => `${u.kind}:${u.status}`)).toEqual(["SNAPSHOT:PENDING", "EXECUTION:CANCELLED"]);
+      expect(received[1]?.seq).toBe((received[0]?.seq ?? 0) + 1);
+    }
+  });
+});
