@@ -102,6 +102,7 @@ export class Engine {
   }
 
   private spawn(name: string, script: Managed["script"]): void {
+    if (this.closing) return; // stopAll() ran (the run is ending): start nothing it would miss
     const child = spawn(process.execPath, ["--import", "tsx", script], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "", ...this.env, PORT: String(this.port) },

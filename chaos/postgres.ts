@@ -7,13 +7,15 @@ import { existsSync, readdirSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort, run } from "./util.js";
+import { freePort, run, sleep } from "./util.js";
 
 export interface PrivatePostgres {
   /** postgresql://postgres@127.0.0.1:<port>/chaos */
   url: string;
   /** `pg_ctl restart -m fast`: what `pg_ctlcluster … restart` does. */
   restart(): Promise<void>;
+  /** `pg_ctl stop -m fast`, `downMs` without a server, then start: a longer outage (failover). */
+  stopFor(downMs: number): Promise<void>;
   /** Stops the server at once and deletes the cluster. Safe to call twice. */
   destroy(): Promise<void>;
 }
@@ -69,6 +71,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     url: `postgresql://postgres@127.0.0.1:${port}/chaos`,
     restart: async () => {
       await ctl("-o", serverOptions, "-m", "fast", "-w", "-t", "30", "restart");
+    },
+    stopFor: async (downMs) => {
+      await ctl("-m", "fast", "-w", "-t", "30", "stop");
+      await sleep(downMs);
+      await ctl("-o", serverOptions, "-w", "-t", "30", "start");
     },
     destroy,
   };

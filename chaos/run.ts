@@ -9,7 +9,7 @@
  * Nothing shared is touched: the databases and Redis are the run's own and are
  * deleted at the end, even on failure. Options: CHAOS_CLIENTS (6),
  * CHAOS_PAUSE_MS (120), CHAOS_SCENARIOS (baseline,worker,redis,postgres: any
- * list, repeats allowed), CHAOS_KEEP_LOGS=1 to print every engine log line.
+ * list, repeats allowed; also postgres-down, an 8 s outage), CHAOS_KEEP_LOGS=1 to print every engine log line.
  */
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
@@ -27,8 +27,16 @@ import { chaosWorkflows, type FlowName } from "./workflows.js";
 const QUEUE_NAME = "chaos-steps";
 const cleanups: (() => Promise<unknown>)[] = [];
 
+/** Undoes what the run started, newest first; a step that hangs is abandoned after 20 s. */
 async function cleanup(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+  for (const step of cleanups.splice(0).reverse()) {
+    let timer: NodeJS.Timeout | undefined;
+    const abandoned = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 20_000);
+    });
+    await Promise.race([step().catch(() => undefined), abandoned]);
+    clearTimeout(timer);
+  }
 }
 
 function log(message: string) {
@@ -99,6 +107,8 @@ async function main(): Promise<boolean> {
     },
     redis: { name: "restart Redis empty", inject: () => redis.restartEmpty(1_000) },
     postgres: { name: "restart PostgreSQL", inject: () => postgres.restart() },
+    // Not in the default list: longer than the 5 s the database connections retry for.
+    "postgres-down": { name: "PostgreSQL down 8 s", inject: () => postgres.stopFor(8_000) },
   };
   const scenarios = (process.env.CHAOS_SCENARIOS ?? "baseline,worker,redis,postgres").split(",").map((key) => {
     const scenario = catalog[key.trim()];
