@@ -66,7 +66,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     queue,
     publisher,
     workflows,
-    triggers: new TriggerCache(db),
+    triggers: new TriggerCache(db, sql),
     onEventReceived: () => metrics.eventsReceived.inc(),
     clock,
     logger,

@@ -16,10 +16,15 @@ type Predicate = (event: unknown) => boolean;
 interface CompiledTrigger {
   version: number;
   predicate: Predicate;
+  /** Order of arrival (reset keeps the order it was given): matches are reported in this order. */
+  rank: number;
 }
 
 export interface TriggerMatch {
+  /** Matching workflow ids, in the order the workflows were added (reset: the order given). */
   matched: string[];
+  /** The version of each matching workflow whose trigger matched, same order. */
+  versions: number[];
   /** Workflows whose rule threw on this event (treated as not matching). */
   errors: { workflowId: string; message: string }[];
 }
@@ -40,6 +45,7 @@ export class TriggerIndex {
   /** path → text → workflow ids */
   private readonly byEquality = new Map<string, Map<string, Set<string>>>();
   private readonly unfiled = new Set<string>();
+  private nextRank = 0;
 
   /** Replaces the whole set (e.g. after loading active workflows from the database). */
   reset(sources: readonly TriggerSource[]): void {
@@ -57,7 +63,7 @@ export class TriggerIndex {
     const predicate = compileTrigger(source.trigger);
     if (!predicate) return;
     const key = equalityKey(source.trigger);
-    this.compiled.set(source.workflowId, { version: source.version, predicate, key });
+    this.compiled.set(source.workflowId, { version: source.version, predicate, key, rank: this.nextRank++ });
     if (!key) {
       this.unfiled.add(source.workflowId);
       return;
@@ -88,14 +94,15 @@ export class TriggerIndex {
   }
 
   match(event: unknown): TriggerMatch {
-    const result: TriggerMatch = { matched: [], errors: [] };
+    const errors: TriggerMatch["errors"] = [];
+    const hits: { workflowId: string; version: number; rank: number }[] = [];
     const check = (workflowId: string) => {
       const entry = this.compiled.get(workflowId);
       if (!entry) return;
       try {
-        if (entry.predicate(event)) result.matched.push(workflowId);
+        if (entry.predicate(event)) hits.push({ workflowId, version: entry.version, rank: entry.rank });
       } catch (error) {
-        result.errors.push({ workflowId, message: (error as Error).message });
+        errors.push({ workflowId, message: (error as Error).message });
       }
     };
     for (const [path, byValue] of this.byEquality) {
@@ -109,6 +116,7 @@ export class TriggerIndex {
       // A missing field (null) equals no text: none of these can match.
     }
     for (const id of this.unfiled) check(id);
-    return result;
+    hits.sort((a, b) => a.rank - b.rank);
+    return { matched: hits.map((h) => h.workflowId), versions: hits.map((h) => h.version), errors };
   }
 }

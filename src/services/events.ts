@@ -43,14 +43,11 @@ export async function ingestEvent(
   for (const { workflowId, message } of match.errors) {
     deps.logger.warn({ workflowId, error: message }, "trigger failed on an event; treated as no match");
   }
-  const versions = await deps.db.workflow.findMany({
-    where: { id: { in: match.matched }, isActive: true, deletedAt: null },
-    select: { id: true, version: true },
-    orderBy: { createdAt: "asc" },
-  });
-
+  // The trigger index is as fresh as the workflows revision it just read, versions included.
   // Loaded before the transaction opens (see createExecution).
-  const pinned = await Promise.all(versions.map((w) => deps.workflows.get(w.id, w.version)));
+  const pinned = await Promise.all(
+    match.matched.map((workflowId, i) => deps.workflows.get(workflowId, match.versions[i] as number)),
+  );
   try {
     const { event, created } = await deps.sql.transaction(async (tx) => {
       const [event] = await tx.query<Event>(Prisma.sql`
