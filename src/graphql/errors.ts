@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
+import { isDatabaseUnavailable } from "../db/errors.js";
 import { AppError, ValidationError } from "../errors.js";
 import { isUnstorableTextError, UNSTORABLE_TEXT_MESSAGE } from "../http/json-input.js";
 import type { Logger } from "../logger.js";
@@ -31,6 +32,16 @@ export function createErrorMasker(logger: Logger) {
     }
     if (isUnstorableTextError(original)) {
       return new GraphQLError(UNSTORABLE_TEXT_MESSAGE, { ...location, extensions: { code: "BAD_USER_INPUT" } });
+    }
+    // PostgreSQL unreachable (restarting): temporary, so SERVICE_UNAVAILABLE and, over HTTP, 503 with
+    // Retry-After rather than an INTERNAL error (found by `npm run chaos`); retrying sendEvent with
+    // its idempotencyKey is safe.
+    if (isDatabaseUnavailable(original)) {
+      logger.warn({ err: original, path: graphQLError?.path?.join(".") }, "database unavailable");
+      return new GraphQLError("Service temporarily unavailable: the database cannot be reached. Retry shortly.", {
+        ...location,
+        extensions: { code: "SERVICE_UNAVAILABLE", http: { status: 503, headers: { "Retry-After": "1" } } },
+      });
     }
     // GraphQL's own errors (syntax, validation, limits, variables that do not coerce, yoga's HTTP
     // errors) and errors libraries throw as GraphQLErrors (an invalid cursor): meant for the client.

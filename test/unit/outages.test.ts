@@ -1,8 +1,10 @@
 /**
  * Riding out outages of PostgreSQL and Redis (bugs found by `npm run chaos`):
  * which database errors mean "unavailable", which are safe to retry, the REST
- * answer (503, not 500), and a bus publish with Redis down (no crash).
+ * answer (503, not 500), the GraphQL one (SERVICE_UNAVAILABLE, HTTP 503), and
+ * a bus publish with Redis down (no crash).
  */
+import { createSchema, createYoga } from "graphql-yoga";
 import { Hono } from "hono";
 import { Redis } from "ioredis";
 import { pino } from "pino";
@@ -11,6 +13,7 @@ import { createPrefixedRedisEventTarget } from "../../src/bus/redis-event-target
 import { retryConnectFailures } from "../../src/db/connect-retry.js";
 import { isConnectFailure, isDatabaseUnavailable } from "../../src/db/errors.js";
 import { Prisma } from "../../src/generated/prisma/client.js";
+import { createErrorMasker } from "../../src/graphql/errors.js";
 import { errorResponse } from "../../src/rest/errors.js";
 
 /** An error as @prisma/adapter-pg throws it, with the mapped cause. */
@@ -140,5 +143,32 @@ describe("Redis outages", () => {
       publisher.disconnect();
       subscriber.disconnect();
     }
+  });
+});
+
+describe("GraphQL while the database is unreachable", () => {
+  it("answers SERVICE_UNAVAILABLE with HTTP 503 and Retry-After, not an INTERNAL error", async () => {
+    const schema = createSchema({
+      typeDefs: "type Query { ok: Boolean } type Mutation { sendEvent: Boolean }",
+      resolvers: {
+        Mutation: {
+          sendEvent: () => {
+            throw prismaError("P1001", NOT_REACHABLE);
+          },
+        },
+      },
+    });
+    const maskError = createErrorMasker(pino({ level: "silent" }));
+    const yoga = createYoga({ schema, logging: false, maskedErrors: { maskError } });
+    const response = await yoga.fetch("http://localhost/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "mutation { sendEvent }" }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
+    const body = (await response.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+    expect(body.errors[0]?.extensions).toEqual({ code: "SERVICE_UNAVAILABLE" });
+    expect(body.errors[0]?.message).toMatch(/temporarily unavailable/);
   });
 });
