@@ -27,6 +27,8 @@ const REFUSED_V6 = [
   ["fe80::", 10], // link-local
   ["ff00::", 8], // multicast
   ["fd00:ec2::", 32], // AWS metadata over IPv6
+  ["64:ff9b::", 96], // NAT64: IPv4 addresses (private ones too) reached through IPv6
+  ["2002::", 16], // 6to4: an IPv4 address embedded in IPv6
 ] as const;
 
 export class NetworkGuard {

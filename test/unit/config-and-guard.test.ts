@@ -48,6 +48,8 @@ describe("NetworkGuard", () => {
       "fe80::1",
       "fd12::1",
       "::ffff:127.0.0.1",
+      "64:ff9b::a9fe:a9fe", // 169.254.169.254 through NAT64
+      "2002:7f00:1::1", // 127.0.0.1 through 6to4
     ]) {
       expect(guard.refusal(address), address).toMatch(/refused to connect/);
     }
