@@ -1,17 +1,9 @@
 /** Small helpers shared by the chaos run: ports, sleeping, polling with a deadline, running commands. */
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
-}
+export { freePort } from "../test/support/ports.js";
 
 /** Polls `check` until it returns true; throws with `what` once `timeoutMs` has passed. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 100) {

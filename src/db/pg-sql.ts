@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { type ConnectRetryOptions, retryConnectFailures } from "./connect-retry.js";
-import type { Sql, SqlDb, SqlRunner } from "./sql.js";
+import type { OpeningStatement, Sql, SqlDb, SqlRunner } from "./sql.js";
 
 const TIMESTAMP_OID = 1114;
 
@@ -61,14 +61,26 @@ function runner(client: pg.PoolClient): SqlRunner {
  * budget. A statement that fails once it was sent is never retried: it may
  * have committed.
  */
-function checkout(pool: pg.Pool, retry: ConnectRetryOptions, begin: boolean): Promise<pg.PoolClient> {
+function checkout(
+  pool: pg.Pool,
+  retry: ConnectRetryOptions,
+  begin: false | { opening?: OpeningStatement },
+): Promise<{ client: pg.PoolClient; opened: unknown[] }> {
   const attempt = async () => {
     const client = await pool.connect();
     client.on("error", ignoreLostConnection);
-    if (!begin) return client;
+    if (!begin) return { client, opened: [] };
     try {
-      await client.query("BEGIN");
-      return client;
+      if (!begin.opening) {
+        await client.query("BEGIN");
+        return { client, opened: [] };
+      }
+      // One round trip for both (simple protocol, so two statements may share a message).
+      const results = (await client.query({
+        text: `BEGIN; ${begin.opening.text}`,
+        types,
+      })) as unknown as pg.QueryResult[];
+      return { client, opened: results[1]?.rows ?? [] };
     } catch (error) {
       release(client, true);
       throw error;
@@ -103,7 +115,7 @@ export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions): SqlDb {
   const once = <T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
     retryConnectFailures(
       async () => {
-        const client = await checkout(pool, retry, false);
+        const { client } = await checkout(pool, retry, false);
         try {
           return await use(client);
         } finally {
@@ -116,11 +128,11 @@ export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions): SqlDb {
   return {
     query: <T>(sql: Sql) => once(async (client) => (await run(client, sql)).rows as T[]),
     execute: (sql: Sql) => once(async (client) => (await run(client, sql)).rowCount ?? 0),
-    async transaction(work) {
-      const client = await checkout(pool, retry, true);
+    async transaction(work, opening) {
+      const { client, opened } = await checkout(pool, retry, { opening });
       let broken: unknown;
       try {
-        const result = await work(runner(client));
+        const result = await work(runner(client), opened);
         await client.query("COMMIT");
         return result;
       } catch (error) {

@@ -19,9 +19,21 @@ export interface SqlRunner {
   execute(sql: Sql): Promise<number>;
 }
 
+/**
+ * A statement without parameters, sent together with BEGIN in one round trip.
+ * Its text is trusted: the caller builds it only from values it validated
+ * (an id checked to be a UUID), never from client text.
+ */
+export interface OpeningStatement {
+  text: string;
+}
+
 export interface SqlDb extends SqlRunner {
-  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
-  transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction: committed if it resolves, rolled back if it
+   * throws. With `opening`, that statement runs first and `work` gets its rows.
+   */
+  transaction<T>(work: (tx: SqlRunner, opened: unknown[]) => Promise<T>, opening?: OpeningStatement): Promise<T>;
 }
 
 type RawClient = Pick<Db, "$queryRaw" | "$executeRaw">;
@@ -37,6 +49,7 @@ export function prismaSql(client: RawClient): SqlRunner {
 export function prismaSqlDb(db: Db): SqlDb {
   return {
     ...prismaSql(db),
-    transaction: (work) => db.$transaction((tx) => work(prismaSql(tx))),
+    transaction: (work, opening) =>
+      db.$transaction(async (tx) => work(prismaSql(tx), opening ? await tx.$queryRawUnsafe(opening.text) : [])),
   };
 }

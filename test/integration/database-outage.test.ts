@@ -10,7 +10,7 @@ import { createDb } from "../../src/db/client.js";
 import { createDatabase } from "../../src/db/database.js";
 import { Prisma } from "../../src/generated/prisma/client.js";
 import { useTestDatabase } from "../support/database.js";
-import { freePort } from "../support/processes.js";
+import { freePort } from "../support/ports.js";
 
 const database = useTestDatabase();
 

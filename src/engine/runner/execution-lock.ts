@@ -181,20 +181,28 @@ function changeLogRows(changes: readonly EngineChange[]): Prisma.Sql[] {
   });
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LOCK_SELECT = `SELECT id, "workflowId", "workflowVersion", status::text AS status, seq FROM "Execution"`;
+
 export async function inExecutionTransaction<T>(
   db: SqlDb,
   executionId: string,
   work: (tx: Tx, changes: ChangeSet) => Promise<T>,
 ): Promise<{ result: T; changes: ChangeSet }> {
-  return db.transaction(async (tx) => {
-    const [execution] = await tx.query<LockedExecution>(Prisma.sql`
-      SELECT id, "workflowId", "workflowVersion", status::text AS status, seq
-      FROM "Execution" WHERE id = ${executionId} FOR UPDATE`);
+  // Execution ids are UUIDs: such an id may be written into the statement that opens the
+  // transaction (saving a round trip per transition); anything else is only ever a parameter.
+  const opening = UUID.test(executionId)
+    ? { text: `${LOCK_SELECT} WHERE id = '${executionId}' FOR UPDATE` }
+    : undefined;
+  return db.transaction(async (tx, opened) => {
+    const [execution] = opening
+      ? (opened as LockedExecution[])
+      : await tx.query<LockedExecution>(Prisma.sql`${Prisma.raw(LOCK_SELECT)} WHERE id = ${executionId} FOR UPDATE`);
     if (!execution) throw new NotFoundError("Execution", executionId);
     const startSeq = execution.seq;
     const changes = new ChangeSet(execution);
     const result = await work(tx, changes);
     if (execution.seq !== startSeq) await changes.persist(tx);
     return { result, changes };
-  });
+  }, opening);
 }
