@@ -20,7 +20,7 @@ import { measureLimits } from "./limits.js";
 import { measureLive } from "./live.js";
 import { peakMemory, recordPeakMemory } from "./memory.js";
 import { type BenchOptions, parseOptions, type Section, USAGE } from "./options.js";
-import { type EngineFleet, startFleet } from "./processes.js";
+import { buildEngine, type EngineFleet, startFleet } from "./processes.js";
 import { clearProgress, elapsedSeconds, progress } from "./progress.js";
 import { benchPrefix, checkRedis, removeKeysAtCleanup } from "./redis.js";
 import { Report } from "./report.js";
@@ -116,6 +116,8 @@ process.exit(0);
 
 /** The HTTP target, the server and the workers, and the watcher that tells when executions finish. */
 async function startEngine(ctx: BenchContext): Promise<EngineContext> {
+  progress("building the engine (tsc → dist/)");
+  await buildEngine();
   const target = await new HttpTarget().start();
   const { workers, concurrency } = ctx.options;
   progress(`starting the server and ${workers} worker${workers === 1 ? "" : "s"}`);
@@ -136,7 +138,7 @@ async function startEngine(ctx: BenchContext): Promise<EngineContext> {
     workerEnv: { WORKER_CONCURRENCY: String(concurrency), DB_POOL_SIZE: String(concurrency) },
   });
   ctx.report.note(
-    `engine: 1 server (DB_POOL_SIZE 10) and ${workers} worker process${workers === 1 ? "" : "es"} ` +
+    `engine (compiled, node dist/*.js): 1 server (DB_POOL_SIZE 10) and ${workers} worker process${workers === 1 ? "" : "es"} ` +
       `(WORKER_CONCURRENCY ${concurrency}, DB_POOL_SIZE ${concurrency}); ${os.cpus().length} CPUs shared with PostgreSQL, Redis and the bench`,
   );
   const watcher = new CompletionWatcher(ctx.database.pool);

@@ -58,7 +58,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   const metrics = new Metrics(() => queue.depth());
   const publisher = metrics.counting(bus);
   const registry = createHandlerRegistry(options.handlers);
-  const workflows = new WorkflowCache(db, registry);
+  const workflows = new WorkflowCache(sql, registry);
   const services: ServiceDeps = {
     db,
     sql,
@@ -111,7 +111,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     async startWorker() {
       consumer = await infra.startConsumer(runner.process);
       reconciler = new Reconciler({
-        db,
+        sql,
         queue,
         logger,
         intervalMs: config.RECONCILE_INTERVAL_MS,

@@ -5,11 +5,12 @@
  * is re-enqueued. Job ids make all of this idempotent: a job that still exists
  * is not added twice, and a step that already moved on ignores a stale job.
  */
-import type { Db } from "../../db/client.js";
+import type { SqlDb } from "../../db/sql.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import type { EngineLogger, StepJob, StepQueue } from "../ports.js";
 
 export interface ReconcilerOptions {
-  db: Db;
+  sql: SqlDb;
   queue: StepQueue;
   logger: EngineLogger;
   intervalMs: number;
@@ -81,20 +82,20 @@ export class Reconciler {
   private openSteps(full: boolean, cutoff: Date, afterId: string): Promise<OpenStep[]> {
     const limit = this.options.batchSize ?? 500;
     if (full) {
-      return this.options.db.$queryRaw<OpenStep[]>`
+      return this.options.sql.query<OpenStep>(Prisma.sql`
         SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
         FROM "Step" s JOIN "Execution" e ON e.id = s."executionId"
         WHERE e.status IN ('PENDING', 'RUNNING') AND s.status IN ('PENDING', 'WAITING', 'RUNNING') AND s.id > ${afterId}
-        ORDER BY s.id LIMIT ${limit}`;
+        ORDER BY s.id LIMIT ${limit}`);
     }
-    return this.options.db.$queryRaw<OpenStep[]>`
+    return this.options.sql.query<OpenStep>(Prisma.sql`
       SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
       FROM "Step" s JOIN "Execution" e ON e.id = s."executionId"
       WHERE e.status IN ('PENDING', 'RUNNING') AND s.id > ${afterId} AND (
         (s.status = 'PENDING' AND COALESCE(s."resumeAt", s."createdAt") < ${cutoff}) OR
         (s.status = 'WAITING' AND s."resumeAt" < ${cutoff}) OR
         (s.status = 'RUNNING' AND s."leaseUntil" < ${cutoff}))
-      ORDER BY s.id LIMIT ${limit}`;
+      ORDER BY s.id LIMIT ${limit}`);
   }
 }
 

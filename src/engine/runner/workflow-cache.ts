@@ -3,7 +3,9 @@
  * an entry never goes stale; the cache is bounded so a long-lived worker that
  * sees many versions keeps its memory flat.
  */
-import type { Db } from "../../db/client.js";
+import type { SqlDb } from "../../db/sql.js";
+import { NotFoundError } from "../../errors.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import { GraphIndex, type WorkflowGraph } from "../graph.js";
 import type { HandlerRegistry } from "../handlers/index.js";
 
@@ -19,7 +21,7 @@ export class WorkflowCache {
   private readonly entries = new Map<string, Promise<PinnedWorkflow>>();
 
   constructor(
-    private readonly db: Db,
+    private readonly sql: SqlDb,
     private readonly registry: HandlerRegistry,
     private readonly maxEntries = 1000,
   ) {}
@@ -44,10 +46,10 @@ export class WorkflowCache {
   }
 
   private async load(workflowId: string, version: number): Promise<PinnedWorkflow> {
-    const row = await this.db.workflowVersion.findUniqueOrThrow({
-      where: { workflowId_version: { workflowId, version } },
-      select: { name: true, graph: true },
-    });
+    // Plain SQL (src/db/sql.ts): a worker then never needs the Prisma client, nor its memory.
+    const [row] = await this.sql.query<{ name: string; graph: unknown }>(Prisma.sql`
+      SELECT name, graph FROM "WorkflowVersion" WHERE "workflowId" = ${workflowId} AND version = ${version}`);
+    if (!row) throw new NotFoundError("Workflow", `${workflowId}@${version}`);
     const graph = row.graph as unknown as WorkflowGraph;
     return { workflowId, version, name: row.name, graph, index: indexGraph(graph, this.registry) };
   }
