@@ -91,6 +91,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       maxStepsPerExecution: config.MAX_STEPS_PER_EXECUTION,
       maxOutputBytes: config.MAX_STEP_OUTPUT_BYTES,
       maxTemplateBytes: config.MAX_TEMPLATE_OUTPUT_BYTES,
+      localWakeupsMax: config.WORKER_CONCURRENCY,
     },
   });
 

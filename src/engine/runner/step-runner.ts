@@ -15,6 +15,7 @@ import type { ClaimedStep } from "./advance.js";
 import { afterCommit } from "./after-commit.js";
 import type { ChangeSet, PendingNotification } from "./execution-lock.js";
 import { handlerServices } from "./handler-services.js";
+import { LocalWakeups } from "./local-wakeups.js";
 import { limitOutput, type PreparedInput, prepareInput } from "./step-context.js";
 import {
   claimStep,
@@ -34,6 +35,8 @@ export interface RunnerLimits {
   maxOutputBytes: number;
   /** Largest rendered value of one templated field (MAX_TEMPLATE_OUTPUT_BYTES). */
   maxTemplateBytes: number;
+  /** Most waits ended by local timers at once (the worker's concurrency). */
+  localWakeupsMax?: number;
 }
 
 export interface StepRunnerDeps {
@@ -59,6 +62,8 @@ const NO_RETRY = { attempts: 1, backoffMs: 0 };
  * execution back to the queue, so one long workflow cannot hold a slot forever.
  */
 const MAX_STEPS_PER_JOB = 100;
+/** Waits ending within this time are also ended by a timer in the worker that parked them (see LocalWakeups). */
+const LOCAL_WAKEUP_HORIZON_MS = 60_000;
 
 interface LoadedStep {
   id: string;
@@ -84,12 +89,22 @@ interface ExecutionContext {
 export class StepRunner {
   /** Set when the worker shuts down: finish the current step, but start no successor in this job. */
   private draining = false;
+  private readonly wakeups: LocalWakeups;
 
-  constructor(private readonly deps: StepRunnerDeps) {}
+  constructor(private readonly deps: StepRunnerDeps) {
+    this.wakeups = new LocalWakeups(this.process, {
+      horizonMs: LOCAL_WAKEUP_HORIZON_MS,
+      maxRunning: deps.limits.localWakeupsMax ?? 16,
+    });
+  }
 
-  /** Stops running successors inline; they go through the queue (and so to whichever worker is left). */
+  /**
+   * Stops running successors inline and ending waits from local timers; that
+   * work goes through the queue (and so to whichever worker is left).
+   */
   drain(): void {
     this.draining = true;
+    this.wakeups.stop();
   }
 
   readonly process = async (job: StepJob): Promise<JobResult | undefined> => {
@@ -272,7 +287,10 @@ export class StepRunner {
       }
       case "wait":
         logger.info({ ...log, until: outcome.until.toISOString() }, "step waiting");
-        await this.commit(waitStep(sql, { ...finish, until: outcome.until }));
+        if (await this.commit(waitStep(sql, { ...finish, until: outcome.until }))) {
+          const { stepId, executionId } = finish.step;
+          this.wakeups.schedule({ stepId, executionId, generation: "w" }, outcome.until);
+        }
         return undefined;
       case "fail": {
         if (outcome.retryable && log.attempt < policy.attempts) {
