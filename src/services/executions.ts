@@ -135,7 +135,7 @@ export async function retryExecution(deps: ServiceDeps, id: string): Promise<Exe
     changes.executionStatus("RUNNING", { error: null, finishedAt: null });
     const again = await tx.query<{ id: string; nodeId: string }>(Prisma.sql`
       UPDATE "Step"
-      SET status = 'PENDING', attempt = 0, error = NULL, output = 'null'::jsonb,
+      SET status = 'PENDING', attempt = 0, "lostRuns" = 0, error = NULL, output = 'null'::jsonb,
           "resumeAt" = NULL, "startedAt" = NULL, "finishedAt" = NULL, "leaseUntil" = NULL
       WHERE "executionId" = ${id} AND status IN ('FAILED', 'CANCELLED')
       RETURNING id, "nodeId"`);

@@ -164,10 +164,10 @@ export class StepRunner {
     const { sql, clock, limits } = this.deps;
     const context = await this.contextOf(step);
     const prepared = await this.prepare(context, ref.nodeId);
-    const { result: attempt, changes } = await claimStep(sql, ref, { now: clock.now(), leaseMs: limits.leaseMs });
+    const { result: claim, changes } = await claimStep(sql, ref, { now: clock.now(), leaseMs: limits.leaseMs });
     await this.afterCommit(changes);
-    if (attempt === undefined) return undefined;
-    const claimed = await this.runClaimed(context, ref, attempt, prepared, 1);
+    if (claim === undefined) return undefined;
+    const claimed = await this.runClaimed(context, ref, claim, prepared, 1);
     return this.continueWith(context, claimed, 1);
   }
 
@@ -177,7 +177,7 @@ export class StepRunner {
     for (let count = stepsRun; next; count++) {
       const ref: StepRef = { stepId: next.stepId, executionId: context.executionId, nodeId: next.nodeId };
       const prepared = await this.prepare(context, next.nodeId);
-      next = await this.runClaimed(context, ref, next.attempt, prepared, count + 1);
+      next = await this.runClaimed(context, ref, { attempt: next.attempt, lostRuns: 0 }, prepared, count + 1);
     }
     return undefined;
   }
@@ -186,11 +186,12 @@ export class StepRunner {
   private async runClaimed(
     context: ExecutionContext,
     ref: StepRef,
-    attempt: number,
+    claim: { attempt: number; lostRuns: number },
     prepared: PreparedStep,
     stepsRun: number,
   ): Promise<ClaimedStep | undefined> {
     const { sql, clock, limits } = this.deps;
+    const { attempt, lostRuns } = claim;
     const { workflow } = context;
     const { node, handler, input, policy } = prepared;
     const finish = { step: ref, attempt, input: input.input };
@@ -200,8 +201,8 @@ export class StepRunner {
       await this.commit(failStep(sql, { ...finish, output: undefined, error }, clock.now()));
       return undefined;
     }
-    if (attempt > policy.attempts + MAX_LOST_RUNS) {
-      const error = `the step was interrupted ${attempt - 1} times (its worker was lost)`;
+    if (lostRuns > MAX_LOST_RUNS) {
+      const error = `the step was interrupted ${lostRuns} times (its worker was lost)`;
       await this.commit(failStep(sql, { ...finish, output: undefined, error }, clock.now()));
       return undefined;
     }
@@ -213,7 +214,8 @@ export class StepRunner {
       node,
       execution: prepared.execution,
       steps: prepared.steps,
-      attempt,
+      // The handler sees real tries: a run lost with its worker never reached it.
+      attempt: attempt - lostRuns,
       maxAttempts: policy.attempts,
       edgeTargets: workflow.index.edgeTargets(ref.nodeId),
       services: handlerServices(this.deps, notifications),
@@ -225,7 +227,7 @@ export class StepRunner {
       { ...finish, output: limitOutput(outcome.output, limits.maxOutputBytes), notifications },
       workflow,
       policy,
-      { ...ref, type: node.type, attempt, durationMs },
+      { ...ref, type: node.type, attempt, lostRuns, durationMs },
       stepsRun,
     );
   }
@@ -271,7 +273,7 @@ export class StepRunner {
     finish: Finish,
     workflow: PinnedWorkflow,
     policy: RetryPolicy,
-    log: Record<string, unknown> & { attempt: number },
+    log: Record<string, unknown> & { attempt: number; lostRuns: number },
     stepsRun: number,
   ): Promise<ClaimedStep | undefined> {
     const { sql, clock, logger } = this.deps;
@@ -293,8 +295,10 @@ export class StepRunner {
         }
         return undefined;
       case "fail": {
-        if (outcome.retryable && log.attempt < policy.attempts) {
-          const retryAt = new Date(now.getTime() + policy.backoffMs * 2 ** (log.attempt - 1));
+        // Runs lost with a dead worker never reached an outcome: only real tries count against the policy.
+        const tries = log.attempt - log.lostRuns;
+        if (outcome.retryable && tries < policy.attempts) {
+          const retryAt = new Date(now.getTime() + policy.backoffMs * 2 ** (tries - 1));
           logger.warn({ ...log, error: outcome.error, retryAt: retryAt.toISOString() }, "step failed, will retry");
           await this.commit(retryStepLater(sql, { ...finish, error: outcome.error, retryAt }));
           return undefined;

@@ -40,24 +40,27 @@ export interface ClaimOptions {
 }
 
 /**
- * PENDING (or RUNNING with an expired lease) → RUNNING, attempt + 1. Returns the
- * new attempt, or undefined when someone else holds the step or the execution
+ * PENDING (or RUNNING with an expired lease) → RUNNING, attempt + 1. Taking over
+ * an expired lease also counts a lost run. Returns the new attempt and the lost
+ * runs so far, or undefined when someone else holds the step or the execution
  * is over.
  */
 export async function claimStep(db: SqlDb, step: StepRef, options: ClaimOptions) {
   return inExecutionTransaction(db, step.executionId, async (tx, changes) => {
     if (!ACTIVE_EXECUTION.has(changes.execution.status)) return undefined;
     const leaseUntil = new Date(options.now.getTime() + options.leaseMs);
-    const [claimed] = await tx.query<{ attempt: number }>(Prisma.sql`
+    // In SET, `status` is the value before this update: RUNNING means the previous run was lost.
+    const [claimed] = await tx.query<{ attempt: number; lostRuns: number }>(Prisma.sql`
       UPDATE "Step"
-      SET status = 'RUNNING', attempt = attempt + 1, "startedAt" = ${options.now}, "leaseUntil" = ${leaseUntil}, "resumeAt" = NULL
+      SET status = 'RUNNING', attempt = attempt + 1, "startedAt" = ${options.now}, "leaseUntil" = ${leaseUntil}, "resumeAt" = NULL,
+          "lostRuns" = "lostRuns" + CASE WHEN status = 'RUNNING' THEN 1 ELSE 0 END
       WHERE id = ${step.stepId}
         AND (status = 'PENDING' OR (status = 'RUNNING' AND "leaseUntil" < ${options.now}))
-      RETURNING attempt`);
+      RETURNING attempt, "lostRuns"`);
     if (!claimed) return undefined;
     if (changes.execution.status === "PENDING") changes.executionStatus("RUNNING", { startedAt: options.now });
     changes.step({ id: step.stepId, nodeId: step.nodeId, status: "RUNNING" });
-    return claimed.attempt;
+    return claimed;
   });
 }
 

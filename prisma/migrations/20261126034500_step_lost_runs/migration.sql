@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Step" ADD COLUMN     "lostRuns" INTEGER NOT NULL DEFAULT 0;
