@@ -52,7 +52,7 @@ export async function ingestEvent(
     const { event, created } = await deps.sql.transaction(async (tx) => {
       const [event] = await tx.query<Event>(Prisma.sql`
         INSERT INTO "Event" (id, payload, "idempotencyKey")
-        VALUES (${randomUUID()}, ${JSON.stringify(payload === undefined ? {} : payload)}::jsonb, ${key})
+        VALUES (${randomUUID()}, ${JSON.stringify(payload)}::jsonb, ${key})
         RETURNING *`);
       if (!event) throw new Error("inserting an event returned no row");
       const created = [];

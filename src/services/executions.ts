@@ -34,7 +34,7 @@ export async function createExecution(
   // Seq 1 announces the execution, seq 2 its entry step.
   const [execution] = await tx.query<Execution>(Prisma.sql`
     INSERT INTO "Execution" (id, "workflowId", "workflowVersion", payload, "eventId", status, seq, "startedAt", "finishedAt")
-    VALUES (${randomUUID()}, ${workflow.workflowId}, ${workflow.version}, ${JSON.stringify(payload === undefined ? {} : payload)}::jsonb, ${eventId},
+    VALUES (${randomUUID()}, ${workflow.workflowId}, ${workflow.version}, ${JSON.stringify(payload)}::jsonb, ${eventId},
       ${entry ? "PENDING" : "SUCCEEDED"}::"ExecutionStatus", ${entry ? 2 : 1}, ${entry ? null : now}, ${entry ? null : now})
     RETURNING id, "workflowId", "workflowVersion", status::text AS status, payload, "eventId", error, seq,
       "createdAt", "startedAt", "finishedAt"`);
