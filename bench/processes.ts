@@ -164,8 +164,13 @@ export async function startFleet(options: FleetOptions): Promise<EngineFleet> {
   return fleet;
 }
 
+/** BENCH_NODE_ARGS: flags for the engine's node processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+}
+
 function spawnEngine(label: string, entry: string, env: Record<string, string>): EngineProcess {
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...nodeArgs(), entry], {
     cwd: ROOT,
     // Only what the engine needs, so nothing in the caller's environment (API_KEYS, …) changes what is measured.
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },

@@ -10,6 +10,7 @@ import { NotFoundError } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus, StepStatus } from "../../generated/prisma/enums.js";
 import type { EngineChange, StepJob } from "../ports.js";
+import { persistParts } from "./persist-sql.js";
 
 /** The transaction an execution's changes run in. */
 export type Tx = SqlRunner;
@@ -127,58 +128,18 @@ export class ChangeSet {
    * the execution's seq and patched fields, and its numbered change log.
    */
   async persist(tx: Tx): Promise<void> {
-    const parts: Prisma.Sql[] = [];
-    if (this.newSteps.length > 0) {
-      parts.push(Prisma.sql`new_steps AS (${insertSteps(this.execution.id, this.newSteps)})`);
-    }
-    if (this.newNotifications.length > 0) {
-      parts.push(Prisma.sql`new_notifications AS (${insertNotifications(this.execution.id, this.newNotifications)})`);
-    }
-    parts.push(Prisma.sql`execution AS (${updateExecution(this.execution, this.executionPatch)})`);
-    const log = changeLogRows(this.changes);
-    const tail =
-      log.length > 0
-        ? Prisma.sql`INSERT INTO "ExecutionChange" ("executionId", seq, kind, "stepId", "nodeId", status) VALUES ${Prisma.join(log)}`
-        : Prisma.sql`SELECT 1`;
-    await tx.execute(Prisma.sql`WITH ${Prisma.join(parts)} ${tail}`);
+    await tx.execute(Prisma.sql`WITH ${persistParts(this)} SELECT 1`);
   }
-}
 
-function insertSteps(executionId: string, steps: readonly NewStep[]): Prisma.Sql {
-  const rows = steps.map(
-    (s) => Prisma.sql`(${s.id}, ${executionId}, ${s.nodeId}, ${s.type}, ${s.status}::"StepStatus", ${s.seq},
-      ${s.claim?.attempt ?? 0}, ${s.claim?.startedAt ?? null}, ${s.claim?.leaseUntil ?? null}, ${s.finishedAt ?? null})`,
-  );
-  return Prisma.sql`INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt")
-    VALUES ${Prisma.join(rows)}`;
-}
-
-function insertNotifications(executionId: string, rows: ChangeSet["newNotifications"]): Prisma.Sql {
-  const values = rows.map((n) => Prisma.sql`(${n.id}, ${executionId}, ${n.stepId}, ${n.toRole}, ${n.message})`);
-  return Prisma.sql`INSERT INTO "Notification" (id, "executionId", "stepId", "toRole", message)
-    VALUES ${Prisma.join(values)} ON CONFLICT ("stepId") DO NOTHING`;
-}
-
-function updateExecution(execution: LockedExecution, patch: ExecutionPatch): Prisma.Sql {
-  const sets = [Prisma.sql`seq = ${execution.seq}`];
-  if (patch.status !== undefined) sets.push(Prisma.sql`status = ${patch.status}::"ExecutionStatus"`);
-  if (patch.startedAt !== undefined) sets.push(Prisma.sql`"startedAt" = ${patch.startedAt}`);
-  if (patch.finishedAt !== undefined) sets.push(Prisma.sql`"finishedAt" = ${patch.finishedAt}`);
-  if (patch.error !== undefined) sets.push(Prisma.sql`error = ${patch.error}`);
-  return Prisma.sql`UPDATE "Execution" SET ${Prisma.join(sets)} WHERE id = ${execution.id}`;
-}
-
-function changeLogRows(changes: readonly EngineChange[]): Prisma.Sql[] {
-  return changes.flatMap((change) => {
-    if (change.type === "execution") {
-      return [Prisma.sql`(${change.executionId}, ${change.seq}, 'execution', NULL, NULL, ${change.status})`];
-    }
-    if (change.type === "step") {
-      const { executionId, seq, stepId, nodeId, status } = change;
-      return [Prisma.sql`(${executionId}, ${seq}, 'step', ${stepId}, ${nodeId}, ${status})`];
-    }
-    return [];
-  });
+  /**
+   * Moves every number of this set up by `base`: for a set built from seq 0
+   * before the statement that wrote it told the execution's real seq.
+   */
+  rebase(base: number): void {
+    this.execution.seq += base;
+    for (const step of this.newSteps) step.seq += base;
+    for (const change of this.changes) if (change.type !== "notification") change.seq += base;
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

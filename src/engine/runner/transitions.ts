@@ -26,42 +26,16 @@ import {
   type PendingNotification,
   type Tx,
 } from "./execution-lock.js";
+import { jsonParam } from "./persist-sql.js";
+import { completeIndependentStep, independentSuccessors } from "./single-statement.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
+
+export { claimStep } from "./single-statement.js";
 
 export interface StepRef {
   stepId: string;
   executionId: string;
   nodeId: string;
-}
-
-export interface ClaimOptions {
-  now: Date;
-  leaseMs: number;
-}
-
-/**
- * PENDING (or RUNNING with an expired lease) → RUNNING, attempt + 1. Taking over
- * an expired lease also counts a lost run. Returns the new attempt and the lost
- * runs so far, or undefined when someone else holds the step or the execution
- * is over.
- */
-export async function claimStep(db: SqlDb, step: StepRef, options: ClaimOptions) {
-  return inExecutionTransaction(db, step.executionId, async (tx, changes) => {
-    if (!ACTIVE_EXECUTION.has(changes.execution.status)) return undefined;
-    const leaseUntil = new Date(options.now.getTime() + options.leaseMs);
-    // In SET, `status` is the value before this update: RUNNING means the previous run was lost.
-    const [claimed] = await tx.query<{ attempt: number; lostRuns: number }>(Prisma.sql`
-      UPDATE "Step"
-      SET status = 'RUNNING', attempt = attempt + 1, "startedAt" = ${options.now}, "leaseUntil" = ${leaseUntil}, "resumeAt" = NULL,
-          "lostRuns" = "lostRuns" + CASE WHEN status = 'RUNNING' THEN 1 ELSE 0 END
-      WHERE id = ${step.stepId}
-        AND (status = 'PENDING' OR (status = 'RUNNING' AND "leaseUntil" < ${options.now}))
-      RETURNING attempt, "lostRuns"`);
-    if (!claimed) return undefined;
-    if (changes.execution.status === "PENDING") changes.executionStatus("RUNNING", { startedAt: options.now });
-    changes.step({ id: step.stepId, nodeId: step.nodeId, status: "RUNNING" });
-    return claimed;
-  });
 }
 
 export interface Finish {
@@ -82,10 +56,6 @@ interface ReleaseFields {
   error?: string | null;
   finishedAt?: Date;
   resumeAt?: Date;
-}
-
-function jsonParam(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
 }
 
 /** The conditional update of a step the caller still holds (RUNNING, same attempt). */
@@ -146,13 +116,20 @@ async function releaseSucceeded(
   );
 }
 
-/** Returns the successor claimed for the caller (see AdvanceOptions.claimNextForMs), if any. */
+/**
+ * Returns the successor claimed for the caller (see AdvanceOptions.claimNextForMs),
+ * if any. In one statement when no other step can change what comes next.
+ */
 export async function completeStep(
   db: SqlDb,
   workflow: PinnedWorkflow,
   finish: Finish & { next: readonly string[] },
   options: AdvanceOptions,
 ) {
+  const { nodeId } = finish.step;
+  const successors = independentSuccessors(workflow, nodeId, finish.next, options.maxStepsPerExecution);
+  const done = successors && (await completeIndependentStep(db, workflow, finish, successors, options));
+  if (done) return done;
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
     const fields = { next: finish.next, error: null, finishedAt: options.now };
     const rows = await releaseSucceeded(tx, changes, finish, fields);
