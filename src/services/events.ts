@@ -1,15 +1,15 @@
 /**
- * Ingesting an event: persist it, match every active workflow's trigger, and
- * start one execution per match, all in one transaction. With an idempotency
- * key, sending the same event again returns the first result and starts nothing.
+ * Ingesting an event: match every active workflow's trigger, then persist the
+ * event with one execution per match, all in one statement (new-executions.ts).
+ * With an idempotency key, sending the same event again returns the first
+ * result and starts nothing.
  */
-import { randomUUID } from "node:crypto";
 import { isUniqueViolation } from "../db/errors.js";
 import { afterCommit } from "../engine/runner/after-commit.js";
 import { ValidationError } from "../errors.js";
-import { type Event, type Execution, Prisma } from "../generated/prisma/client.js";
+import type { Event, Execution } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
-import { createExecution } from "./executions.js";
+import { newExecution, writeEvent } from "./new-executions.js";
 import { checkPayload } from "./payload.js";
 
 export interface IngestResult {
@@ -44,26 +44,17 @@ export async function ingestEvent(
     deps.logger.warn({ workflowId, error: message }, "trigger failed on an event; treated as no match");
   }
   // The trigger index is as fresh as the workflows revision it just read, versions included.
-  // Loaded before the transaction opens (see createExecution).
   const pinned = await Promise.all(
     match.matched.map((workflowId, i) => deps.workflows.get(workflowId, match.versions[i] as number)),
   );
+  const planned = pinned.map(newExecution);
   try {
-    const { event, created } = await deps.sql.transaction(async (tx) => {
-      const [event] = await tx.query<Event>(Prisma.sql`
-        INSERT INTO "Event" (id, payload, "idempotencyKey")
-        VALUES (${randomUUID()}, ${JSON.stringify(payload)}::jsonb, ${key})
-        RETURNING *`);
-      if (!event) throw new Error("inserting an event returned no row");
-      const created = [];
-      for (const workflow of pinned) created.push(await createExecution(deps, tx, workflow, payload, event.id));
-      return { event, created };
-    });
+    const written = await writeEvent(deps.sql, { payload, idempotencyKey: key }, planned, deps.clock.now());
     await afterCommit(
       deps,
-      created.map((c) => c.changes),
+      planned.map((p) => p.changes),
     );
-    return { event, executions: created.map((c) => c.execution), duplicate: false };
+    return { ...written, duplicate: false };
   } catch (error) {
     // Two requests with one key raced: the other one won; answer as it did.
     if (key !== null && isUniqueViolation(error)) {

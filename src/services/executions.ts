@@ -1,66 +1,28 @@
 /**
  * Execution use cases: start, read, cancel, retry. Starting writes the
- * execution and its entry step in one transaction, then enqueues the step.
+ * execution and its entry step in one statement (new-executions.ts), then
+ * enqueues the step.
  */
-import { randomUUID } from "node:crypto";
-import type { SqlRunner } from "../db/sql.js";
-import { findEntryNode } from "../engine/graph.js";
 import { cancelOpenSteps, createPlannedSteps, readSteps } from "../engine/runner/advance.js";
 import { afterCommit } from "../engine/runner/after-commit.js";
-import { ACTIVE_STEP_STATUSES, ChangeSet, inExecutionTransaction } from "../engine/runner/execution-lock.js";
+import { ACTIVE_STEP_STATUSES, inExecutionTransaction } from "../engine/runner/execution-lock.js";
 import { planSuccessors, type StepState } from "../engine/runner/plan-successors.js";
-import type { PinnedWorkflow } from "../engine/runner/workflow-cache.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { type Execution, type ExecutionStatus, Prisma, type Step } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
+import { newExecution, writeExecutions } from "./new-executions.js";
 import { checkPayload } from "./payload.js";
-
-/**
- * Creates an execution pinned to a workflow version, with its entry step, inside
- * the caller's transaction. The caller loads the version first: a query on
- * another connection while the transaction is open would deadlock a
- * single-connection database (embedded mode). An empty (draft) graph has
- * nothing to run, so its execution is SUCCEEDED at once.
- */
-export async function createExecution(
-  deps: ServiceDeps,
-  tx: SqlRunner,
-  workflow: PinnedWorkflow,
-  payload: unknown,
-  eventId: string | null,
-): Promise<{ execution: Execution; changes: ChangeSet }> {
-  const entry = findEntryNode(workflow.graph);
-  const now = deps.clock.now();
-  // Seq 1 announces the execution, seq 2 its entry step.
-  const [execution] = await tx.query<Execution>(Prisma.sql`
-    INSERT INTO "Execution" (id, "workflowId", "workflowVersion", payload, "eventId", status, seq, "startedAt", "finishedAt")
-    VALUES (${randomUUID()}, ${workflow.workflowId}, ${workflow.version}, ${JSON.stringify(payload)}::jsonb, ${eventId},
-      ${entry ? "PENDING" : "SUCCEEDED"}::"ExecutionStatus", ${entry ? 2 : 1}, ${entry ? null : now}, ${entry ? null : now})
-    RETURNING id, "workflowId", "workflowVersion", status::text AS status, payload, "eventId", error, seq,
-      "createdAt", "startedAt", "finishedAt"`);
-  if (!execution) throw new Error("inserting an execution returned no row");
-  const changes = new ChangeSet({ ...execution, seq: 0 });
-  changes.executionCreated();
-  if (entry) {
-    const step = changes.createStep({ nodeId: entry.id, type: entry.type, status: "PENDING" });
-    changes.enqueue({ stepId: step.id, executionId: execution.id, generation: "1" });
-  }
-  await changes.persist(tx);
-  return { execution, changes };
-}
 
 /** Starts a workflow directly, ignoring its trigger and whether it is active. */
 export async function startExecution(deps: ServiceDeps, workflowId: string, payload: unknown = {}): Promise<Execution> {
   checkPayload(payload, deps.limits.MAX_EVENT_BYTES, "payload");
-  const workflow = await deps.db.workflow.findFirst({
-    where: { id: workflowId, deletedAt: null },
-    select: { version: true },
-  });
+  const [workflow] = await deps.sql.query<{ version: number }>(Prisma.sql`
+    SELECT version FROM "Workflow" WHERE id = ${workflowId} AND "deletedAt" IS NULL`);
   if (!workflow) throw new NotFoundError("Workflow", workflowId);
-  const pinned = await deps.workflows.get(workflowId, workflow.version);
-  const { execution, changes } = await deps.sql.transaction((tx) => createExecution(deps, tx, pinned, payload, null));
-  await afterCommit(deps, [changes]);
-  return execution;
+  const planned = newExecution(await deps.workflows.get(workflowId, workflow.version));
+  const [execution] = await writeExecutions(deps.sql, [planned], payload, deps.clock.now());
+  await afterCommit(deps, [planned.changes]);
+  return execution as Execution;
 }
 
 export async function getExecution(deps: ServiceDeps, id: string): Promise<Execution> {

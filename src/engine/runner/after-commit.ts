@@ -15,17 +15,18 @@ export interface AfterCommitDeps {
 export async function afterCommit(deps: AfterCommitDeps, changeSets: readonly ChangeSet[]): Promise<void> {
   const jobs = changeSets.flatMap((c) => c.jobs);
   const changes = changeSets.flatMap((c) => c.changes);
-  if (jobs.length > 0) {
-    await deps.queue.enqueue(jobs).catch((error: unknown) => {
-      deps.logger.error(
-        { err: error, steps: jobs.map((j) => j.stepId) },
-        "enqueue failed; the reconciler will pick the steps up",
-      );
-    });
-  }
-  if (changes.length > 0) {
-    await deps.publisher.publishChanges(changes).catch((error: unknown) => {
-      deps.logger.error({ err: error }, "publishing updates failed");
-    });
-  }
+  // Independent of each other (subscribers do not wait for jobs), so both are in flight at once.
+  await Promise.all([
+    jobs.length > 0 &&
+      deps.queue.enqueue(jobs).catch((error: unknown) => {
+        deps.logger.error(
+          { err: error, steps: jobs.map((j) => j.stepId) },
+          "enqueue failed; the reconciler will pick the steps up",
+        );
+      }),
+    changes.length > 0 &&
+      deps.publisher.publishChanges(changes).catch((error: unknown) => {
+        deps.logger.error({ err: error }, "publishing updates failed");
+      }),
+  ]);
 }

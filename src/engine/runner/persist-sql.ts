@@ -26,20 +26,35 @@ export interface PersistScope {
 
 /** `name AS (…)` parts for a WITH clause; the caller adds the main statement. */
 export function persistParts(changes: ChangeSet, scope?: PersistScope): Prisma.Sql {
+  const update = Prisma.sql`execution_update AS (${updateExecution(changes, scope)})`;
+  return Prisma.join([...newRowParts([changes], scope), update]);
+}
+
+/**
+ * The rows several change sets add (steps, notifications, change log), as
+ * WITH parts, each table in one multi-row insert; an empty list when there
+ * are none. Their executions' own rows are the caller's business.
+ */
+export function newRowParts(sets: readonly ChangeSet[], scope?: PersistScope): Prisma.Sql[] {
   const parts: Prisma.Sql[] = [];
-  if (changes.newSteps.length > 0) {
-    parts.push(Prisma.sql`new_steps AS (${insertSteps(changes.execution.id, changes.newSteps, scope)})`);
+  const steps = sets.flatMap((set) => stepRows(set.execution.id, set.newSteps, scope));
+  if (steps.length > 0) {
+    const columns = Prisma.sql`id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt"`;
+    parts.push(Prisma.sql`new_steps AS (${insertRows("Step", columns, steps, scope)})`);
   }
-  if (changes.newNotifications.length > 0) {
-    parts.push(Prisma.sql`new_notifications AS (${insertNotifications(changes, scope)})`);
+  const notifications = sets.flatMap(notificationRows);
+  if (notifications.length > 0) {
+    const columns = Prisma.sql`id, "executionId", "stepId", "toRole", message`;
+    // At most one per step: the unique index keeps the first (a step run again after a lost worker).
+    const insert = insertRows("Notification", columns, notifications, scope);
+    parts.push(Prisma.sql`new_notifications AS (${insert} ON CONFLICT ("stepId") DO NOTHING)`);
   }
-  parts.push(Prisma.sql`execution_update AS (${updateExecution(changes, scope)})`);
-  const log = changeLogRows(changes.changes, scope);
+  const log = sets.flatMap((set) => changeLogRows(set.changes, scope));
   if (log.length > 0) {
     const columns = Prisma.sql`"executionId", seq, kind, "stepId", "nodeId", status`;
     parts.push(Prisma.sql`change_log AS (${insertRows("ExecutionChange", columns, log, scope)})`);
   }
-  return Prisma.join(parts);
+  return parts;
 }
 
 /** A Json column's parameter: JSON text, or SQL NULL for undefined. */
@@ -63,24 +78,19 @@ function insertRows(table: string, columns: Prisma.Sql, rows: readonly Prisma.Sq
   return Prisma.sql`${into} SELECT * FROM (VALUES ${Prisma.join(rows)}) AS v WHERE ${scope.onlyIf}`;
 }
 
-function insertSteps(executionId: string, steps: readonly NewStep[], scope?: PersistScope): Prisma.Sql {
-  const rows = steps.map(
+function stepRows(executionId: string, steps: readonly NewStep[], scope?: PersistScope): Prisma.Sql[] {
+  return steps.map(
     (s) => Prisma.sql`(${s.id}::text, ${executionId}::text, ${s.nodeId}::text, ${s.type}::text,
       ${s.status}::"StepStatus", ${seqValue(s.seq, scope)}, ${s.claim?.attempt ?? 0}::int,
       ${utcTimestamp(s.claim?.startedAt)}, ${utcTimestamp(s.claim?.leaseUntil)}, ${utcTimestamp(s.finishedAt)})`,
   );
-  const columns = Prisma.sql`id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt"`;
-  return insertRows("Step", columns, rows, scope);
 }
 
-function insertNotifications(changes: ChangeSet, scope?: PersistScope): Prisma.Sql {
+function notificationRows(changes: ChangeSet): Prisma.Sql[] {
   const executionId = changes.execution.id;
-  const rows = changes.newNotifications.map(
+  return changes.newNotifications.map(
     (n) => Prisma.sql`(${n.id}::text, ${executionId}::text, ${n.stepId}::text, ${n.toRole}::text, ${n.message}::text)`,
   );
-  const columns = Prisma.sql`id, "executionId", "stepId", "toRole", message`;
-  // At most one per step: the unique index keeps the first (a step run again after a lost worker).
-  return Prisma.sql`${insertRows("Notification", columns, rows, scope)} ON CONFLICT ("stepId") DO NOTHING`;
 }
 
 function updateExecution(changes: ChangeSet, scope?: PersistScope): Prisma.Sql {
