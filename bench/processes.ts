@@ -133,7 +133,7 @@ export async function startFleet(options: FleetOptions): Promise<EngineFleet> {
   const port = await freePort();
   const server = spawnEngine("server", "dist/server.js", { ...options.env, PORT: String(port) });
   const workers = Array.from({ length: options.workers }, (_, i) =>
-    spawnEngine(`worker ${i + 1}`, "dist/worker.js", { ...options.env, ...options.workerEnv }),
+    spawnEngine(`worker ${i + 1}`, "dist/worker.js", { ...options.env, ...options.workerEnv }, WORKER_NODE_FLAGS),
   );
   const all = [server, ...workers];
   const fleet: EngineFleet = {
@@ -164,13 +164,16 @@ export async function startFleet(options: FleetOptions): Promise<EngineFleet> {
   return fleet;
 }
 
+/** The node flags docker-compose.yml runs workers with. */
+export const WORKER_NODE_FLAGS = ["--max-semi-space-size=4"];
+
 /** BENCH_NODE_ARGS: flags for the engine's node processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
 function nodeArgs(): string[] {
   return (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 }
 
-function spawnEngine(label: string, entry: string, env: Record<string, string>): EngineProcess {
-  const child = spawn(process.execPath, [...nodeArgs(), entry], {
+function spawnEngine(label: string, entry: string, env: Record<string, string>, flags: string[] = []): EngineProcess {
+  const child = spawn(process.execPath, [...flags, ...nodeArgs(), entry], {
     cwd: ROOT,
     // Only what the engine needs, so nothing in the caller's environment (API_KEYS, …) changes what is measured.
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },

@@ -15,8 +15,6 @@ import { StepRunner } from "./engine/runner/step-runner.js";
 import { WorkflowCache } from "./engine/runner/workflow-cache.js";
 import { createGotHttp } from "./http/got-http.js";
 import { NetworkGuard } from "./http/network-guard.js";
-import { embeddedInfrastructure } from "./infrastructure/embedded.js";
-import { productionInfrastructure } from "./infrastructure/production.js";
 import type { QueueAdapter } from "./infrastructure/types.js";
 import { createLogger, type Logger } from "./logger.js";
 import { Metrics } from "./metrics.js";
@@ -50,10 +48,11 @@ export interface DepsOptions {
 export async function createDeps(config: Config, options: DepsOptions = {}): Promise<Deps> {
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
+  // Each mode loads only its own adapters (PGlite's or BullMQ's and pg's modules cost memory in every process).
   const infra =
     config.MODE === "production"
-      ? productionInfrastructure(config, logger)
-      : await embeddedInfrastructure(config, logger);
+      ? (await import("./infrastructure/production.js")).productionInfrastructure(config, logger)
+      : await (await import("./infrastructure/embedded.js")).embeddedInfrastructure(config, logger);
   const { db, sql, queue, bus } = infra;
   const metrics = new Metrics(() => queue.depth());
   const publisher = metrics.counting(bus);

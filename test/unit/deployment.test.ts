@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { WORKER_NODE_FLAGS } from "../../bench/processes.js";
 
 const root = new URL("../../", import.meta.url);
 const read = (file: string) => readFileSync(new URL(file, root), "utf8");
@@ -46,12 +47,15 @@ describe("docker-compose.yml", () => {
 
   it("starts entry points that the build produces", () => {
     for (const name of ["server", "worker"]) {
-      const [runtime, entry] = services[name]?.command ?? [];
+      const [runtime, ...args] = services[name]?.command ?? [];
+      const entry = args.at(-1);
       expect(runtime).toBe("node");
       const source = (entry as string).replace(/^dist\//, "src/").replace(/\.js$/, ".ts");
       expect(existsSync(new URL(source, root)), `${entry} is built from ${source}`).toBe(true);
     }
     expect(services.worker?.ports).toBeUndefined(); // scalable: --scale worker=N must not clash on ports
+    // The bench measures workers as they are deployed.
+    expect(services.worker?.command?.slice(1, -1)).toEqual(WORKER_NODE_FLAGS);
   });
 
   it("builds the stages the Dockerfile defines", () => {
