@@ -2,6 +2,7 @@
  * The engine's REST API as the bench uses it: save workflows, start
  * executions, send events (timing the response).
  */
+import http from "node:http";
 
 /** A request the server has not answered by then fails the bench (it never waits forever). */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -26,6 +27,8 @@ export interface SentEvent {
 }
 
 export class EngineApi {
+  private readonly agent = new http.Agent({ keepAlive: true });
+
   constructor(private readonly baseUrl: string) {}
 
   async createWorkflow(workflow: WorkflowIn): Promise<string> {
@@ -47,15 +50,44 @@ export class EngineApi {
     return { executionIds: body.execution_ids, responseMs: performance.now() - started, sentAt };
   }
 
-  private async post<T>(path: string, body: unknown): Promise<T> {
-    const response = await fetch(`${this.baseUrl}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  /**
+   * node:http with keep-alive rather than fetch: fetch's streams cost the
+   * bench about a millisecond of CPU per request, taken from the engine it
+   * measures on the same cores.
+   */
+  private post<T>(path: string, body: unknown): Promise<T> {
+    const payload = JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const request = http.request(
+        `${this.baseUrl}${path}`,
+        {
+          method: "POST",
+          agent: this.agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+          timeout: REQUEST_TIMEOUT_MS,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("error", reject);
+          response.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            if (response.statusCode !== 200)
+              reject(new Error(`POST ${path}: ${response.statusCode} ${text.slice(0, 500)}`));
+            else resolve(JSON.parse(text) as T);
+          });
+        },
+      );
+      request.on("timeout", () =>
+        request.destroy(new Error(`POST ${path}: no answer within ${REQUEST_TIMEOUT_MS} ms`)),
+      );
+      request.on("error", reject);
+      request.end(payload);
     });
-    const text = await response.text();
-    if (response.status !== 200) throw new Error(`POST ${path}: ${response.status} ${text.slice(0, 500)}`);
-    return JSON.parse(text) as T;
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agent.destroy();
   }
 }

@@ -144,5 +144,7 @@ async function startEngine(ctx: BenchContext): Promise<EngineContext> {
   const watcher = new CompletionWatcher(ctx.database.pool);
   watcher.start();
   onCleanup("stop watching executions", () => watcher.stop());
-  return { ...ctx, fleet, api: new EngineApi(fleet.serverUrl), target, watcher };
+  const api = new EngineApi(fleet.serverUrl);
+  onCleanup("close the API client's connections", () => api.close());
+  return { ...ctx, fleet, api, target, watcher };
 }
