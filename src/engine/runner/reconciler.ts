@@ -78,19 +78,22 @@ export class Reconciler {
   /**
    * Open steps of live executions: all of them on a full pass; otherwise those
    * whose job is overdue (PENDING or WAITING past due, RUNNING past its lease).
+   * Found through the open executions (Execution's status index) and their
+   * steps (by executionId), so the cost follows what is open, not the history;
+   * Step has no status index on purpose (see its model).
    */
   private openSteps(full: boolean, cutoff: Date, afterId: string): Promise<OpenStep[]> {
     const limit = this.options.batchSize ?? 500;
     if (full) {
       return this.options.sql.query<OpenStep>(Prisma.sql`
         SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
-        FROM "Step" s JOIN "Execution" e ON e.id = s."executionId"
+        FROM "Execution" e JOIN "Step" s ON s."executionId" = e.id
         WHERE e.status IN ('PENDING', 'RUNNING') AND s.status IN ('PENDING', 'WAITING', 'RUNNING') AND s.id > ${afterId}
         ORDER BY s.id LIMIT ${limit}`);
     }
     return this.options.sql.query<OpenStep>(Prisma.sql`
       SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
-      FROM "Step" s JOIN "Execution" e ON e.id = s."executionId"
+      FROM "Execution" e JOIN "Step" s ON s."executionId" = e.id
       WHERE e.status IN ('PENDING', 'RUNNING') AND s.id > ${afterId} AND (
         (s.status = 'PENDING' AND COALESCE(s."resumeAt", s."createdAt") < ${cutoff}) OR
         (s.status = 'WAITING' AND s."resumeAt" < ${cutoff}) OR
