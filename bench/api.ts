@@ -55,8 +55,19 @@ export class EngineApi {
    * bench about a millisecond of CPU per request, taken from the engine it
    * measures on the same cores.
    */
-  private post<T>(path: string, body: unknown): Promise<T> {
+  private async post<T>(path: string, body: unknown): Promise<T> {
     const payload = JSON.stringify(body);
+    try {
+      return await this.send<T>(path, payload);
+    } catch (error) {
+      // The server closes a kept-alive connection after 5 idle seconds; a request sent on it just
+      // then never reached the server (Node's documented case), so it is sent again, once.
+      if (!(error instanceof StaleConnectionError)) throw error;
+      return this.send<T>(path, payload);
+    }
+  }
+
+  private send<T>(path: string, payload: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const request = http.request(
         `${this.baseUrl}${path}`,
@@ -81,7 +92,10 @@ export class EngineApi {
       request.on("timeout", () =>
         request.destroy(new Error(`POST ${path}: no answer within ${REQUEST_TIMEOUT_MS} ms`)),
       );
-      request.on("error", reject);
+      request.on("error", (error: NodeJS.ErrnoException) => {
+        const stale = request.reusedSocket && (error.code === "ECONNRESET" || error.message === "socket hang up");
+        reject(stale ? new StaleConnectionError(path) : error);
+      });
       request.end(payload);
     });
   }
@@ -89,5 +103,11 @@ export class EngineApi {
   /** Closes the kept-alive connections. */
   close(): void {
     this.agent.destroy();
+  }
+}
+
+class StaleConnectionError extends Error {
+  constructor(path: string) {
+    super(`POST ${path}: the kept-alive connection had been closed by the server`);
   }
 }
