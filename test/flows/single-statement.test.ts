@@ -82,6 +82,62 @@ describe("single-statement transitions", () => {
     }
   });
 
+  it("end an execution once, after the last of its parallel last steps", async () => {
+    const { engine } = harness;
+    const workflow = await createWorkflow(engine.services, {
+      name: "three parallel last steps",
+      trigger: {},
+      graph: {
+        nodes: [node("start", "start"), ...["x1", "x2", "x3"].map(say)],
+        edges: [edge("start", "x1"), edge("start", "x2"), edge("start", "x3")],
+      },
+    });
+    const started = await Promise.all(
+      Array.from({ length: 30 }, (_, n) => startExecution(engine.services, workflow.id, { n })),
+    );
+    for (const { id } of started) {
+      const execution = await waitForExecution(engine.db, id);
+      expect(execution.status).toBe("SUCCEEDED");
+      expect(execution.steps.every((s) => s.status === "SUCCEEDED")).toBe(true);
+      // Announced once (checkTrail), and after every step's own SUCCEEDED.
+      const trail = await checkTrail(engine.db, id);
+      expect(trail.at(-1)).toBe("execution=SUCCEEDED");
+    }
+  });
+
+  it("take a branch in one statement: the chosen path runs, the other is skipped to its end", async () => {
+    const { engine } = harness;
+    const even = { "==": [{ "%": [{ var: "n" }, 2] }, 0] };
+    const workflow = await createWorkflow(engine.services, {
+      name: "branch on parity",
+      trigger: {},
+      graph: {
+        nodes: [
+          node("start", "start"),
+          node("br", "branch", {
+            cases: [
+              { label: "even", condition: even, next: "e1" },
+              { label: "odd", else: true, next: "o1" },
+            ],
+          }),
+          ...["e1", "e2", "o1"].map(say),
+        ],
+        edges: [edge("start", "br"), edge("e1", "e2")],
+      },
+    });
+    const started = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => startExecution(engine.services, workflow.id, { n })),
+    );
+    for (const [n, { id }] of started.entries()) {
+      const execution = await waitForExecution(engine.db, id);
+      expect(execution.status).toBe("SUCCEEDED");
+      const statuses = Object.fromEntries(execution.steps.map((s) => [s.nodeId, s.status]));
+      const [taken, skipped] = n % 2 === 0 ? ["SUCCEEDED", "SKIPPED"] : ["SKIPPED", "SUCCEEDED"];
+      expect(statuses).toEqual({ start: "SUCCEEDED", br: "SUCCEEDED", e1: taken, e2: taken, o1: skipped });
+      await checkTrail(engine.db, id);
+    }
+  });
+
   it("records a step that finishes after its execution failed, and starts nothing after it", async () => {
     const { engine, server } = harness;
     server.delayMs = 1_000;

@@ -4,17 +4,18 @@
  * trips (BEGIN with the lock, update, write, COMMIT):
  *
  * - claiming a step (PENDING, or RUNNING with an expired lease → RUNNING);
- * - finishing a step whose successors cannot depend on any other step: control
- *   flowed to every node it points to, and each of those has no other incoming
- *   path (no join, nothing to skip, and the execution cannot end here).
+ * - finishing a step whose successors cannot depend on any other step: every
+ *   node its completion reaches (the next nodes of a chain or a fan-out, a
+ *   branch's choice and the paths it skips) has no source outside that
+ *   completion, and the execution cannot end here (independentPlan).
  *
  * Each statement first locks the execution row (a FOR UPDATE in its first CTE,
  * which every other part waits on), so it is serialised with every other
  * change of the execution exactly as the locked transaction is; then makes its
  * conditional update of the step; and writes the ChangeSet's rows only if that
  * update took effect, numbered from the seq the lock read. Anything else (a
- * join, a branch that skips, the last step, a stopped execution) goes through
- * the locked transaction in transitions.ts.
+ * join, the last step, a stopped execution) goes through the locked
+ * transaction in transitions.ts.
  */
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
@@ -22,10 +23,11 @@ import type { ExecutionStatus } from "../../generated/prisma/enums.js";
 import { type AdvanceOptions, type ClaimedStep, createPlannedSteps } from "./advance.js";
 import { ACTIVE_EXECUTION, ChangeSet } from "./execution-lock.js";
 import { jsonParam, persistParts } from "./persist-sql.js";
+import { type PlannedStep, planSuccessors, type StepState } from "./plan-successors.js";
 import type { Finish, StepRef } from "./transitions.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
-const LOCKED = Prisma.sql`locked AS (
+export const LOCKED = Prisma.sql`locked AS (
   SELECT "workflowId", "workflowVersion", status::text AS status, seq FROM "Execution" WHERE id = `;
 
 interface LockedRow {
@@ -79,37 +81,43 @@ export async function claimStep(db: SqlDb, step: StepRef, options: { now: Date; 
   return { result: { attempt: row.attempt, lostRuns: row.lostRuns }, changes };
 }
 
-function missing(executionId: string): never {
+export function missing(executionId: string): never {
   throw new Error(`execution ${executionId} not found while claiming its step`);
 }
 
 /**
- * The nodes a finished step leads to when none of them depends on another
- * step: control flowed to every outgoing node, each has this node as its only
- * source, and the graph is small enough that the step limit cannot be reached
- * (every node runs at most once). Undefined when the locked transaction must
- * decide (joins, skips, the end of the execution, the step limit).
+ * The steps a finished step creates when no other step can change them: every
+ * node its completion reaches (its successors, and theirs when skipped) has
+ * only that step or nodes skipped by it as sources, so the plan is the same
+ * whatever the rest of the execution holds. That covers chains, fan-out and a
+ * branch whose unchosen paths are skipped. At least one step must be runnable
+ * (so the execution cannot end here), and the graph small enough that the step
+ * limit cannot be reached (every node runs at most once). Undefined when the
+ * locked transaction must decide (joins, the end of the execution, the limit).
  */
-export function independentSuccessors(
+export function independentPlan(
   workflow: PinnedWorkflow,
   nodeId: string,
   next: readonly string[],
   maxStepsPerExecution: number,
-): readonly string[] | undefined {
-  const outgoing = workflow.index.outgoing(nodeId);
-  if (outgoing.length === 0 || workflow.index.nodes.size > maxStepsPerExecution) return undefined;
-  if (next.length !== outgoing.length || !outgoing.every((target) => next.includes(target))) return undefined;
-  const single = outgoing.every((target) => {
-    const sources = workflow.index.incoming(target);
-    return sources.length === 1 && sources[0] === nodeId;
-  });
-  return single ? outgoing : undefined;
+): readonly PlannedStep[] | undefined {
+  const { index } = workflow;
+  if (index.nodes.size > maxStepsPerExecution) return undefined;
+  const known = new Map<string, StepState>([[nodeId, { status: "SUCCEEDED", next }]]);
+  const planned = planSuccessors(index, known, [nodeId]);
+  for (const step of planned) known.set(step.nodeId, { status: step.status, next: [] });
+  // Every node reached must have been decided from these states alone.
+  const reached = [nodeId, ...planned.filter((p) => p.status === "SKIPPED").map((p) => p.nodeId)];
+  const decided = reached
+    .flatMap((id) => index.outgoing(id))
+    .every((target) => known.has(target) && index.incoming(target).every((source) => known.has(source)));
+  return decided && planned.some((p) => p.status === "PENDING") ? planned : undefined;
 }
 
 /**
- * RUNNING → SUCCEEDED for a step whose successors are `successors`
- * (independentSuccessors), creating them (the first claimed for the caller
- * when `claimNextForMs` is set), in one statement. `result` is undefined when
+ * RUNNING → SUCCEEDED for a step whose successors are `planned`
+ * (independentPlan), creating them (the first runnable one claimed for the
+ * caller when `claimNextForMs` is set), in one statement. `result` is undefined when
  * the caller no longer held the step (nothing was written). Undefined when the
  * execution is no longer RUNNING: nothing was written, and the locked
  * transaction should record the step.
@@ -118,7 +126,7 @@ export async function completeIndependentStep(
   db: SqlDb,
   workflow: PinnedWorkflow,
   finish: Finish & { next: readonly string[] },
-  successors: readonly string[],
+  planned: readonly PlannedStep[],
   options: AdvanceOptions,
 ): Promise<{ result: ClaimedStep | undefined; changes: ChangeSet } | undefined> {
   const { stepId, executionId, nodeId } = finish.step;
@@ -127,20 +135,12 @@ export async function completeIndependentStep(
   const changes = new ChangeSet({ id: executionId, ...execution, seq: 0 });
   changes.step({ id: stepId, nodeId, status: "SUCCEEDED" });
   changes.notifications(stepId, finish.notifications ?? []);
-  const planned = successors.map((target) => ({ nodeId: target, status: "PENDING" as const }));
   const claimed = createPlannedSteps(changes, workflow, planned, options.now, options.claimNextForMs);
 
   const scope = { seqBase: Prisma.sql`(SELECT seq FROM locked)`, onlyIf: Prisma.sql`EXISTS (SELECT 1 FROM released)` };
   const [row] = await db.query<{ status: ExecutionStatus; seq: number; released: boolean }>(Prisma.sql`
     WITH ${LOCKED}${executionId} FOR UPDATE),
-    released AS (
-      UPDATE "Step"
-      SET status = 'SUCCEEDED', input = ${jsonParam(finish.input)}::jsonb, output = ${jsonParam(finish.output)}::jsonb,
-          "leaseUntil" = NULL, next = ${[...finish.next]}::text[], error = NULL, "finishedAt" = ${options.now}
-      WHERE id = ${stepId} AND status = 'RUNNING' AND attempt = ${finish.attempt}
-        AND (SELECT status FROM locked) = 'RUNNING'
-      RETURNING 1
-    ),
+    ${releaseSucceeded(finish, options.now, Prisma.sql`(SELECT status FROM locked) = 'RUNNING'`)},
     ${persistParts(changes, scope)}
     SELECT status, seq, EXISTS (SELECT 1 FROM released) AS released FROM locked`);
   if (!row) missing(executionId);
@@ -150,4 +150,22 @@ export async function completeIndependentStep(
   }
   changes.rebase(row.seq);
   return { result: claimed, changes };
+}
+
+/**
+ * `released AS (…)`: the caller's step RUNNING → SUCCEEDED if it still holds
+ * it (same attempt) and `condition` holds; returns a row when it took effect.
+ */
+export function releaseSucceeded(
+  finish: Finish & { next: readonly string[] },
+  now: Date,
+  condition: Prisma.Sql,
+): Prisma.Sql {
+  return Prisma.sql`released AS (
+      UPDATE "Step"
+      SET status = 'SUCCEEDED', input = ${jsonParam(finish.input)}::jsonb, output = ${jsonParam(finish.output)}::jsonb,
+          "leaseUntil" = NULL, next = ${[...finish.next]}::text[], error = NULL, "finishedAt" = ${now}
+      WHERE id = ${finish.step.stepId} AND status = 'RUNNING' AND attempt = ${finish.attempt} AND ${condition}
+      RETURNING 1
+    )`;
 }

@@ -26,8 +26,9 @@ import {
   type PendingNotification,
   type Tx,
 } from "./execution-lock.js";
+import { completeLastStep } from "./last-step.js";
 import { jsonParam } from "./persist-sql.js";
-import { completeIndependentStep, independentSuccessors } from "./single-statement.js";
+import { completeIndependentStep, independentPlan } from "./single-statement.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
 export { claimStep } from "./single-statement.js";
@@ -127,9 +128,14 @@ export async function completeStep(
   options: AdvanceOptions,
 ) {
   const { nodeId } = finish.step;
-  const successors = independentSuccessors(workflow, nodeId, finish.next, options.maxStepsPerExecution);
-  const done = successors && (await completeIndependentStep(db, workflow, finish, successors, options));
-  if (done) return done;
+  if (workflow.index.outgoing(nodeId).length === 0) {
+    const done = await completeLastStep(db, workflow, finish, options.now);
+    if (done) return done;
+  } else {
+    const planned = independentPlan(workflow, nodeId, finish.next, options.maxStepsPerExecution);
+    const done = planned && (await completeIndependentStep(db, workflow, finish, planned, options));
+    if (done) return done;
+  }
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {
     const fields = { next: finish.next, error: null, finishedAt: options.now };
     const rows = await releaseSucceeded(tx, changes, finish, fields);
