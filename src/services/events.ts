@@ -1,16 +1,18 @@
 /**
  * Ingesting an event: match every active workflow's trigger, then persist the
- * event with one execution per match, all in one statement (new-executions.ts).
+ * event with one execution per match, all in one statement (new-executions.ts)
+ * that also checks the triggers matched were current.
  * With an idempotency key, sending the same event again returns the first
  * result and starts nothing.
  */
 import { isUniqueViolation } from "../db/errors.js";
 import { afterCommit } from "../engine/runner/after-commit.js";
-import { ValidationError } from "../errors.js";
+import { ConflictError, ValidationError } from "../errors.js";
 import type { Event, Execution } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
-import { newExecution, writeEvent } from "./new-executions.js";
+import { type NewExecution, newExecution, writeEvent } from "./new-executions.js";
 import { checkPayload } from "./payload.js";
+import type { RevisionMatch } from "./trigger-cache.js";
 
 export interface IngestResult {
   event: Event;
@@ -20,6 +22,8 @@ export interface IngestResult {
 }
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** Matches tried while the workflows keep changing under an event before it is refused. */
+const MAX_MATCH_ATTEMPTS = 10;
 
 export async function ingestEvent(
   deps: ServiceDeps,
@@ -39,30 +43,45 @@ export async function ingestEvent(
     if (seen) return seen;
   }
 
-  const match = await deps.triggers.match(payload);
+  // Matched against the loaded triggers and written only if the workflows revision is still the one
+  // they were loaded at (checked in the same statement); if it moved, matched again, freshly.
+  let match = deps.triggers.matchLoaded(payload) ?? (await deps.triggers.match(payload));
+  for (let attempt = 1; ; attempt++) {
+    const planned = await plannedExecutions(deps, match);
+    try {
+      const now = deps.clock.now();
+      const written = await writeEvent(deps.sql, { payload, idempotencyKey: key }, planned, now, match.revision);
+      if (written) {
+        await afterCommit(
+          deps,
+          planned.map((p) => p.changes),
+        );
+        return { ...written, duplicate: false };
+      }
+    } catch (error) {
+      // Two requests with one key raced: the other one won; answer as it did.
+      if (key !== null && isUniqueViolation(error)) {
+        const seen = await findByKey(deps, key);
+        if (seen) return seen;
+      }
+      throw error;
+    }
+    if (attempt === MAX_MATCH_ATTEMPTS) {
+      throw new ConflictError("workflows kept changing while this event was being matched; send it again");
+    }
+    match = await deps.triggers.match(payload);
+  }
+}
+
+/** One execution per matched workflow, pinned to the version the match saw. */
+async function plannedExecutions(deps: ServiceDeps, match: RevisionMatch): Promise<NewExecution[]> {
   for (const { workflowId, message } of match.errors) {
     deps.logger.warn({ workflowId, error: message }, "trigger failed on an event; treated as no match");
   }
-  // The trigger index is as fresh as the workflows revision it just read, versions included.
   const pinned = await Promise.all(
     match.matched.map((workflowId, i) => deps.workflows.get(workflowId, match.versions[i] as number)),
   );
-  const planned = pinned.map(newExecution);
-  try {
-    const written = await writeEvent(deps.sql, { payload, idempotencyKey: key }, planned, deps.clock.now());
-    await afterCommit(
-      deps,
-      planned.map((p) => p.changes),
-    );
-    return { ...written, duplicate: false };
-  } catch (error) {
-    // Two requests with one key raced: the other one won; answer as it did.
-    if (key !== null && isUniqueViolation(error)) {
-      const seen = await findByKey(deps, key);
-      if (seen) return seen;
-    }
-    throw error;
-  }
+  return pinned.map(newExecution);
 }
 
 async function findByKey(deps: ServiceDeps, key: string): Promise<IngestResult | undefined> {

@@ -10,9 +10,10 @@ import { randomUUID } from "node:crypto";
 import type { SqlDb } from "../db/sql.js";
 import { findEntryNode } from "../engine/graph.js";
 import { ChangeSet } from "../engine/runner/execution-lock.js";
-import { newRowParts, utcTimestamp } from "../engine/runner/persist-sql.js";
+import { insertRows, newRowParts, utcTimestamp } from "../engine/runner/persist-sql.js";
 import type { PinnedWorkflow } from "../engine/runner/workflow-cache.js";
 import { type Event, type Execution, Prisma } from "../generated/prisma/client.js";
+import { WORKFLOWS_REVISION } from "./revisions.js";
 
 export interface NewExecution {
   id: string;
@@ -46,19 +47,30 @@ export function newExecution(workflow: PinnedWorkflow): NewExecution {
 const EXECUTION_COLUMNS = Prisma.raw(`id, "workflowId", "workflowVersion", status::text AS status, payload, "eventId",
   error, seq, "createdAt", "startedAt", "finishedAt"`);
 
-/** WITH parts inserting the executions (returned by `new_executions`), their steps and change log. */
-function insertExecutions(executions: readonly NewExecution[], eventId: string | null, now: Date): Prisma.Sql {
+/**
+ * WITH parts inserting the executions (returned by `new_executions`), their
+ * steps and change log; with `onlyIf`, only when that SQL condition holds.
+ */
+function insertExecutions(
+  executions: readonly NewExecution[],
+  eventId: string | null,
+  now: Date,
+  onlyIf?: Prisma.Sql,
+): Prisma.Sql {
   const rows = executions.map(({ id, workflow, changes }) => {
     const { status, seq } = changes.execution;
     const finishedAt = status === "SUCCEEDED" ? utcTimestamp(now) : utcTimestamp(null);
-    return Prisma.sql`(${id}, ${workflow.workflowId}, ${workflow.version}, (SELECT value FROM payload), ${eventId},
-      ${status}::"ExecutionStatus", ${seq}, ${finishedAt}, ${finishedAt})`;
+    return Prisma.sql`(${id}::text, ${workflow.workflowId}::text, ${workflow.version}::int, (SELECT value FROM payload),
+      ${eventId}::text, ${status}::"ExecutionStatus", ${seq}::int, ${finishedAt}, ${finishedAt})`;
   });
-  const insert = Prisma.sql`INSERT INTO "Execution"
-      (id, "workflowId", "workflowVersion", payload, "eventId", status, seq, "startedAt", "finishedAt")
-    VALUES ${Prisma.join(rows)} RETURNING ${EXECUTION_COLUMNS}`;
-  const parts = newRowParts(executions.map((e) => e.changes));
-  return Prisma.join([Prisma.sql`new_executions AS (${insert})`, ...parts]);
+  const columns = Prisma.sql`id, "workflowId", "workflowVersion", payload, "eventId", status, seq, "startedAt", "finishedAt"`;
+  const scope = onlyIf ? { onlyIf } : undefined;
+  const insert = insertRows("Execution", columns, rows, scope);
+  const parts = newRowParts(
+    executions.map((e) => e.changes),
+    scope,
+  );
+  return Prisma.join([Prisma.sql`new_executions AS (${insert} RETURNING ${EXECUTION_COLUMNS})`, ...parts]);
 }
 
 /** The payload, sent once however many executions share it. */
@@ -78,38 +90,45 @@ export async function writeExecutions(
 }
 
 /**
- * Writes an event and the executions it started. Fails with a unique violation
- * when the idempotency key was taken meanwhile (nothing is written then).
+ * Writes an event and the executions it started, if the workflows revision is
+ * still `revision` (the one their triggers were matched at); undefined, with
+ * nothing written, when it moved. Fails with a unique violation when the
+ * idempotency key was taken meanwhile (nothing is written then either).
  */
 export async function writeEvent(
   sql: SqlDb,
   event: { payload: unknown; idempotencyKey: string | null },
   executions: readonly NewExecution[],
   now: Date,
-): Promise<{ event: Event; executions: Execution[] }> {
+  revision: bigint,
+): Promise<{ event: Event; executions: Execution[] } | undefined> {
   const eventId = randomUUID();
+  const current = Prisma.sql`COALESCE((SELECT value FROM "Revision" WHERE key = ${WORKFLOWS_REVISION}), 0)`;
   const insertEvent = Prisma.sql`event AS (
-    INSERT INTO "Event" (id, payload, "idempotencyKey") VALUES (${eventId}, (SELECT value FROM payload), ${event.idempotencyKey})
+    INSERT INTO "Event" (id, payload, "idempotencyKey")
+    SELECT ${eventId}::text, (SELECT value FROM payload), ${event.idempotencyKey}::text
+    WHERE ${current} = ${revision.toString()}::bigint
     RETURNING "receivedAt", payload)`;
+  const written = Prisma.sql`EXISTS (SELECT 1 FROM event)`;
   const eventColumns = Prisma.sql`e."receivedAt" AS "eventReceivedAt", e.payload AS "eventPayload"`;
   type Row = Execution & { eventReceivedAt: Date; eventPayload: unknown };
   const rows =
     executions.length > 0
       ? await sql.query<Row>(Prisma.sql`
-          WITH ${payloadPart(event.payload)}, ${insertEvent}, ${insertExecutions(executions, eventId, now)}
+          WITH ${payloadPart(event.payload)}, ${insertEvent}, ${insertExecutions(executions, eventId, now, written)}
           SELECT ${eventColumns}, x.* FROM event e CROSS JOIN new_executions x`)
       : await sql.query<Row>(Prisma.sql`
           WITH ${payloadPart(event.payload)}, ${insertEvent} SELECT ${eventColumns} FROM event e`);
   const [first] = rows;
-  if (!first) throw new Error("inserting an event returned no row");
-  const written = {
+  if (!first) return undefined;
+  const stored = {
     id: eventId,
     payload: first.eventPayload as Event["payload"],
     idempotencyKey: event.idempotencyKey,
     receivedAt: first.eventReceivedAt,
   };
   const executionRows = executions.length > 0 ? rows.map(({ eventReceivedAt, eventPayload, ...x }) => x) : [];
-  return { event: written, executions: inOrder(executions, executionRows) };
+  return { event: stored, executions: inOrder(executions, executionRows) };
 }
 
 /** RETURNING gives no order guarantee: rows are put back in the order the executions were planned. */

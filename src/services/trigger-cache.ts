@@ -1,13 +1,18 @@
 /**
- * The compiled triggers of all active workflows, kept in memory. Before each
- * match it reads the workflows revision (one primary-key lookup); when another
- * process (or this one) changed a workflow, it recompiles from the database.
+ * The compiled triggers of all active workflows, kept in memory, with the
+ * workflows revision they were loaded at. `match` reads the revision first (one
+ * primary-key lookup) and recompiles when another process (or this one)
+ * changed a workflow; `matchLoaded` uses what is loaded, for callers that check
+ * the revision in the statement they write with (events).
  */
 import type { Db } from "../db/client.js";
 import type { SqlDb } from "../db/sql.js";
 import { TriggerIndex, type TriggerMatch } from "../engine/triggers.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { WORKFLOWS_REVISION } from "./revisions.js";
+
+/** A match and the workflows revision of the triggers it used. */
+export type RevisionMatch = TriggerMatch & { revision: bigint };
 
 export class TriggerCache {
   private readonly index = new TriggerIndex();
@@ -19,23 +24,35 @@ export class TriggerCache {
     private readonly sql: SqlDb,
   ) {}
 
-  async match(event: unknown): Promise<TriggerMatch> {
-    await this.ensureFresh();
-    return this.index.match(event);
+  /** Matches against the current workflows, reading the revision first (and reloading if it moved). */
+  async match(event: unknown): Promise<RevisionMatch> {
+    const revision = await this.ensureFresh();
+    return { ...this.index.match(event), revision };
   }
 
-  private async ensureFresh(): Promise<void> {
-    // Once per event: plain SQL, not a Prisma query (see src/db/sql.ts).
+  /**
+   * Matches against what is loaded, without asking the database; undefined
+   * before the first load. The caller checks `revision` when it writes (see
+   * writeEvent), and matches again with `match` if it moved.
+   */
+  matchLoaded(event: unknown): RevisionMatch | undefined {
+    const revision = this.loadedRevision;
+    return revision === undefined || this.loading ? undefined : { ...this.index.match(event), revision };
+  }
+
+  private async ensureFresh(): Promise<bigint> {
+    // Plain SQL, not a Prisma query (see src/db/sql.ts).
     const [row] = await this.sql.query<{ value: bigint | string | number }>(
       Prisma.sql`SELECT value FROM "Revision" WHERE key = ${WORKFLOWS_REVISION}`,
     );
     const revision = BigInt(row?.value ?? 0);
-    if (revision === this.loadedRevision) return;
+    if (revision === this.loadedRevision) return revision;
     // Concurrent events share one reload.
     this.loading ??= this.reload(revision).finally(() => {
       this.loading = undefined;
     });
     await this.loading;
+    return revision;
   }
 
   private async reload(revision: bigint): Promise<void> {

@@ -3,7 +3,7 @@ import { ConflictError } from "../../src/errors.js";
 import { ingestEvent } from "../../src/services/events.js";
 import { cancelExecution, retryExecution, startExecution } from "../../src/services/executions.js";
 import { createWorkflow, deleteWorkflow, updateWorkflow } from "../../src/services/workflows.js";
-import { stepsByNode, waitForExecution, waitForStep, waitUntil } from "../support/engine.js";
+import { startTestEngine, stepsByNode, waitForExecution, waitForStep, waitUntil } from "../support/engine.js";
 import { useFlowHarness } from "../support/flow-harness.js";
 
 const harness = useFlowHarness();
@@ -145,5 +145,26 @@ describe("cancel and retry", () => {
       status: "CANCELLED",
     });
     expect((await ingestEvent(harness.engine.services, { kind: "doomed" })).executions).toEqual([]);
+  });
+});
+
+describe("triggers saved by another process", () => {
+  it("match an event sent right after, although this process had its triggers loaded", async (ctx) => {
+    const { engine } = harness;
+    // Embedded mode has one process by design: there is no other process to save anything.
+    if (engine.config.MODE === "embedded") ctx.skip();
+    const trigger = { "==": [{ var: "kind" }, "saved-elsewhere"] };
+    // This process has its triggers loaded (and matches with them) before the other one saves.
+    const before = await ingestEvent(engine.services, { kind: "saved-elsewhere" });
+    expect(before.executions).toEqual([]);
+    const other = await startTestEngine(harness.database.url, { worker: false });
+    try {
+      const workflow = await createWorkflow(other.services, waitThenSay("elsewhere", 0, trigger));
+      const after = await ingestEvent(engine.services, { kind: "saved-elsewhere" });
+      expect(after.executions.map((e) => e.workflowId)).toEqual([workflow.id]);
+      expect((await waitForExecution(engine.db, after.executions[0]?.id ?? "")).status).toBe("SUCCEEDED");
+    } finally {
+      await other.stop();
+    }
   });
 });

@@ -18,8 +18,8 @@ import type { EngineChange } from "../ports.js";
 import type { ChangeSet, NewStep } from "./execution-lock.js";
 
 export interface PersistScope {
-  /** SQL giving the execution's seq before this change; the set's seqs are offsets from it. */
-  seqBase: Prisma.Sql;
+  /** SQL giving the execution's seq before this change; the set's seqs are then offsets from it. */
+  seqBase?: Prisma.Sql;
   /** Rows are written only when this SQL condition holds. */
   onlyIf: Prisma.Sql;
 }
@@ -69,10 +69,11 @@ export function utcTimestamp(date: Date | null | undefined): Prisma.Sql {
 }
 
 function seqValue(seq: number, scope: PersistScope | undefined): Prisma.Sql {
-  return scope ? Prisma.sql`${scope.seqBase} + ${seq}::int` : Prisma.sql`${seq}::int`;
+  return scope?.seqBase ? Prisma.sql`${scope.seqBase} + ${seq}::int` : Prisma.sql`${seq}::int`;
 }
 
-function insertRows(table: string, columns: Prisma.Sql, rows: readonly Prisma.Sql[], scope?: PersistScope) {
+/** INSERT of typed rows, only when `scope.onlyIf` holds if a scope is given. */
+export function insertRows(table: string, columns: Prisma.Sql, rows: readonly Prisma.Sql[], scope?: PersistScope) {
   const into = Prisma.sql`INSERT INTO ${Prisma.raw(`"${table}"`)} (${columns})`;
   if (!scope) return Prisma.sql`${into} VALUES ${Prisma.join(rows)}`;
   return Prisma.sql`${into} SELECT * FROM (VALUES ${Prisma.join(rows)}) AS v WHERE ${scope.onlyIf}`;
