@@ -40,6 +40,7 @@ export class TriggerCache {
     return revision === undefined || this.loading ? undefined : { ...this.index.match(event), revision };
   }
 
+  /** Reloads the index if the workflows revision moved; returns the revision the index holds. */
   private async ensureFresh(): Promise<bigint> {
     // Plain SQL, not a Prisma query (see src/db/sql.ts).
     const [row] = await this.sql.query<{ value: bigint | string | number }>(
@@ -52,7 +53,9 @@ export class TriggerCache {
       this.loading = undefined;
     });
     await this.loading;
-    return revision;
+    // The revision the index holds: a reload already under way may have started from an older one
+    // (its rows are at least that new), so a writer checking it matches again rather than trusting it.
+    return this.loadedRevision ?? revision;
   }
 
   private async reload(revision: bigint): Promise<void> {

@@ -14,7 +14,7 @@ import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { ChangeSet } from "./execution-lock.js";
 import { newRowParts } from "./persist-sql.js";
-import { LOCKED, missing, releaseSucceeded } from "./single-statement.js";
+import { LOCKED, missing, releasedStep } from "./single-statement.js";
 import type { Finish } from "./transitions.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
@@ -52,7 +52,7 @@ export async function completeLastStep(
       SELECT 1 FROM locked l JOIN "Execution" seen ON seen.id = ${executionId} AND seen.seq = l.seq
       WHERE l.status = 'RUNNING'
     ),
-    ${releaseSucceeded(finish, now, Prisma.sql`EXISTS (SELECT 1 FROM fresh)`)},
+    ${releasedStep(finish, now, Prisma.sql`EXISTS (SELECT 1 FROM fresh)`)},
     others AS (
       SELECT EXISTS (
         SELECT 1 FROM "Step" WHERE "executionId" = ${executionId} AND id <> ${stepId}

@@ -1,5 +1,5 @@
 /**
- * The two transitions almost every step goes through, each as ONE statement
+ * The transitions almost every step goes through, each as ONE statement
  * that PostgreSQL commits on its own, instead of a transaction of four round
  * trips (BEGIN with the lock, update, write, COMMIT):
  *
@@ -13,9 +13,9 @@
  * which every other part waits on), so it is serialised with every other
  * change of the execution exactly as the locked transaction is; then makes its
  * conditional update of the step; and writes the ChangeSet's rows only if that
- * update took effect, numbered from the seq the lock read. Anything else (a
- * join, the last step, a stopped execution) goes through the locked
- * transaction in transitions.ts.
+ * update took effect, numbered from the seq the lock read. A last step is
+ * finished the same way in last-step.ts; anything else (a join, a stopped
+ * execution) goes through the locked transaction in transitions.ts.
  */
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
@@ -81,8 +81,9 @@ export async function claimStep(db: SqlDb, step: StepRef, options: { now: Date; 
   return { result: { attempt: row.attempt, lostRuns: row.lostRuns }, changes };
 }
 
+/** The execution of a step this worker holds has no row: it was deleted under it. */
 export function missing(executionId: string): never {
-  throw new Error(`execution ${executionId} not found while claiming its step`);
+  throw new Error(`execution ${executionId} not found while changing one of its steps`);
 }
 
 /**
@@ -140,7 +141,7 @@ export async function completeIndependentStep(
   const scope = { seqBase: Prisma.sql`(SELECT seq FROM locked)`, onlyIf: Prisma.sql`EXISTS (SELECT 1 FROM released)` };
   const [row] = await db.query<{ status: ExecutionStatus; seq: number; released: boolean }>(Prisma.sql`
     WITH ${LOCKED}${executionId} FOR UPDATE),
-    ${releaseSucceeded(finish, options.now, Prisma.sql`(SELECT status FROM locked) = 'RUNNING'`)},
+    ${releasedStep(finish, options.now, Prisma.sql`(SELECT status FROM locked) = 'RUNNING'`)},
     ${persistParts(changes, scope)}
     SELECT status, seq, EXISTS (SELECT 1 FROM released) AS released FROM locked`);
   if (!row) missing(executionId);
@@ -156,7 +157,7 @@ export async function completeIndependentStep(
  * `released AS (…)`: the caller's step RUNNING → SUCCEEDED if it still holds
  * it (same attempt) and `condition` holds; returns a row when it took effect.
  */
-export function releaseSucceeded(
+export function releasedStep(
   finish: Finish & { next: readonly string[] },
   now: Date,
   condition: Prisma.Sql,

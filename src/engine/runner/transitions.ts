@@ -7,7 +7,9 @@
  * These run once or twice per step, so they are written as raw SQL with as few
  * round trips as the guarantees allow: lock, one conditional update (which for
  * a finished step also reads the execution's steps), and one statement that
- * writes new steps, the execution and its change log (ChangeSet.persist).
+ * writes new steps, the execution and its change log (ChangeSet.persist). The
+ * claim, and most finishes, need no read before their write and are single
+ * statements instead (single-statement.ts, last-step.ts).
  */
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
