@@ -12,9 +12,9 @@
  */
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { ChangeSet } from "./execution-lock.js";
+import type { ChangeSet } from "./execution-lock.js";
 import { newRowParts } from "./persist-sql.js";
-import { LOCKED, missing, releasedStep } from "./single-statement.js";
+import { LOCKED, missing, noChanges, releasedStep, succeededChanges } from "./single-statement.js";
 import type { Finish } from "./transitions.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
@@ -36,12 +36,8 @@ export async function completeLastStep(
   finish: Finish & { next: readonly string[] },
   now: Date,
 ): Promise<{ result: undefined; changes: ChangeSet } | undefined> {
-  const { stepId, executionId, nodeId } = finish.step;
-  const execution = { workflowId: workflow.workflowId, workflowVersion: workflow.version, status: "RUNNING" as const };
-  // Built from seq 0 and moved to the execution's real seq once the statement has read it.
-  const changes = new ChangeSet({ id: executionId, ...execution, seq: 0 });
-  changes.step({ id: stepId, nodeId, status: "SUCCEEDED" });
-  changes.notifications(stepId, finish.notifications ?? []);
+  const { stepId, executionId } = finish.step;
+  const changes = succeededChanges(workflow, finish);
 
   const released = Prisma.sql`EXISTS (SELECT 1 FROM released)`;
   const scope = { seqBase: Prisma.sql`(SELECT seq FROM locked)`, onlyIf: released };
@@ -75,8 +71,7 @@ export async function completeLastStep(
     SELECT ${released} AS released, EXISTS (SELECT 1 FROM fresh) AS fresh, ${open} AS open, l.seq FROM locked l`);
   if (!row) missing(executionId);
   if (!row.fresh) return undefined;
-  if (!row.released)
-    return { result: undefined, changes: new ChangeSet({ id: executionId, ...execution, seq: row.seq }) };
+  if (!row.released) return { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
   changes.rebase(row.seq);
   if (!row.open) changes.executionStatus("SUCCEEDED", { finishedAt: now });
   return { result: undefined, changes };

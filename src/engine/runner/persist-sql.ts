@@ -57,11 +57,6 @@ export function newRowParts(sets: readonly ChangeSet[], scope?: PersistScope): P
   return parts;
 }
 
-/** A Json column's parameter: JSON text, or SQL NULL for undefined. */
-export function jsonParam(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
-}
-
 /** A timestamp(3) value: UTC text without a zone, as the column stores it. */
 export function utcTimestamp(date: Date | null | undefined): Prisma.Sql {
   if (!date) return Prisma.sql`NULL::timestamp(3)`;

@@ -22,8 +22,9 @@ import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus } from "../../generated/prisma/enums.js";
 import { type AdvanceOptions, type ClaimedStep, createPlannedSteps } from "./advance.js";
 import { ACTIVE_EXECUTION, ChangeSet } from "./execution-lock.js";
-import { jsonParam, persistParts } from "./persist-sql.js";
+import { persistParts } from "./persist-sql.js";
 import { type PlannedStep, planSuccessors, type StepState } from "./plan-successors.js";
+import { releaseSql } from "./release-sql.js";
 import type { Finish, StepRef } from "./transitions.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
@@ -73,12 +74,14 @@ export async function claimStep(db: SqlDb, step: StepRef, options: { now: Date; 
       FROM locked l WHERE EXISTS (SELECT 1 FROM claimed)
     )
     SELECT l.*, c.attempt, c."lostRuns" FROM locked l LEFT JOIN claimed c ON true`);
-  const changes = new ChangeSet({ id: step.executionId, ...(row ?? missing(step.executionId)) });
-  if (row?.attempt == null || row.lostRuns == null) return { result: undefined, changes };
+  if (!row) missing(step.executionId);
+  const { attempt, lostRuns, ...execution } = row;
+  const changes = new ChangeSet({ id: step.executionId, ...execution });
+  if (attempt === null || lostRuns === null) return { result: undefined, changes };
   // The same changes, in the same order, as the rows the statement wrote, for publishing.
   if (row.status === "PENDING") changes.executionStatus("RUNNING", { startedAt: options.now });
   changes.step({ id: step.stepId, nodeId: step.nodeId, status: "RUNNING" });
-  return { result: { attempt: row.attempt, lostRuns: row.lostRuns }, changes };
+  return { result: { attempt, lostRuns }, changes };
 }
 
 /** The execution of a step this worker holds has no row: it was deleted under it. */
@@ -130,12 +133,8 @@ export async function completeIndependentStep(
   planned: readonly PlannedStep[],
   options: AdvanceOptions,
 ): Promise<{ result: ClaimedStep | undefined; changes: ChangeSet } | undefined> {
-  const { stepId, executionId, nodeId } = finish.step;
-  // Built from seq 0 and moved to the execution's real seq once the statement has read it.
-  const execution = { workflowId: workflow.workflowId, workflowVersion: workflow.version, status: "RUNNING" as const };
-  const changes = new ChangeSet({ id: executionId, ...execution, seq: 0 });
-  changes.step({ id: stepId, nodeId, status: "SUCCEEDED" });
-  changes.notifications(stepId, finish.notifications ?? []);
+  const { executionId } = finish.step;
+  const changes = succeededChanges(workflow, finish);
   const claimed = createPlannedSteps(changes, workflow, planned, options.now, options.claimNextForMs);
 
   const scope = { seqBase: Prisma.sql`(SELECT seq FROM locked)`, onlyIf: Prisma.sql`EXISTS (SELECT 1 FROM released)` };
@@ -147,7 +146,7 @@ export async function completeIndependentStep(
   if (!row) missing(executionId);
   if (!row.released) {
     if (!ACTIVE_EXECUTION.has(row.status)) return undefined;
-    return { result: undefined, changes: new ChangeSet({ id: executionId, ...execution, seq: row.seq }) };
+    return { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
   }
   changes.rebase(row.seq);
   return { result: claimed, changes };
@@ -162,11 +161,24 @@ export function releasedStep(
   now: Date,
   condition: Prisma.Sql,
 ): Prisma.Sql {
-  return Prisma.sql`released AS (
-      UPDATE "Step"
-      SET status = 'SUCCEEDED', input = ${jsonParam(finish.input)}::jsonb, output = ${jsonParam(finish.output)}::jsonb,
-          "leaseUntil" = NULL, next = ${[...finish.next]}::text[], error = NULL, "finishedAt" = ${now}
-      WHERE id = ${finish.step.stepId} AND status = 'RUNNING' AND attempt = ${finish.attempt} AND ${condition}
-      RETURNING 1
-    )`;
+  const update = releaseSql(finish, "SUCCEEDED", { next: finish.next, error: null, finishedAt: now });
+  return Prisma.sql`released AS (${update} AND ${condition} RETURNING 1)`;
+}
+
+/** An empty change set of a RUNNING execution at `seq` (what a statement that wrote nothing announces). */
+export function noChanges(workflow: PinnedWorkflow, executionId: string, seq: number): ChangeSet {
+  const { workflowId, version: workflowVersion } = workflow;
+  return new ChangeSet({ id: executionId, workflowId, workflowVersion, status: "RUNNING", seq });
+}
+
+/**
+ * A finished step's changes, numbered from seq 0 (rebased once the statement
+ * has read the execution's seq): SUCCEEDED, and what its handler sent.
+ */
+export function succeededChanges(workflow: PinnedWorkflow, finish: Finish): ChangeSet {
+  const { stepId, executionId, nodeId } = finish.step;
+  const changes = noChanges(workflow, executionId, 0);
+  changes.step({ id: stepId, nodeId, status: "SUCCEEDED" });
+  changes.notifications(stepId, finish.notifications ?? []);
+  return changes;
 }

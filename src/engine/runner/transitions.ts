@@ -29,7 +29,7 @@ import {
   type Tx,
 } from "./execution-lock.js";
 import { completeLastStep } from "./last-step.js";
-import { jsonParam } from "./persist-sql.js";
+import { type HeldStatus, type ReleaseFields, releaseSql } from "./release-sql.js";
 import { completeIndependentStep, independentPlan } from "./single-statement.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
@@ -49,32 +49,6 @@ export interface Finish {
   output: unknown;
   /** What the handler sent; stored only if the caller still holds the step. */
   notifications?: readonly PendingNotification[];
-}
-
-type HeldStatus = "SUCCEEDED" | "WAITING" | "PENDING" | "FAILED";
-
-/** Column changes besides status, input, output and the lease. */
-interface ReleaseFields {
-  next?: readonly string[];
-  error?: string | null;
-  finishedAt?: Date;
-  resumeAt?: Date;
-}
-
-/** The conditional update of a step the caller still holds (RUNNING, same attempt). */
-function releaseSql(finish: Finish, status: HeldStatus, fields: ReleaseFields): Prisma.Sql {
-  const sets = [
-    Prisma.sql`status = ${status}::"StepStatus"`,
-    Prisma.sql`input = ${jsonParam(finish.input)}::jsonb`,
-    Prisma.sql`output = ${jsonParam(finish.output)}::jsonb`,
-    Prisma.sql`"leaseUntil" = NULL`,
-  ];
-  if (fields.next !== undefined) sets.push(Prisma.sql`next = ${[...fields.next]}::text[]`);
-  if (fields.error !== undefined) sets.push(Prisma.sql`error = ${fields.error}`);
-  if (fields.finishedAt !== undefined) sets.push(Prisma.sql`"finishedAt" = ${fields.finishedAt}`);
-  if (fields.resumeAt !== undefined) sets.push(Prisma.sql`"resumeAt" = ${fields.resumeAt}`);
-  return Prisma.sql`UPDATE "Step" SET ${Prisma.join(sets)}
-    WHERE id = ${finish.step.stepId} AND status = 'RUNNING' AND attempt = ${finish.attempt}`;
 }
 
 /**

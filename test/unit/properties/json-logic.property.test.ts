@@ -6,10 +6,10 @@
  * prototypes.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkRule, evaluate, isTruthy } from "../../../src/engine/json-logic.js";
 import { anyRule, anything, dottedPath, json, key, validRule } from "./arbitraries.js";
-import { expectPrototypesUntouched, snapshotPrototypes } from "./prototypes.js";
+import { watchPrototypes } from "./prototypes.js";
 
 /** Evaluates, turning a throw into a value the property can look at. */
 function attempt(rule: unknown, data: unknown): { value: unknown } | { error: unknown } {
@@ -46,13 +46,7 @@ const data = fc.oneof(
   fc.array(json, { maxLength: 4 }),
 );
 
-let before: ReturnType<typeof snapshotPrototypes>;
-beforeAll(() => {
-  before = snapshotPrototypes();
-});
-afterAll(() => {
-  expectPrototypesUntouched(before);
-});
+watchPrototypes();
 
 describe("JSONLogic: properties", () => {
   it("evaluates any rule on any data to a value or an Error, never anything else", () => {

@@ -1,5 +1,5 @@
 /** Snapshots of the built-in prototypes, to assert that a property run wrote nothing to them. */
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 
 const WATCHED = {
   Object: Object.prototype,
@@ -28,4 +28,15 @@ export function expectPrototypesUntouched(before: Record<string, Map<string | sy
   const probe = {} as Record<string, unknown>;
   expect(probe.polluted).toBeUndefined();
   expect(probe.isAdmin).toBeUndefined();
+}
+
+/** Registers, for the calling test file, a snapshot before its tests and the check after them. */
+export function watchPrototypes(): void {
+  let before: ReturnType<typeof snapshotPrototypes>;
+  beforeAll(() => {
+    before = snapshotPrototypes();
+  });
+  afterAll(() => {
+    expectPrototypesUntouched(before);
+  });
 }

@@ -5,10 +5,10 @@
  * and friends render nothing; and nothing ever writes to Object.prototype.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkTemplates, renderTemplates, type TemplateContext } from "../../../src/engine/template.js";
 import { dottedPath, HOSTILE_KEYS, json, key } from "./arbitraries.js";
-import { expectPrototypesUntouched, snapshotPrototypes } from "./prototypes.js";
+import { watchPrototypes } from "./prototypes.js";
 
 const RUNS = { numRuns: 200 };
 
@@ -72,13 +72,7 @@ function plainObjectsOnly(value: unknown): boolean {
   return Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every(plainObjectsOnly);
 }
 
-let before: ReturnType<typeof snapshotPrototypes>;
-beforeAll(() => {
-  before = snapshotPrototypes();
-});
-afterAll(() => {
-  expectPrototypesUntouched(before);
-});
+watchPrototypes();
 
 describe("templates: properties", () => {
   it("render and check any template against any context without throwing", () => {
