@@ -57,10 +57,15 @@ export function newRowParts(sets: readonly ChangeSet[], scope?: PersistScope): P
   return parts;
 }
 
+/** UTC text without a zone, the way timestamp(3) columns hold DateTimes. */
+export function utcText(date: Date): string {
+  return date.toISOString().replace("T", " ").replace("Z", "");
+}
+
 /** A timestamp(3) value: UTC text without a zone, as the column stores it. */
 export function utcTimestamp(date: Date | null | undefined): Prisma.Sql {
   if (!date) return Prisma.sql`NULL::timestamp(3)`;
-  return Prisma.sql`${date.toISOString().replace("T", " ").replace("Z", "")}::timestamp(3)`;
+  return Prisma.sql`${utcText(date)}::timestamp(3)`;
 }
 
 function seqValue(seq: number, scope: PersistScope | undefined): Prisma.Sql {

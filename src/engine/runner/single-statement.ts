@@ -1,7 +1,8 @@
 /**
- * The transitions almost every step goes through, each as ONE statement
- * that PostgreSQL commits on its own, instead of a transaction of four round
- * trips (BEGIN with the lock, update, write, COMMIT):
+ * The transitions almost every step goes through, each ONE statement that
+ * PostgreSQL commits on its own (shared with other executions' requests of
+ * the same kind: batched-statements.ts), instead of a transaction of four
+ * round trips (BEGIN with the lock, update, write, COMMIT):
  *
  * - claiming a step (PENDING, or RUNNING with an expired lease → RUNNING);
  * - finishing a step whose successors cannot depend on any other step: every
@@ -9,34 +10,21 @@
  *   branch's choice and the paths it skips) has no source outside that
  *   completion, and the execution cannot end here (independentPlan).
  *
- * Each statement first locks the execution row (a FOR UPDATE in its first CTE,
- * which every other part waits on), so it is serialised with every other
- * change of the execution exactly as the locked transaction is; then makes its
- * conditional update of the step; and writes the ChangeSet's rows only if that
- * update took effect, numbered from the seq the lock read. A last step is
- * finished the same way in last-step.ts; anything else (a join, a stopped
- * execution) goes through the locked transaction in transitions.ts.
+ * The statement locks the execution row before anything else, so it is
+ * serialised with every other change of the execution exactly as the locked
+ * transaction is; then makes its conditional update of the step; and writes
+ * the ChangeSet's rows only if that update took effect, numbered from the seq
+ * the lock read. A last step is finished the same way in last-step.ts;
+ * anything else (a join, a stopped execution) goes through the locked
+ * transaction in transitions.ts.
  */
 import type { SqlDb } from "../../db/sql.js";
-import { Prisma } from "../../generated/prisma/client.js";
-import type { ExecutionStatus } from "../../generated/prisma/enums.js";
 import { type AdvanceOptions, type ClaimedStep, createPlannedSteps } from "./advance.js";
+import { batchedClaim, batchedFinish, type FinishRequest } from "./batched-statements.js";
 import { ACTIVE_EXECUTION, ChangeSet } from "./execution-lock.js";
-import { persistParts } from "./persist-sql.js";
 import { type PlannedStep, planSuccessors, type StepState } from "./plan-successors.js";
-import { releaseSql } from "./release-sql.js";
 import type { Finish, StepRef } from "./transitions.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
-
-export const LOCKED = Prisma.sql`locked AS (
-  SELECT "workflowId", "workflowVersion", status::text AS status, seq FROM "Execution" WHERE id = `;
-
-interface LockedRow {
-  workflowId: string;
-  workflowVersion: number;
-  status: ExecutionStatus;
-  seq: number;
-}
 
 /**
  * PENDING (or RUNNING with an expired lease) → RUNNING, attempt + 1; taking
@@ -46,37 +34,10 @@ interface LockedRow {
  */
 export async function claimStep(db: SqlDb, step: StepRef, options: { now: Date; leaseMs: number }) {
   const leaseUntil = new Date(options.now.getTime() + options.leaseMs);
-  // In SET, `status` is the value before this update: RUNNING means the previous run was lost.
-  const [row] = await db.query<LockedRow & { attempt: number | null; lostRuns: number | null }>(Prisma.sql`
-    WITH ${LOCKED}${step.executionId} FOR UPDATE),
-    claimed AS (
-      UPDATE "Step"
-      SET status = 'RUNNING', attempt = attempt + 1, "startedAt" = ${options.now}, "leaseUntil" = ${leaseUntil},
-          "resumeAt" = NULL, "lostRuns" = "lostRuns" + CASE WHEN status = 'RUNNING' THEN 1 ELSE 0 END
-      WHERE id = ${step.stepId}
-        AND (status = 'PENDING' OR (status = 'RUNNING' AND "leaseUntil" < ${options.now}))
-        AND (SELECT status FROM locked) IN ('PENDING', 'RUNNING')
-      RETURNING attempt, "lostRuns"
-    ),
-    execution_update AS (
-      UPDATE "Execution"
-      SET seq = seq + CASE WHEN status = 'PENDING' THEN 2 ELSE 1 END, status = 'RUNNING',
-          "startedAt" = CASE WHEN status = 'PENDING' THEN ${options.now} ELSE "startedAt" END
-      WHERE id = ${step.executionId} AND EXISTS (SELECT 1 FROM claimed)
-    ),
-    change_log AS (
-      INSERT INTO "ExecutionChange" ("executionId", seq, kind, "stepId", "nodeId", status)
-      SELECT ${step.executionId}::text, l.seq + 1, 'execution', NULL::text, NULL::text, 'RUNNING'
-      FROM locked l WHERE l.status = 'PENDING' AND EXISTS (SELECT 1 FROM claimed)
-      UNION ALL
-      SELECT ${step.executionId}::text, l.seq + CASE WHEN l.status = 'PENDING' THEN 2 ELSE 1 END, 'step',
-             ${step.stepId}::text, ${step.nodeId}::text, 'RUNNING'
-      FROM locked l WHERE EXISTS (SELECT 1 FROM claimed)
-    )
-    SELECT l.*, c.attempt, c."lostRuns" FROM locked l LEFT JOIN claimed c ON true`);
+  const row = await batchedClaim(db, { ...step, now: options.now, leaseUntil });
   if (!row) missing(step.executionId);
   const { attempt, lostRuns, ...execution } = row;
-  const changes = new ChangeSet({ id: step.executionId, ...execution });
+  const changes = new ChangeSet(execution);
   if (attempt === null || lostRuns === null) return { result: undefined, changes };
   // The same changes, in the same order, as the rows the statement wrote, for publishing.
   if (row.status === "PENDING") changes.executionStatus("RUNNING", { startedAt: options.now });
@@ -136,13 +97,7 @@ export async function completeIndependentStep(
   const { executionId } = finish.step;
   const changes = succeededChanges(workflow, finish);
   const claimed = createPlannedSteps(changes, workflow, planned, options.now, options.claimNextForMs);
-
-  const scope = { seqBase: Prisma.sql`(SELECT seq FROM locked)`, onlyIf: Prisma.sql`EXISTS (SELECT 1 FROM released)` };
-  const [row] = await db.query<{ status: ExecutionStatus; seq: number; released: boolean }>(Prisma.sql`
-    WITH ${LOCKED}${executionId} FOR UPDATE),
-    ${releasedStep(finish, options.now, Prisma.sql`(SELECT status FROM locked) = 'RUNNING'`)},
-    ${persistParts(changes, scope)}
-    SELECT status, seq, EXISTS (SELECT 1 FROM released) AS released FROM locked`);
+  const row = await batchedFinish(db, finishRequest(finish, changes, options.now, false));
   if (!row) missing(executionId);
   if (!row.released) {
     if (!ACTIVE_EXECUTION.has(row.status)) return undefined;
@@ -152,17 +107,16 @@ export async function completeIndependentStep(
   return { result: claimed, changes };
 }
 
-/**
- * `released AS (…)`: the caller's step RUNNING → SUCCEEDED if it still holds
- * it (same attempt) and `condition` holds; returns a row when it took effect.
- */
-export function releasedStep(
+/** The batched statement's request for a step that succeeded with `changes` (numbered from 0). */
+export function finishRequest(
   finish: Finish & { next: readonly string[] },
+  changes: ChangeSet,
   now: Date,
-  condition: Prisma.Sql,
-): Prisma.Sql {
-  const update = releaseSql(finish, "SUCCEEDED", { next: finish.next, error: null, finishedAt: now });
-  return Prisma.sql`released AS (${update} AND ${condition} RETURNING 1)`;
+  last: boolean,
+): FinishRequest {
+  const { executionId, stepId } = finish.step;
+  const { attempt, input, output, next } = finish;
+  return { executionId, stepId, attempt, input, output, next, finishedAt: now, last, changes };
 }
 
 /** An empty change set of a RUNNING execution at `seq` (what a statement that wrote nothing announces). */

@@ -1,0 +1,305 @@
+/**
+ * The two transitions nearly every step goes through, claiming a step and
+ * finishing one that no other step can change, each written as ONE statement
+ * that serves many executions at once (ExecutionBatcher decides which travel
+ * together; one is a batch too). The requests travel as JSON parameters, so
+ * the text never changes with their number and each connection prepares each
+ * statement once.
+ *
+ * Both statements first lock the executions they touch, in id order, and a
+ * count over those locks gates every write: no step is touched before every
+ * lock is held, so a batch is serialised with every other change of those
+ * executions exactly as the locked transaction is, and two batches that share
+ * executions wait for each other in id order instead of deadlocking. Each
+ * request's conditional step update then decides whether its other rows
+ * (new steps, notifications, the seq and the change log, numbered from the seq
+ * its lock read) are written.
+ */
+import type { SqlDb } from "../../db/sql.js";
+import { Prisma } from "../../generated/prisma/client.js";
+import type { ExecutionStatus } from "../../generated/prisma/enums.js";
+import { ExecutionBatcher } from "./execution-batcher.js";
+import type { ChangeSet } from "./execution-lock.js";
+import { utcText } from "./persist-sql.js";
+import { jsonParam } from "./release-sql.js";
+
+/**
+ * Two statements of each kind out at once keep both PostgreSQL cores busy
+ * while the next batch forms; more only splits the waiting requests into
+ * smaller batches.
+ */
+const BATCHING = { maxInFlight: 2, maxBatch: 64 };
+
+export interface ClaimRequest {
+  executionId: string;
+  stepId: string;
+  nodeId: string;
+  now: Date;
+  leaseUntil: Date;
+}
+
+/** The execution as the claim locked it, and the step's attempt and lost runs if the claim took effect. */
+export interface ClaimRow {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: ExecutionStatus;
+  seq: number;
+  attempt: number | null;
+  lostRuns: number | null;
+}
+
+export interface FinishRequest {
+  executionId: string;
+  stepId: string;
+  /** The attempt the caller claimed: the step is released only if it still holds it. */
+  attempt: number;
+  input: unknown;
+  output: unknown;
+  next: readonly string[];
+  finishedAt: Date;
+  /**
+   * A step without successors: the execution SUCCEEDED with it when no other
+   * step is open, read in the statement's snapshot, which is trusted only if
+   * it already holds the seq the lock read (every step change moves the seq).
+   */
+  last: boolean;
+  /** What the finish writes, numbered from seq 0; the statement adds the locked seq. */
+  changes: ChangeSet;
+}
+
+export interface FinishRow {
+  status: ExecutionStatus;
+  seq: number;
+  /** The statement's snapshot held the locked seq. */
+  fresh: boolean;
+  /** The caller still held the step and the execution was RUNNING (and, for a last step, fresh): rows written. */
+  released: boolean;
+  /** A last step ended the execution (SUCCEEDED). */
+  ends: boolean;
+}
+
+const CLAIM = (requests: string) => Prisma.sql`
+  WITH requests AS (
+    SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
+      AS r(execution_id text, step_id text, node_id text, now timestamp(3), lease_until timestamp(3))
+  ),
+  locked AS (
+    SELECT id, "workflowId", "workflowVersion", status::text AS status, seq FROM "Execution"
+    WHERE id IN (SELECT execution_id FROM requests) ORDER BY id FOR UPDATE
+  ),
+  ready AS (
+    SELECT r.*, l.status AS was, l.seq AS base FROM requests r JOIN locked l ON l.id = r.execution_id
+    WHERE (SELECT count(*) FROM locked) > 0 AND l.status IN ('PENDING', 'RUNNING')
+  ),
+  claimed AS (
+    UPDATE "Step" s
+    SET status = 'RUNNING', attempt = s.attempt + 1, "startedAt" = r.now, "leaseUntil" = r.lease_until,
+        "resumeAt" = NULL, "lostRuns" = s."lostRuns" + CASE WHEN s.status = 'RUNNING' THEN 1 ELSE 0 END
+    FROM ready r
+    WHERE s.id = r.step_id AND (s.status = 'PENDING' OR (s.status = 'RUNNING' AND s."leaseUntil" < r.now))
+    RETURNING s."executionId", s.attempt, s."lostRuns"
+  ),
+  done AS (
+    SELECT r.*, c.attempt, c."lostRuns", CASE WHEN r.was = 'PENDING' THEN 2 ELSE 1 END AS seqs
+    FROM ready r JOIN claimed c ON c."executionId" = r.execution_id
+  ),
+  execution_update AS (
+    UPDATE "Execution" e
+    SET seq = d.base + d.seqs, status = 'RUNNING',
+        "startedAt" = CASE WHEN d.was = 'PENDING' THEN d.now ELSE e."startedAt" END
+    FROM done d WHERE e.id = d.execution_id
+  ),
+  change_log AS (
+    INSERT INTO "ExecutionChange" ("executionId", seq, kind, "stepId", "nodeId", status)
+    SELECT execution_id, base + 1, 'execution', NULL, NULL, 'RUNNING' FROM done WHERE was = 'PENDING'
+    UNION ALL
+    SELECT execution_id, base + seqs, 'step', step_id, node_id, 'RUNNING' FROM done
+  )
+  SELECT l.*, d.attempt, d."lostRuns" FROM locked l LEFT JOIN done d ON d.execution_id = l.id`;
+
+const FINISH = (requests: string, steps: string, notifications: string, log: string) => Prisma.sql`
+  WITH requests AS (
+    SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
+      AS r(execution_id text, step_id text, attempt int, input text, output text, next text[],
+           finished_at timestamp(3), last boolean, seqs int)
+  ),
+  locked AS (
+    SELECT id, status::text AS status, seq FROM "Execution"
+    WHERE id IN (SELECT execution_id FROM requests) ORDER BY id FOR UPDATE
+  ),
+  fresh AS (
+    SELECT l.id FROM locked l JOIN "Execution" seen ON seen.id = l.id AND seen.seq = l.seq
+  ),
+  ready AS (
+    SELECT r.*, l.seq AS base FROM requests r JOIN locked l ON l.id = r.execution_id
+    WHERE (SELECT count(*) FROM locked) > 0 AND l.status = 'RUNNING'
+      AND (NOT r.last OR l.id IN (SELECT id FROM fresh))
+  ),
+  released AS (
+    UPDATE "Step" s
+    SET status = 'SUCCEEDED', input = r.input::jsonb, output = r.output::jsonb, "leaseUntil" = NULL,
+        next = r.next, error = NULL, "finishedAt" = r.finished_at
+    FROM ready r
+    WHERE s.id = r.step_id AND s.status = 'RUNNING' AND s.attempt = r.attempt
+    RETURNING s."executionId"
+  ),
+  done AS (
+    SELECT r.execution_id, r.base, r.seqs, r.finished_at,
+      r.last AND NOT EXISTS (
+        SELECT 1 FROM "Step" o WHERE o."executionId" = r.execution_id AND o.id <> r.step_id
+          AND o.status IN ('PENDING', 'RUNNING', 'WAITING')
+      ) AS ends
+    FROM ready r JOIN released x ON x."executionId" = r.execution_id
+  ),
+  new_steps AS (
+    INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt")
+    SELECT n.id, n.execution_id, n.node_id, n.type, n.status::"StepStatus", d.base + n.seq, n.attempt,
+           n.started_at, n.lease_until, n.finished_at
+    FROM jsonb_to_recordset(${steps}::jsonb)
+      AS n(id text, execution_id text, node_id text, type text, status text, seq int, attempt int,
+           started_at timestamp(3), lease_until timestamp(3), finished_at timestamp(3))
+    JOIN done d ON d.execution_id = n.execution_id
+  ),
+  new_notifications AS (
+    INSERT INTO "Notification" (id, "executionId", "stepId", "toRole", message)
+    SELECT n.id, n.execution_id, n.step_id, n.to_role, n.message
+    FROM jsonb_to_recordset(${notifications}::jsonb)
+      AS n(id text, execution_id text, step_id text, to_role text, message text)
+    JOIN done d ON d.execution_id = n.execution_id
+    -- At most one per step: the unique index keeps the first (a step run again after a lost worker).
+    ON CONFLICT ("stepId") DO NOTHING
+  ),
+  change_log AS (
+    INSERT INTO "ExecutionChange" ("executionId", seq, kind, "stepId", "nodeId", status)
+    SELECT c.execution_id, d.base + c.seq, c.kind, c.step_id, c.node_id, c.status
+    FROM jsonb_to_recordset(${log}::jsonb)
+      AS c(execution_id text, seq int, kind text, step_id text, node_id text, status text)
+    JOIN done d ON d.execution_id = c.execution_id
+    UNION ALL
+    SELECT execution_id, base + seqs + 1, 'execution', NULL, NULL, 'SUCCEEDED' FROM done WHERE ends
+  ),
+  execution_update AS (
+    UPDATE "Execution" e
+    SET seq = d.base + d.seqs + CASE WHEN d.ends THEN 1 ELSE 0 END,
+        status = CASE WHEN d.ends THEN 'SUCCEEDED' ELSE e.status END,
+        "finishedAt" = CASE WHEN d.ends THEN d.finished_at ELSE e."finishedAt" END
+    FROM done d WHERE e.id = d.execution_id
+  )
+  SELECT l.id, l.status, l.seq, l.id IN (SELECT id FROM fresh) AS fresh,
+         d.execution_id IS NOT NULL AS released, COALESCE(d.ends, false) AS ends
+  FROM locked l LEFT JOIN done d ON d.execution_id = l.id`;
+
+export async function claimSteps(db: SqlDb, requests: readonly ClaimRequest[]): Promise<(ClaimRow | undefined)[]> {
+  const json = requests.map((r) => ({
+    execution_id: r.executionId,
+    step_id: r.stepId,
+    node_id: r.nodeId,
+    now: utcText(r.now),
+    lease_until: utcText(r.leaseUntil),
+  }));
+  const rows = await db.query<ClaimRow>(CLAIM(JSON.stringify(json)));
+  return inRequestOrder(requests, rows);
+}
+
+export async function finishSteps(db: SqlDb, requests: readonly FinishRequest[]): Promise<(FinishRow | undefined)[]> {
+  const json = requests.map((r) => ({
+    execution_id: r.executionId,
+    step_id: r.stepId,
+    attempt: r.attempt,
+    input: jsonParam(r.input),
+    output: jsonParam(r.output),
+    next: r.next,
+    finished_at: utcText(r.finishedAt),
+    last: r.last,
+    seqs: r.changes.execution.seq,
+  }));
+  const sets = requests.map((r) => r.changes);
+  const rows = await db.query<FinishRow & { id: string }>(
+    FINISH(
+      JSON.stringify(json),
+      JSON.stringify(sets.flatMap(stepRows)),
+      JSON.stringify(sets.flatMap(notificationRows)),
+      JSON.stringify(sets.flatMap(changeLogRows)),
+    ),
+  );
+  return inRequestOrder(requests, rows);
+}
+
+/** The row of each request's execution; undefined where the execution no longer exists. */
+function inRequestOrder<R extends { id: string }>(requests: readonly { executionId: string }[], rows: R[]) {
+  const byExecution = new Map(rows.map((row) => [row.id, row]));
+  return requests.map((r) => byExecution.get(r.executionId));
+}
+
+function stepRows(changes: ChangeSet) {
+  return changes.newSteps.map((s) => ({
+    id: s.id,
+    execution_id: changes.execution.id,
+    node_id: s.nodeId,
+    type: s.type,
+    status: s.status,
+    seq: s.seq,
+    attempt: s.claim?.attempt ?? 0,
+    started_at: s.claim ? utcText(s.claim.startedAt) : null,
+    lease_until: s.claim ? utcText(s.claim.leaseUntil) : null,
+    finished_at: s.finishedAt ? utcText(s.finishedAt) : null,
+  }));
+}
+
+function notificationRows(changes: ChangeSet) {
+  return changes.newNotifications.map((n) => ({
+    id: n.id,
+    execution_id: changes.execution.id,
+    step_id: n.stepId,
+    to_role: n.toRole,
+    message: n.message,
+  }));
+}
+
+function changeLogRows(changes: ChangeSet) {
+  return changes.changes.flatMap((change) =>
+    change.type === "notification"
+      ? []
+      : [
+          {
+            execution_id: change.executionId,
+            seq: change.seq,
+            kind: change.type,
+            step_id: change.type === "step" ? change.stepId : null,
+            node_id: change.type === "step" ? change.nodeId : null,
+            status: change.status,
+          },
+        ],
+  );
+}
+
+interface Batchers {
+  claims: ExecutionBatcher<ClaimRequest, ClaimRow | undefined>;
+  finishes: ExecutionBatcher<FinishRequest, FinishRow | undefined>;
+}
+
+/** One pair of batchers per database handle, so every job of a worker shares them. */
+const batchers = new WeakMap<SqlDb, Batchers>();
+
+function batchersOf(db: SqlDb): Batchers {
+  let found = batchers.get(db);
+  if (!found) {
+    found = {
+      claims: new ExecutionBatcher((requests) => claimSteps(db, requests), BATCHING),
+      finishes: new ExecutionBatcher((requests) => finishSteps(db, requests), BATCHING),
+    };
+    batchers.set(db, found);
+  }
+  return found;
+}
+
+/** Claims a step, in a statement shared with other executions' claims. Undefined if the execution is gone. */
+export function batchedClaim(db: SqlDb, request: ClaimRequest): Promise<ClaimRow | undefined> {
+  return batchersOf(db).claims.submit(request);
+}
+
+/** Finishes a step, in a statement shared with other executions' finishes. Undefined if the execution is gone. */
+export function batchedFinish(db: SqlDb, request: FinishRequest): Promise<FinishRow | undefined> {
+  return batchersOf(db).finishes.submit(request);
+}

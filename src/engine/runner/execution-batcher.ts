@@ -1,0 +1,112 @@
+/**
+ * Sends the same transition of many executions to PostgreSQL as one statement.
+ *
+ * On these machines most of what a step costs PostgreSQL and the worker is
+ * per statement, not per row: the round trip, waking the backend, starting the
+ * executor, the commit (README, Performance). So while `maxInFlight`
+ * statements are out, new requests wait, and leave together in the next one as
+ * soon as one returns. With a statement free a request leaves at the end of
+ * the current turn of the event loop, so a lone step waits for nobody.
+ *
+ * One statement reads one snapshot, so it must not carry two changes of the
+ * same execution (both would number their change log from the same seq): a
+ * request whose execution is already in the batch being formed waits for the
+ * next one.
+ */
+
+export interface BatchItem {
+  executionId: string;
+}
+
+/** Runs one statement for `items` (distinct executions) and returns their results in the same order. */
+export type BatchRunner<I extends BatchItem, R> = (items: readonly I[]) => Promise<R[]>;
+
+interface Waiting<I, R> {
+  item: I;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface BatcherOptions {
+  /** Statements of this kind out at once (several keep both PostgreSQL cores busy). */
+  maxInFlight: number;
+  /** Most items in one statement. */
+  maxBatch: number;
+}
+
+export class ExecutionBatcher<I extends BatchItem, R> {
+  private waiting: Waiting<I, R>[] = [];
+  private inFlight = 0;
+  private pumpScheduled = false;
+
+  constructor(
+    private readonly run: BatchRunner<I, R>,
+    private readonly options: BatcherOptions,
+  ) {}
+
+  submit(item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * Sends at the end of this turn of the event loop, so requests made in the
+   * same turn (the callers a returning batch released) leave together.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
+      const batch = this.takeBatch();
+      this.inFlight++;
+      void this.send(batch).finally(() => {
+        this.inFlight--;
+        if (this.waiting.length > 0) this.schedulePump();
+      });
+    }
+  }
+
+  /** The oldest waiting requests, at most one per execution, up to maxBatch. */
+  private takeBatch(): Waiting<I, R>[] {
+    const batch: Waiting<I, R>[] = [];
+    const rest: Waiting<I, R>[] = [];
+    const executions = new Set<string>();
+    for (const waiting of this.waiting) {
+      const { executionId } = waiting.item;
+      if (batch.length < this.options.maxBatch && !executions.has(executionId)) {
+        executions.add(executionId);
+        batch.push(waiting);
+      } else {
+        rest.push(waiting);
+      }
+    }
+    this.waiting = rest;
+    return batch;
+  }
+
+  private async send(batch: readonly Waiting<I, R>[]): Promise<void> {
+    try {
+      const results = await this.run(batch.map((w) => w.item));
+      for (const [index, waiting] of batch.entries()) waiting.resolve(results[index] as R);
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
+      // The statement failed as a whole. Each request is tried alone, so that
+      // whatever failed fails only its own caller. Every batched transition is
+      // conditional, so one that did commit before a lost connection finds its
+      // change made and writes nothing twice.
+      await Promise.all(batch.map((w) => this.run([w.item]).then(([result]) => w.resolve(result as R), w.reject)));
+    }
+  }
+}

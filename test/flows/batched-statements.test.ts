@@ -1,0 +1,161 @@
+/**
+ * Claims and finishes of many executions share one statement
+ * (src/engine/runner/batched-statements.ts): each request must come out as if
+ * it had run alone, numbered from its own execution's seq, and concurrent
+ * statements over the same executions must not deadlock.
+ */
+import { describe, expect, it } from "vitest";
+import type { Sql, SqlDb } from "../../src/db/sql.js";
+import type { EngineChange } from "../../src/engine/ports.js";
+import { claimSteps } from "../../src/engine/runner/batched-statements.js";
+import { claimStep, completeStep } from "../../src/engine/runner/transitions.js";
+import { startExecution } from "../../src/services/executions.js";
+import { createWorkflow } from "../../src/services/workflows.js";
+import { useTestDatabase } from "../support/database.js";
+import { startTestEngine, stepsByNode, type TestEngine } from "../support/engine.js";
+
+const database = useTestDatabase();
+
+const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({ id, type, data });
+const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
+const say = (id: string) => node(id, "send_notification", { toRole: "ops", message: `${id} for {{payload.n}}` });
+
+/** The SqlDb with its statements recorded (a handle of its own, so with batchers of its own). */
+function recording(db: SqlDb): { db: SqlDb; batched: () => number } {
+  const texts: string[] = [];
+  const record = (sql: Sql) => {
+    texts.push(sql.text);
+    return sql;
+  };
+  return {
+    db: {
+      query: (sql) => db.query(record(sql)),
+      execute: (sql) => db.execute(record(sql)),
+      transaction: (work, opening) => db.transaction(work, opening),
+    },
+    batched: () => texts.filter((text) => text.includes("jsonb_to_recordset")).length,
+  };
+}
+
+async function withEngine(test: (engine: TestEngine) => Promise<void>): Promise<void> {
+  const engine = await startTestEngine(database.url, { worker: false });
+  try {
+    await test(engine);
+  } finally {
+    await engine.stop();
+  }
+}
+
+/** Starts `count` executions of a workflow (no worker runs them) and returns their first steps. */
+async function firstSteps(engine: TestEngine, graph: object, count: number) {
+  const workflow = await createWorkflow(engine.services, { name: `w${count}`, trigger: {}, graph });
+  const started = await Promise.all(
+    Array.from({ length: count }, (_, n) => startExecution(engine.services, workflow.id, { n })),
+  );
+  const steps = await engine.db.step.findMany({ where: { executionId: { in: started.map((e) => e.id) } } });
+  const pinned = await engine.services.workflows.get(workflow.id, 1);
+  return { pinned, refs: steps.map((s) => ({ stepId: s.id, executionId: s.executionId, nodeId: s.nodeId })) };
+}
+
+/** "seq node=STATUS" of a published change. */
+function label(change: EngineChange): string {
+  if (change.type === "notification") return `notification to ${change.toRole}`;
+  return `${change.seq} ${change.type === "step" ? change.nodeId : "execution"}=${change.status}`;
+}
+
+const chain = { nodes: [node("start", "start"), say("a"), say("b")], edges: [edge("start", "a"), edge("a", "b")] };
+
+describe("batched statements", () => {
+  it("claim and finish twenty executions' steps in one statement each, numbered from each execution's seq", async () => {
+    await withEngine(async (engine) => {
+      const { pinned, refs } = await firstSteps(engine, chain, 20);
+      const { db, batched } = recording(engine.services.sql);
+      const now = new Date();
+
+      const claims = await Promise.all(refs.map((ref) => claimStep(db, ref, { now, leaseMs: 60_000 })));
+      expect(claims.map((c) => c.result)).toEqual(refs.map(() => ({ attempt: 1, lostRuns: 0 })));
+      // PENDING, start PENDING (at creation), then RUNNING, start RUNNING.
+      expect(claims.map((c) => c.changes.changes.map(label))).toEqual(
+        refs.map(() => ["3 execution=RUNNING", "4 start=RUNNING"]),
+      );
+      expect(batched()).toBe(1);
+
+      const options = { now, maxStepsPerExecution: 100, claimNextForMs: 60_000 };
+      const finished = await Promise.all(
+        refs.map((ref) =>
+          completeStep(
+            db,
+            pinned,
+            { step: ref, attempt: 1, input: {}, output: { ran: ref.executionId }, next: ["a"] },
+            options,
+          ),
+        ),
+      );
+      expect(batched()).toBe(2);
+      for (const [index, ref] of refs.entries()) {
+        const { result, changes } = finished[index] ?? {};
+        expect(result).toMatchObject({ nodeId: "a", attempt: 1 });
+        expect(changes?.changes.map(label)).toEqual(["5 start=SUCCEEDED", "6 a=PENDING", "7 a=RUNNING"]);
+        const execution = await engine.db.execution.findUniqueOrThrow({
+          where: { id: ref.executionId },
+          include: { steps: true, changes: { orderBy: { seq: "asc" } } },
+        });
+        expect(execution.seq).toBe(7);
+        expect(execution.changes.map((c) => c.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+        const steps = stepsByNode(execution.steps);
+        expect(steps.start).toMatchObject({ status: "SUCCEEDED", output: { ran: ref.executionId } });
+        expect(steps.a).toMatchObject({ status: "RUNNING", attempt: 1, id: result?.stepId, seq: 6 });
+      }
+    });
+  });
+
+  it("keeps two steps of one execution out of the same statement", async () => {
+    await withEngine(async (engine) => {
+      const fanOut = {
+        nodes: [node("start", "start"), say("x"), say("y")],
+        edges: [edge("start", "x"), edge("start", "y")],
+      };
+      const { pinned, refs } = await firstSteps(engine, fanOut, 1);
+      const [start] = refs;
+      if (!start) throw new Error("no first step");
+      const now = new Date();
+      await claimStep(engine.services.sql, start, { now, leaseMs: 60_000 });
+      const finish = { step: start, attempt: 1, input: {}, output: {}, next: ["x", "y"] };
+      await completeStep(engine.services.sql, pinned, finish, { now, maxStepsPerExecution: 100 });
+      const steps = await engine.db.step.findMany({ where: { executionId: start.executionId, status: "PENDING" } });
+      expect(steps).toHaveLength(2);
+
+      const { db, batched } = recording(engine.services.sql);
+      const refs2 = steps.map((s) => ({ stepId: s.id, executionId: s.executionId, nodeId: s.nodeId }));
+      const claims = await Promise.all(refs2.map((ref) => claimStep(db, ref, { now, leaseMs: 60_000 })));
+      expect(claims.map((c) => c.result)).toEqual([
+        { attempt: 1, lostRuns: 0 },
+        { attempt: 1, lostRuns: 0 },
+      ]);
+      // One statement each: together they would have numbered both from the same seq (and failed).
+      expect(batched()).toBe(2);
+      const log = await engine.db.executionChange.findMany({ where: { executionId: start.executionId } });
+      expect(log.map((c) => c.seq).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    });
+  });
+
+  it("lets concurrent statements over the same executions, in opposite orders, finish without a deadlock", async () => {
+    await withEngine(async (engine) => {
+      const { refs } = await firstSteps(engine, chain, 12);
+      const now = new Date();
+      for (let round = 1; round <= 15; round++) {
+        // Each round's lease has run out by the next round's clock, so every claim takes effect again.
+        const at = new Date(now.getTime() + round * 60_000);
+        const requests = refs.map((ref) => ({ ...ref, now: at, leaseUntil: new Date(at.getTime() + 1_000) }));
+        const [forward, backward] = await Promise.all([
+          claimSteps(engine.services.sql, requests),
+          claimSteps(engine.services.sql, [...requests].reverse()),
+        ]);
+        const won = [...forward, ...backward].filter((row) => row?.attempt != null);
+        expect(won).toHaveLength(refs.length);
+      }
+      const steps = await engine.db.step.findMany({ where: { id: { in: refs.map((ref) => ref.stepId) } } });
+      expect(steps.map((s) => s.attempt)).toEqual(refs.map(() => 15));
+    });
+  });
+});
