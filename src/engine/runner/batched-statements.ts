@@ -79,15 +79,22 @@ export interface FinishRow {
   ends: boolean;
 }
 
-const CLAIM = (requests: string) => Prisma.sql`
+/**
+ * Locks the executions `ids` (sorted) one by one in that order, each found by
+ * its primary key whatever the planner thinks of the table's size (a LATERAL
+ * subquery with FOR UPDATE is never flattened into a join that might scan).
+ */
+const lockedExecutions = (ids: readonly string[], columns: Prisma.Sql) => Prisma.sql`locked AS (
+    SELECT e.* FROM unnest(${ids}::text[]) AS x(id),
+      LATERAL (SELECT ${columns} FROM "Execution" WHERE id = x.id FOR UPDATE) e
+  )`;
+
+const CLAIM = (ids: readonly string[], requests: string) => Prisma.sql`
   WITH requests AS (
     SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
       AS r(execution_id text, step_id text, node_id text, now timestamp(3), lease_until timestamp(3))
   ),
-  locked AS (
-    SELECT id, "workflowId", "workflowVersion", status::text AS status, seq FROM "Execution"
-    WHERE id IN (SELECT execution_id FROM requests) ORDER BY id FOR UPDATE
-  ),
+  ${lockedExecutions(ids, Prisma.sql`id, "workflowId", "workflowVersion", status::text AS status, seq`)},
   ready AS (
     SELECT r.*, l.status AS was, l.seq AS base FROM requests r JOIN locked l ON l.id = r.execution_id
     WHERE (SELECT count(*) FROM locked) > 0 AND l.status IN ('PENDING', 'RUNNING')
@@ -118,18 +125,21 @@ const CLAIM = (requests: string) => Prisma.sql`
   )
   SELECT l.*, d.attempt, d."lostRuns" FROM locked l LEFT JOIN done d ON d.execution_id = l.id`;
 
-const FINISH = (requests: string, steps: string, notifications: string, log: string) => Prisma.sql`
+const FINISH = (
+  ids: readonly string[],
+  requests: string,
+  steps: string,
+  notifications: string,
+  log: string,
+) => Prisma.sql`
   WITH requests AS (
     SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
       AS r(execution_id text, step_id text, attempt int, input text, output text, next text[],
            finished_at timestamp(3), last boolean, seqs int)
   ),
-  locked AS (
-    SELECT id, status::text AS status, seq FROM "Execution"
-    WHERE id IN (SELECT execution_id FROM requests) ORDER BY id FOR UPDATE
-  ),
+  ${lockedExecutions(ids, Prisma.sql`id, status::text AS status, seq`)},
   fresh AS (
-    SELECT l.id FROM locked l JOIN "Execution" seen ON seen.id = l.id AND seen.seq = l.seq
+    SELECT l.id FROM locked l WHERE l.seq = (SELECT seen.seq FROM "Execution" seen WHERE seen.id = l.id)
   ),
   ready AS (
     SELECT r.*, l.seq AS base FROM requests r JOIN locked l ON l.id = r.execution_id
@@ -198,7 +208,7 @@ export async function claimSteps(db: SqlDb, requests: readonly ClaimRequest[]): 
     now: utcText(r.now),
     lease_until: utcText(r.leaseUntil),
   }));
-  const rows = await db.query<ClaimRow>(CLAIM(JSON.stringify(json)));
+  const rows = await db.query<ClaimRow>(CLAIM(lockOrder(requests), JSON.stringify(json)));
   return inRequestOrder(requests, rows);
 }
 
@@ -217,6 +227,7 @@ export async function finishSteps(db: SqlDb, requests: readonly FinishRequest[])
   const sets = requests.map((r) => r.changes);
   const rows = await db.query<FinishRow & { id: string }>(
     FINISH(
+      lockOrder(requests),
       JSON.stringify(json),
       JSON.stringify(sets.flatMap(stepRows)),
       JSON.stringify(sets.flatMap(notificationRows)),
@@ -224,6 +235,15 @@ export async function finishSteps(db: SqlDb, requests: readonly FinishRequest[])
     ),
   );
   return inRequestOrder(requests, rows);
+}
+
+/**
+ * The executions to lock, in the one order every batch uses: two batches that
+ * share executions then wait for each other instead of each holding what the
+ * other needs.
+ */
+function lockOrder(requests: readonly { executionId: string }[]): string[] {
+  return requests.map((r) => r.executionId).sort();
 }
 
 /** The row of each request's execution; undefined where the execution no longer exists. */
