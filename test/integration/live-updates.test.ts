@@ -2,7 +2,8 @@
  * executionUpdated must not lose a change committed right after its snapshot:
  * the stream listens (and Redis confirms the subscription) before it reads the
  * snapshot. The quiet check, which would eventually repair a loss from the
- * change log, is set far beyond the test's deadline, so only live delivery counts.
+ * change log, is set far beyond the first test's deadline, so only live delivery
+ * counts there; the second test relies on it alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GraphQLContext } from "../../src/graphql/context.js";
@@ -60,6 +61,34 @@ describe("executionUpdated", () => {
       }
       expect(received.map((u) => `${u.kind}:${u.status}`)).toEqual(["SNAPSHOT:PENDING", "EXECUTION:CANCELLED"]);
       expect(received[1]?.seq).toBe((received[0]?.seq ?? 0) + 1);
+    }
+  });
+
+  it("delivers, from the change log, a change whose live message never came, once the stream has been quiet", async () => {
+    const workflow = await createWorkflow(engine.services, {
+      name: "idle too",
+      graph: { nodes: [{ id: "start", type: "start" }], edges: [] },
+    });
+    const execution = await startExecution(engine.services, workflow.id, {});
+    const stream = executionUpdates(context(), execution.id, undefined, 200);
+    try {
+      const snapshot = (await stream.next()).value as ExecutionUpdate;
+      // Committed without a message on the bus, as if Redis had dropped it.
+      const seq = snapshot.seq + 1;
+      await engine.db.$transaction([
+        engine.db.execution.update({ where: { id: execution.id }, data: { seq, status: "CANCELLED" } }),
+        engine.db.executionChange.create({
+          data: { executionId: execution.id, seq, kind: "execution", status: "CANCELLED" },
+        }),
+      ]);
+      const next = await Promise.race([
+        stream.next(),
+        new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 5_000)),
+      ]);
+      expect(next).not.toBe("late");
+      if (next !== "late") expect(next.value).toMatchObject({ kind: "EXECUTION", status: "CANCELLED", seq });
+    } finally {
+      await stream.return();
     }
   });
 });

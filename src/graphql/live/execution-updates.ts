@@ -59,6 +59,7 @@ export function executionUpdates(
         last = update.seq;
       }
     };
+    let silence: QuietWatch | undefined;
     try {
       // Bounded: with Redis down the snapshot still comes, and the quiet check covers the rest.
       await raceWithTimer(ctx.bus.listening("executionUpdated", executionId), LISTEN_WAIT_MS).catch(() => undefined);
@@ -74,14 +75,19 @@ export function executionUpdates(
       } else {
         await emit(await changesBetween(ctx, executionId, last));
       }
+      // One timer per stream, not one armed and cleared per delivery (a thousand subscribers of
+      // one execution otherwise arm a thousand timers for every change).
+      silence = new QuietWatch(quietCheckMs);
       while (!stopped) {
-        const result = await raceWithTimer(Promise.race([next, stopping]), quietCheckMs);
+        const result = await Promise.race([next, stopping, silence.quiet]);
         if (result === STOPPED) break;
         if (result === QUIET) {
+          silence.rearm();
           await emit(await changesBetween(ctx, executionId, last));
           continue;
         }
         if (result.done) break;
+        silence.heard();
         next = live.next();
         const change = result.value;
         if (change.seq <= last) continue; // already delivered by the replay
@@ -92,6 +98,7 @@ export function executionUpdates(
     } catch (error) {
       stop(error);
     } finally {
+      silence?.stop();
       await live.return?.();
     }
   });
@@ -136,6 +143,40 @@ function fromBus(change: ExecutionChanged | StepChanged): ExecutionUpdate {
         nodeId: null,
         status: change.status,
       };
+}
+
+/**
+ * Resolves `quiet` once a whole period of `ms` went by with nothing heard, so
+ * the check comes after between one and two periods of silence.
+ */
+class QuietWatch {
+  quiet!: Promise<typeof QUIET>;
+  private resolve!: (value: typeof QUIET) => void;
+  private heardSinceTick = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    this.rearm();
+    this.timer = setInterval(() => {
+      if (!this.heardSinceTick) this.resolve(QUIET);
+      this.heardSinceTick = false;
+    }, ms);
+  }
+
+  heard(): void {
+    this.heardSinceTick = true;
+  }
+
+  /** After a quiet period was handled: wait for the next one. */
+  rearm(): void {
+    this.quiet = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }
 
 async function raceWithTimer<T>(promise: Promise<T>, ms: number): Promise<T | typeof QUIET> {
