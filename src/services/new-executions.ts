@@ -4,13 +4,15 @@
  * and their first change-log entries. Every value is decided here beforehand
  * (ids, statuses, seqs), so no part depends on another's result, and
  * PostgreSQL commits the statement on its own: one round trip instead of a
- * transaction of four or more.
+ * transaction of four or more. Events and starts arriving together share that
+ * statement (StatementBatcher), each still written or refused on its own terms.
  */
 import { randomUUID } from "node:crypto";
 import type { SqlDb } from "../db/sql.js";
 import { findEntryNode } from "../engine/graph.js";
 import { ChangeSet } from "../engine/runner/execution-lock.js";
-import { insertRows, newRowParts, utcTimestamp } from "../engine/runner/persist-sql.js";
+import { newRowParts, utcText } from "../engine/runner/persist-sql.js";
+import { perDatabase, StatementBatcher } from "../engine/runner/statement-batcher.js";
 import type { PinnedWorkflow } from "../engine/runner/workflow-cache.js";
 import { type Event, type Execution, Prisma } from "../generated/prisma/client.js";
 import { WORKFLOWS_REVISION } from "./revisions.js";
@@ -47,34 +49,91 @@ export function newExecution(workflow: PinnedWorkflow): NewExecution {
 const EXECUTION_COLUMNS = Prisma.raw(`id, "workflowId", "workflowVersion", status::text AS status, payload, "eventId",
   error, seq, "createdAt", "startedAt", "finishedAt"`);
 
-/**
- * WITH parts inserting the executions (returned by `new_executions`), their
- * steps and change log; with `onlyIf`, only when that SQL condition holds.
- */
-function insertExecutions(
-  executions: readonly NewExecution[],
-  eventId: string | null,
-  now: Date,
-  onlyIf?: Prisma.Sql,
-): Prisma.Sql {
-  const rows = executions.map(({ id, workflow, changes }) => {
-    const { status, seq } = changes.execution;
-    const finishedAt = status === "SUCCEEDED" ? utcTimestamp(now) : utcTimestamp(null);
-    return Prisma.sql`(${id}::text, ${workflow.workflowId}::text, ${workflow.version}::int, (SELECT value FROM payload),
-      ${eventId}::text, ${status}::"ExecutionStatus", ${seq}::int, ${finishedAt}, ${finishedAt})`;
-  });
-  const columns = Prisma.sql`id, "workflowId", "workflowVersion", payload, "eventId", status, seq, "startedAt", "finishedAt"`;
-  const scope = onlyIf ? { onlyIf } : undefined;
-  const insert = insertRows("Execution", columns, rows, scope);
-  const parts = newRowParts(
-    executions.map((e) => e.changes),
-    scope,
-  );
-  return Prisma.join([Prisma.sql`new_executions AS (${insert} RETURNING ${EXECUTION_COLUMNS})`, ...parts]);
+/** Executions to write with their payload, and the event that started them if any. */
+interface StartRequest {
+  executions: readonly NewExecution[];
+  payload: unknown;
+  now: Date;
+  /** Absent for a direct start. */
+  event?: { id: string; idempotencyKey: string | null; revision: bigint };
 }
 
-/** The payload, sent once however many executions share it. */
-const payloadPart = (payload: unknown) => Prisma.sql`payload AS (SELECT ${JSON.stringify(payload)}::jsonb AS value)`;
+type StartRow = Execution & { request: number; eventReceivedAt: Date | null; eventPayload: unknown };
+
+/** The executions a statement wrote, their rows numbered from seq 0 (see newRowParts). */
+const WRITTEN = Prisma.sql`(SELECT id AS execution_id, 0 AS base FROM new_executions)`;
+
+/**
+ * Writes many requests' executions (and events) in one statement. An event is
+ * written, with its executions, only if the workflows revision is still the
+ * one its triggers were matched at; a request without event always is. Rows:
+ * one per execution written, or one with only `request` set for an accepted
+ * event that started nothing.
+ */
+async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promise<StartRow[]> {
+  const json = requests.map((r, request) => ({
+    request,
+    event_id: r.event?.id ?? null,
+    idempotency_key: r.event?.idempotencyKey ?? null,
+    revision: r.event?.revision.toString() ?? null,
+    payload: JSON.stringify(r.payload),
+    executions: r.executions.map((e) => e.id),
+  }));
+  const executions = requests.flatMap((r, request) =>
+    r.executions.map(({ id, workflow, changes }) => ({
+      request,
+      id,
+      workflow_id: workflow.workflowId,
+      workflow_version: workflow.version,
+      status: changes.execution.status,
+      seq: changes.execution.seq,
+      // A draft graph has nothing to run: its execution is over as it starts.
+      finished_at: changes.execution.status === "SUCCEEDED" ? utcText(r.now) : null,
+    })),
+  );
+  const sets = requests.flatMap((r) => r.executions.map((e) => e.changes));
+  return sql.query<StartRow>(Prisma.sql`
+    WITH requests AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(json)}::jsonb)
+        AS r(request int, event_id text, idempotency_key text, revision bigint, payload text, executions text[])
+    ),
+    accepted AS (
+      SELECT request, event_id, idempotency_key, payload::jsonb AS payload, executions FROM requests
+      WHERE revision IS NULL
+         OR revision = COALESCE((SELECT value FROM "Revision" WHERE key = ${WORKFLOWS_REVISION}), 0)
+    ),
+    events AS (
+      INSERT INTO "Event" (id, payload, "idempotencyKey")
+      SELECT event_id, payload, idempotency_key FROM accepted WHERE event_id IS NOT NULL
+      RETURNING id, "receivedAt"
+    ),
+    new_executions AS (
+      INSERT INTO "Execution" (id, "workflowId", "workflowVersion", payload, "eventId", status, seq, "startedAt", "finishedAt")
+      SELECT x.id, x.workflow_id, x.workflow_version, a.payload, a.event_id, x.status::"ExecutionStatus", x.seq,
+             x.finished_at, x.finished_at
+      FROM jsonb_to_recordset(${JSON.stringify(executions)}::jsonb)
+        AS x(request int, id text, workflow_id text, workflow_version int, status text, seq int, finished_at timestamp(3))
+      JOIN accepted a ON a.request = x.request
+      RETURNING ${EXECUTION_COLUMNS}
+    ),
+    ${newRowParts(sets, WRITTEN)}
+    SELECT a.request, ev."receivedAt" AS "eventReceivedAt", a.payload AS "eventPayload", x.*
+    FROM accepted a
+    LEFT JOIN events ev ON ev.id = a.event_id
+    LEFT JOIN new_executions x ON x.id = ANY(a.executions)`);
+}
+
+/** Statements out at once and requests per statement: as for the worker's transitions (batched-statements.ts). */
+const startBatcher = perDatabase(
+  (sql) =>
+    new StatementBatcher<StartRequest, StartRow[]>(
+      async (requests) => {
+        const rows = await writeStarts(sql, requests);
+        return requests.map((_, index) => rows.filter((row) => row.request === index));
+      },
+      { maxInFlight: 2, maxBatch: 64 },
+    ),
+);
 
 /** Writes executions started directly (no event); returns their rows in the order given. */
 export async function writeExecutions(
@@ -83,10 +142,8 @@ export async function writeExecutions(
   payload: unknown,
   now: Date,
 ): Promise<Execution[]> {
-  const rows = await sql.query<Execution>(Prisma.sql`
-    WITH ${payloadPart(payload)}, ${insertExecutions(executions, null, now)}
-    SELECT * FROM new_executions`);
-  return inOrder(executions, rows);
+  const rows = await startBatcher(sql).submit({ executions, payload, now });
+  return inOrder(executions, rows.map(executionOf));
 }
 
 /**
@@ -102,33 +159,19 @@ export async function writeEvent(
   now: Date,
   revision: bigint,
 ): Promise<{ event: Event; executions: Execution[] } | undefined> {
-  const eventId = randomUUID();
-  const current = Prisma.sql`COALESCE((SELECT value FROM "Revision" WHERE key = ${WORKFLOWS_REVISION}), 0)`;
-  const insertEvent = Prisma.sql`event AS (
-    INSERT INTO "Event" (id, payload, "idempotencyKey")
-    SELECT ${eventId}::text, (SELECT value FROM payload), ${event.idempotencyKey}::text
-    WHERE ${current} = ${revision.toString()}::bigint
-    RETURNING "receivedAt", payload)`;
-  const written = Prisma.sql`EXISTS (SELECT 1 FROM event)`;
-  const eventColumns = Prisma.sql`e."receivedAt" AS "eventReceivedAt", e.payload AS "eventPayload"`;
-  type Row = Execution & { eventReceivedAt: Date; eventPayload: unknown };
-  const rows =
-    executions.length > 0
-      ? await sql.query<Row>(Prisma.sql`
-          WITH ${payloadPart(event.payload)}, ${insertEvent}, ${insertExecutions(executions, eventId, now, written)}
-          SELECT ${eventColumns}, x.* FROM event e CROSS JOIN new_executions x`)
-      : await sql.query<Row>(Prisma.sql`
-          WITH ${payloadPart(event.payload)}, ${insertEvent} SELECT ${eventColumns} FROM event e`);
+  const id = randomUUID();
+  const { payload, idempotencyKey } = event;
+  const rows = await startBatcher(sql).submit({ executions, payload, now, event: { id, idempotencyKey, revision } });
   const [first] = rows;
-  if (!first) return undefined;
-  const stored = {
-    id: eventId,
-    payload: first.eventPayload as Event["payload"],
-    idempotencyKey: event.idempotencyKey,
-    receivedAt: first.eventReceivedAt,
-  };
-  const executionRows = executions.length > 0 ? rows.map(({ eventReceivedAt, eventPayload, ...x }) => x) : [];
-  return { event: stored, executions: inOrder(executions, executionRows) };
+  if (!first?.eventReceivedAt) return undefined;
+  const receivedAt = first.eventReceivedAt;
+  const stored = { id, payload: first.eventPayload as Event["payload"], idempotencyKey, receivedAt };
+  const written = executions.length > 0 ? rows.map(executionOf) : [];
+  return { event: stored, executions: inOrder(executions, written) };
+}
+
+function executionOf({ request: _request, eventReceivedAt: _at, eventPayload: _payload, ...execution }: StartRow) {
+  return execution;
 }
 
 /** RETURNING gives no order guarantee: rows are put back in the order the executions were planned. */

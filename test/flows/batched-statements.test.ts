@@ -9,6 +9,7 @@ import type { Sql, SqlDb } from "../../src/db/sql.js";
 import type { EngineChange } from "../../src/engine/ports.js";
 import { claimSteps } from "../../src/engine/runner/batched-statements.js";
 import { claimStep, completeStep } from "../../src/engine/runner/transitions.js";
+import { ingestEvent } from "../../src/services/events.js";
 import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
@@ -156,6 +157,59 @@ describe("batched statements", () => {
       }
       const steps = await engine.db.step.findMany({ where: { id: { in: refs.map((ref) => ref.stepId) } } });
       expect(steps.map((s) => s.attempt)).toEqual(refs.map(() => 15));
+    });
+  });
+
+  it("write concurrent events in one statement, each with its own executions, and a repeated key answered once", async () => {
+    await withEngine(async (engine) => {
+      await createWorkflow(engine.services, {
+        name: "leads",
+        trigger: { "==": [{ var: "kind" }, "lead"] },
+        graph: chain,
+      });
+      await createWorkflow(engine.services, {
+        name: "vip leads",
+        trigger: { "==": [{ var: "vip" }, true] },
+        graph: chain,
+      });
+      const { db } = recording(engine.services.sql);
+      const services = { ...engine.services, sql: db };
+      const sent = Array.from({ length: 12 }, (_, n) => ({ kind: "lead", n, vip: n % 3 === 0 }));
+      const results = await Promise.all([
+        ...sent.map((payload) => ingestEvent(services, payload, `lead-${payload.n}`)),
+        ingestEvent(services, sent[4], "lead-4"),
+      ]);
+      // A statement holding the repeated key fails as a whole; its events are then written one by
+      // one, and the repeat, a duplicate by then, is answered with the first one's result.
+      for (const [n, result] of results.slice(0, 12).entries()) {
+        expect(result.event.payload).toEqual(sent[n]);
+        expect(result.executions).toHaveLength(n % 3 === 0 ? 2 : 1);
+        for (const execution of result.executions) {
+          expect(execution.eventId).toBe(result.event.id);
+          expect(execution.payload).toEqual(sent[n]);
+          const steps = await engine.db.step.findMany({ where: { executionId: execution.id } });
+          expect(steps.map((step) => `${step.nodeId}=${step.status}`)).toEqual(["start=PENDING"]);
+        }
+      }
+      const repeat = results[12];
+      expect(repeat?.event.id).toBe(results[4]?.event.id);
+      expect(repeat?.executions.map((e) => e.id)).toEqual(results[4]?.executions.map((e) => e.id));
+      expect(await engine.db.event.count()).toBe(12);
+    });
+  });
+
+  it("write concurrent events together in one statement when nothing is in the way", async () => {
+    await withEngine(async (engine) => {
+      const trigger = { "==": [{ var: "kind" }, "x"] };
+      await createWorkflow(engine.services, { name: "x", trigger, graph: chain });
+      // Loads the triggers and the workflow, which the events below then find in memory.
+      await ingestEvent(engine.services, { kind: "x", n: -1 });
+      const { db, batched } = recording(engine.services.sql);
+      const services = { ...engine.services, sql: db };
+      const sent = Array.from({ length: 10 }, (_, n) => ({ kind: "x", n }));
+      const results = await Promise.all(sent.map((payload) => ingestEvent(services, payload)));
+      expect(batched()).toBe(1);
+      expect(results.map((r) => r.executions.map((e) => e.payload))).toEqual(sent.map((payload) => [payload]));
     });
   });
 });

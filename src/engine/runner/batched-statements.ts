@@ -1,7 +1,7 @@
 /**
  * The two transitions nearly every step goes through, claiming a step and
  * finishing one that no other step can change, each written as ONE statement
- * that serves many executions at once (ExecutionBatcher decides which travel
+ * that serves many executions at once (StatementBatcher decides which travel
  * together; one is a batch too). The requests travel as JSON parameters, so
  * the text never changes with their number and each connection prepares each
  * statement once.
@@ -18,17 +18,21 @@
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus } from "../../generated/prisma/enums.js";
-import { ExecutionBatcher } from "./execution-batcher.js";
 import type { ChangeSet } from "./execution-lock.js";
-import { utcText } from "./persist-sql.js";
+import { newRowParts, utcText } from "./persist-sql.js";
 import { jsonParam } from "./release-sql.js";
+import { perDatabase, StatementBatcher } from "./statement-batcher.js";
 
 /**
  * Two statements of each kind out at once keep both PostgreSQL cores busy
  * while the next batch forms; more only splits the waiting requests into
  * smaller batches.
  */
-const BATCHING = { maxInFlight: 2, maxBatch: 64 };
+const BATCHING = {
+  maxInFlight: 2,
+  maxBatch: 64,
+  distinctBy: (request: { executionId: string }) => request.executionId,
+};
 
 export interface ClaimRequest {
   executionId: string;
@@ -125,13 +129,7 @@ const CLAIM = (ids: readonly string[], requests: string) => Prisma.sql`
   )
   SELECT l.*, d.attempt, d."lostRuns" FROM locked l LEFT JOIN done d ON d.execution_id = l.id`;
 
-const FINISH = (
-  ids: readonly string[],
-  requests: string,
-  steps: string,
-  notifications: string,
-  log: string,
-) => Prisma.sql`
+const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeSet[]) => Prisma.sql`
   WITH requests AS (
     SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
       AS r(execution_id text, step_id text, attempt int, input text, output text, next text[],
@@ -162,33 +160,11 @@ const FINISH = (
       ) AS ends
     FROM ready r JOIN released x ON x."executionId" = r.execution_id
   ),
-  new_steps AS (
-    INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt")
-    SELECT n.id, n.execution_id, n.node_id, n.type, n.status::"StepStatus", d.base + n.seq, n.attempt,
-           n.started_at, n.lease_until, n.finished_at
-    FROM jsonb_to_recordset(${steps}::jsonb)
-      AS n(id text, execution_id text, node_id text, type text, status text, seq int, attempt int,
-           started_at timestamp(3), lease_until timestamp(3), finished_at timestamp(3))
-    JOIN done d ON d.execution_id = n.execution_id
-  ),
-  new_notifications AS (
-    INSERT INTO "Notification" (id, "executionId", "stepId", "toRole", message)
-    SELECT n.id, n.execution_id, n.step_id, n.to_role, n.message
-    FROM jsonb_to_recordset(${notifications}::jsonb)
-      AS n(id text, execution_id text, step_id text, to_role text, message text)
-    JOIN done d ON d.execution_id = n.execution_id
-    -- At most one per step: the unique index keeps the first (a step run again after a lost worker).
-    ON CONFLICT ("stepId") DO NOTHING
-  ),
-  change_log AS (
-    INSERT INTO "ExecutionChange" ("executionId", seq, kind, "stepId", "nodeId", status)
-    SELECT c.execution_id, d.base + c.seq, c.kind, c.step_id, c.node_id, c.status
-    FROM jsonb_to_recordset(${log}::jsonb)
-      AS c(execution_id text, seq int, kind text, step_id text, node_id text, status text)
-    JOIN done d ON d.execution_id = c.execution_id
-    UNION ALL
-    SELECT execution_id, base + seqs + 1, 'execution', NULL, NULL, 'SUCCEEDED' FROM done WHERE ends
-  ),
+  ${newRowParts(
+    sets,
+    Prisma.sql`done`,
+    Prisma.sql`SELECT execution_id, base + seqs + 1, 'execution', NULL, NULL, 'SUCCEEDED' FROM done WHERE ends`,
+  )},
   execution_update AS (
     UPDATE "Execution" e
     SET seq = d.base + d.seqs + CASE WHEN d.ends THEN 1 ELSE 0 END,
@@ -225,15 +201,7 @@ export async function finishSteps(db: SqlDb, requests: readonly FinishRequest[])
     seqs: r.changes.execution.seq,
   }));
   const sets = requests.map((r) => r.changes);
-  const rows = await db.query<FinishRow & { id: string }>(
-    FINISH(
-      lockOrder(requests),
-      JSON.stringify(json),
-      JSON.stringify(sets.flatMap(stepRows)),
-      JSON.stringify(sets.flatMap(notificationRows)),
-      JSON.stringify(sets.flatMap(changeLogRows)),
-    ),
-  );
+  const rows = await db.query<FinishRow & { id: string }>(FINISH(lockOrder(requests), JSON.stringify(json), sets));
   return inRequestOrder(requests, rows);
 }
 
@@ -252,74 +220,20 @@ function inRequestOrder<R extends { id: string }>(requests: readonly { execution
   return requests.map((r) => byExecution.get(r.executionId));
 }
 
-function stepRows(changes: ChangeSet) {
-  return changes.newSteps.map((s) => ({
-    id: s.id,
-    execution_id: changes.execution.id,
-    node_id: s.nodeId,
-    type: s.type,
-    status: s.status,
-    seq: s.seq,
-    attempt: s.claim?.attempt ?? 0,
-    started_at: s.claim ? utcText(s.claim.startedAt) : null,
-    lease_until: s.claim ? utcText(s.claim.leaseUntil) : null,
-    finished_at: s.finishedAt ? utcText(s.finishedAt) : null,
-  }));
-}
-
-function notificationRows(changes: ChangeSet) {
-  return changes.newNotifications.map((n) => ({
-    id: n.id,
-    execution_id: changes.execution.id,
-    step_id: n.stepId,
-    to_role: n.toRole,
-    message: n.message,
-  }));
-}
-
-function changeLogRows(changes: ChangeSet) {
-  return changes.changes.flatMap((change) =>
-    change.type === "notification"
-      ? []
-      : [
-          {
-            execution_id: change.executionId,
-            seq: change.seq,
-            kind: change.type,
-            step_id: change.type === "step" ? change.stepId : null,
-            node_id: change.type === "step" ? change.nodeId : null,
-            status: change.status,
-          },
-        ],
-  );
-}
-
-interface Batchers {
-  claims: ExecutionBatcher<ClaimRequest, ClaimRow | undefined>;
-  finishes: ExecutionBatcher<FinishRequest, FinishRow | undefined>;
-}
-
-/** One pair of batchers per database handle, so every job of a worker shares them. */
-const batchers = new WeakMap<SqlDb, Batchers>();
-
-function batchersOf(db: SqlDb): Batchers {
-  let found = batchers.get(db);
-  if (!found) {
-    found = {
-      claims: new ExecutionBatcher((requests) => claimSteps(db, requests), BATCHING),
-      finishes: new ExecutionBatcher((requests) => finishSteps(db, requests), BATCHING),
-    };
-    batchers.set(db, found);
-  }
-  return found;
-}
+/** One batcher of each kind per database handle, so every job of a worker shares them. */
+const claimBatcher = perDatabase(
+  (db) => new StatementBatcher<ClaimRequest, ClaimRow | undefined>((requests) => claimSteps(db, requests), BATCHING),
+);
+const finishBatcher = perDatabase(
+  (db) => new StatementBatcher<FinishRequest, FinishRow | undefined>((requests) => finishSteps(db, requests), BATCHING),
+);
 
 /** Claims a step, in a statement shared with other executions' claims. Undefined if the execution is gone. */
 export function batchedClaim(db: SqlDb, request: ClaimRequest): Promise<ClaimRow | undefined> {
-  return batchersOf(db).claims.submit(request);
+  return claimBatcher(db).submit(request);
 }
 
 /** Finishes a step, in a statement shared with other executions' finishes. Undefined if the execution is gone. */
 export function batchedFinish(db: SqlDb, request: FinishRequest): Promise<FinishRow | undefined> {
-  return batchersOf(db).finishes.submit(request);
+  return finishBatcher(db).submit(request);
 }

@@ -1,117 +1,124 @@
 /**
- * The SQL that writes a ChangeSet: its new steps, its notifications, the
- * execution's seq and patched fields, and its numbered change log, as the CTEs
- * of one statement.
+ * The SQL that writes what ChangeSets add: new steps, notifications and the
+ * numbered change log, as the CTEs of one statement, each table one insert
+ * whose rows travel as a JSON parameter. The text is the same however many
+ * rows there are (none included), so a connection prepares each statement
+ * that uses it once.
  *
- * Two ways to use it. Inside the execution's locked transaction the seqs are
- * absolute and every row is written. In a single-statement transition
- * (single-statement.ts) the seqs are offsets from the execution's seq as that
- * statement locked it (`seqBase`), and rows are written only if the statement's
- * own update took effect (`onlyIf`).
- *
- * Values carry explicit casts so that rows may come from a SELECT (which,
- * unlike INSERT … VALUES, does not type parameters from the target columns);
- * timestamps are sent as UTC text, the way DateTime columns store them.
+ * Three statements use it: the locked transaction (ChangeSet.persist, seqs
+ * absolute), the batched transitions (batched-statements.ts, seqs offsets from
+ * the seq each execution's lock read, rows written only for the requests whose
+ * update took effect) and new executions (new-executions.ts).
  */
 import { Prisma } from "../../generated/prisma/client.js";
-import type { EngineChange } from "../ports.js";
-import type { ChangeSet, NewStep } from "./execution-lock.js";
-
-export interface PersistScope {
-  /** SQL giving the execution's seq before this change; the set's seqs are then offsets from it. */
-  seqBase?: Prisma.Sql;
-  /** Rows are written only when this SQL condition holds. */
-  onlyIf: Prisma.Sql;
-}
-
-/** `name AS (…)` parts for a WITH clause; the caller adds the main statement. */
-export function persistParts(changes: ChangeSet, scope?: PersistScope): Prisma.Sql {
-  const update = Prisma.sql`execution_update AS (${updateExecution(changes, scope)})`;
-  return Prisma.join([...newRowParts([changes], scope), update]);
-}
-
-/**
- * The rows several change sets add (steps, notifications, change log), as
- * WITH parts, each table in one multi-row insert; an empty list when there
- * are none. Their executions' own rows are the caller's business.
- */
-export function newRowParts(sets: readonly ChangeSet[], scope?: PersistScope): Prisma.Sql[] {
-  const parts: Prisma.Sql[] = [];
-  const steps = sets.flatMap((set) => stepRows(set.execution.id, set.newSteps, scope));
-  if (steps.length > 0) {
-    const columns = Prisma.sql`id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt"`;
-    parts.push(Prisma.sql`new_steps AS (${insertRows("Step", columns, steps, scope)})`);
-  }
-  const notifications = sets.flatMap(notificationRows);
-  if (notifications.length > 0) {
-    const columns = Prisma.sql`id, "executionId", "stepId", "toRole", message`;
-    // At most one per step: the unique index keeps the first (a step run again after a lost worker).
-    const insert = insertRows("Notification", columns, notifications, scope);
-    parts.push(Prisma.sql`new_notifications AS (${insert} ON CONFLICT ("stepId") DO NOTHING)`);
-  }
-  const log = sets.flatMap((set) => changeLogRows(set.changes, scope));
-  if (log.length > 0) {
-    const columns = Prisma.sql`"executionId", seq, kind, "stepId", "nodeId", status`;
-    parts.push(Prisma.sql`change_log AS (${insertRows("ExecutionChange", columns, log, scope)})`);
-  }
-  return parts;
-}
+import type { ChangeSet } from "./execution-lock.js";
 
 /** UTC text without a zone, the way timestamp(3) columns hold DateTimes. */
 export function utcText(date: Date): string {
   return date.toISOString().replace("T", " ").replace("Z", "");
 }
 
-/** A timestamp(3) value: UTC text without a zone, as the column stores it. */
-export function utcTimestamp(date: Date | null | undefined): Prisma.Sql {
-  if (!date) return Prisma.sql`NULL::timestamp(3)`;
-  return Prisma.sql`${utcText(date)}::timestamp(3)`;
+/**
+ * `new_steps`, `new_notifications` and `change_log` WITH parts for `sets`.
+ * `written` is a relation of (execution_id, base): only the rows of those
+ * executions are written, each seq moved up by its base. `moreLog` adds
+ * change-log rows (a SELECT of the same columns).
+ */
+export function newRowParts(sets: readonly ChangeSet[], written: Prisma.Sql, moreLog?: Prisma.Sql): Prisma.Sql {
+  const steps = JSON.stringify(sets.flatMap(stepRecords));
+  const notifications = JSON.stringify(sets.flatMap(notificationRecords));
+  const log = JSON.stringify(sets.flatMap(changeLogRecords));
+  return Prisma.sql`new_steps AS (
+    INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt")
+    SELECT n.id, n.execution_id, n.node_id, n.type, n.status::"StepStatus", w.base + n.seq, n.attempt,
+           n.started_at, n.lease_until, n.finished_at
+    FROM jsonb_to_recordset(${steps}::jsonb)
+      AS n(id text, execution_id text, node_id text, type text, status text, seq int, attempt int,
+           started_at timestamp(3), lease_until timestamp(3), finished_at timestamp(3))
+    JOIN ${written} w ON w.execution_id = n.execution_id
+  ),
+  new_notifications AS (
+    INSERT INTO "Notification" (id, "executionId", "stepId", "toRole", message)
+    SELECT n.id, n.execution_id, n.step_id, n.to_role, n.message
+    FROM jsonb_to_recordset(${notifications}::jsonb)
+      AS n(id text, execution_id text, step_id text, to_role text, message text)
+    JOIN ${written} w ON w.execution_id = n.execution_id
+    -- At most one per step: the unique index keeps the first (a step run again after a lost worker).
+    ON CONFLICT ("stepId") DO NOTHING
+  ),
+  change_log AS (
+    INSERT INTO "ExecutionChange" ("executionId", seq, kind, "stepId", "nodeId", status)
+    SELECT c.execution_id, w.base + c.seq, c.kind, c.step_id, c.node_id, c.status
+    FROM jsonb_to_recordset(${log}::jsonb)
+      AS c(execution_id text, seq int, kind text, step_id text, node_id text, status text)
+    JOIN ${written} w ON w.execution_id = c.execution_id
+    ${moreLog ? Prisma.sql`UNION ALL ${moreLog}` : Prisma.empty}
+  )`;
 }
 
-function seqValue(seq: number, scope: PersistScope | undefined): Prisma.Sql {
-  return scope?.seqBase ? Prisma.sql`${scope.seqBase} + ${seq}::int` : Prisma.sql`${seq}::int`;
+/**
+ * WITH parts writing one change set whose seqs are absolute (inside the
+ * execution's locked transaction): its new rows, and the execution's seq and
+ * patched fields.
+ */
+export function persistParts(changes: ChangeSet): Prisma.Sql {
+  const { id } = changes.execution;
+  const rows = newRowParts([changes], Prisma.sql`(SELECT ${id}::text AS execution_id, 0 AS base)`);
+  return Prisma.sql`${rows}, execution_update AS (${updateExecution(changes)})`;
 }
 
-/** INSERT of typed rows, only when `scope.onlyIf` holds if a scope is given. */
-export function insertRows(table: string, columns: Prisma.Sql, rows: readonly Prisma.Sql[], scope?: PersistScope) {
-  const into = Prisma.sql`INSERT INTO ${Prisma.raw(`"${table}"`)} (${columns})`;
-  if (!scope) return Prisma.sql`${into} VALUES ${Prisma.join(rows)}`;
-  return Prisma.sql`${into} SELECT * FROM (VALUES ${Prisma.join(rows)}) AS v WHERE ${scope.onlyIf}`;
-}
-
-function stepRows(executionId: string, steps: readonly NewStep[], scope?: PersistScope): Prisma.Sql[] {
-  return steps.map(
-    (s) => Prisma.sql`(${s.id}::text, ${executionId}::text, ${s.nodeId}::text, ${s.type}::text,
-      ${s.status}::"StepStatus", ${seqValue(s.seq, scope)}, ${s.claim?.attempt ?? 0}::int,
-      ${utcTimestamp(s.claim?.startedAt)}, ${utcTimestamp(s.claim?.leaseUntil)}, ${utcTimestamp(s.finishedAt)})`,
-  );
-}
-
-function notificationRows(changes: ChangeSet): Prisma.Sql[] {
-  const executionId = changes.execution.id;
-  return changes.newNotifications.map(
-    (n) => Prisma.sql`(${n.id}::text, ${executionId}::text, ${n.stepId}::text, ${n.toRole}::text, ${n.message}::text)`,
-  );
-}
-
-function updateExecution(changes: ChangeSet, scope?: PersistScope): Prisma.Sql {
+function updateExecution(changes: ChangeSet): Prisma.Sql {
   const patch = changes.executionPatch;
-  const sets = [Prisma.sql`seq = ${seqValue(changes.execution.seq, scope)}`];
+  const sets = [Prisma.sql`seq = ${changes.execution.seq}::int`];
   if (patch.status !== undefined) sets.push(Prisma.sql`status = ${patch.status}::"ExecutionStatus"`);
-  if (patch.startedAt !== undefined) sets.push(Prisma.sql`"startedAt" = ${utcTimestamp(patch.startedAt)}`);
-  if (patch.finishedAt !== undefined) sets.push(Prisma.sql`"finishedAt" = ${utcTimestamp(patch.finishedAt)}`);
+  if (patch.startedAt !== undefined) sets.push(Prisma.sql`"startedAt" = ${timestamp(patch.startedAt)}`);
+  if (patch.finishedAt !== undefined) sets.push(Prisma.sql`"finishedAt" = ${timestamp(patch.finishedAt)}`);
   if (patch.error !== undefined) sets.push(Prisma.sql`error = ${patch.error}::text`);
-  const only = scope ? Prisma.sql` AND ${scope.onlyIf}` : Prisma.empty;
-  return Prisma.sql`UPDATE "Execution" SET ${Prisma.join(sets)} WHERE id = ${changes.execution.id}${only}`;
+  return Prisma.sql`UPDATE "Execution" SET ${Prisma.join(sets)} WHERE id = ${changes.execution.id}`;
 }
 
-function changeLogRows(changes: readonly EngineChange[], scope?: PersistScope): Prisma.Sql[] {
-  return changes.flatMap((change) => {
-    if (change.type === "notification") return [];
-    const { executionId, seq, status } = change;
-    const [stepId, nodeId] = change.type === "step" ? [change.stepId, change.nodeId] : [null, null];
-    return [
-      Prisma.sql`(${executionId}::text, ${seqValue(seq, scope)}, ${change.type}::text, ${stepId}::text, ${nodeId}::text, ${status}::text)`,
-    ];
-  });
+function timestamp(date: Date | null): Prisma.Sql {
+  return date ? Prisma.sql`${utcText(date)}::timestamp(3)` : Prisma.sql`NULL::timestamp(3)`;
+}
+
+function stepRecords(changes: ChangeSet) {
+  return changes.newSteps.map((s) => ({
+    id: s.id,
+    execution_id: changes.execution.id,
+    node_id: s.nodeId,
+    type: s.type,
+    status: s.status,
+    seq: s.seq,
+    attempt: s.claim?.attempt ?? 0,
+    started_at: s.claim ? utcText(s.claim.startedAt) : null,
+    lease_until: s.claim ? utcText(s.claim.leaseUntil) : null,
+    finished_at: s.finishedAt ? utcText(s.finishedAt) : null,
+  }));
+}
+
+function notificationRecords(changes: ChangeSet) {
+  return changes.newNotifications.map((n) => ({
+    id: n.id,
+    execution_id: changes.execution.id,
+    step_id: n.stepId,
+    to_role: n.toRole,
+    message: n.message,
+  }));
+}
+
+function changeLogRecords(changes: ChangeSet) {
+  return changes.changes.flatMap((change) =>
+    change.type === "notification"
+      ? []
+      : [
+          {
+            execution_id: change.executionId,
+            seq: change.seq,
+            kind: change.type,
+            step_id: change.type === "step" ? change.stepId : null,
+            node_id: change.type === "step" ? change.nodeId : null,
+            status: change.status,
+          },
+        ],
+  );
 }

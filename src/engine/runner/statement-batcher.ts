@@ -1,25 +1,22 @@
 /**
- * Sends the same transition of many executions to PostgreSQL as one statement.
+ * Sends many requests of the same kind to PostgreSQL as one statement.
  *
  * On these machines most of what a step costs PostgreSQL and the worker is
  * per statement, not per row: the round trip, waking the backend, starting the
  * executor, the commit (README, Performance). So while `maxInFlight`
  * statements are out, new requests wait, and leave together in the next one as
  * soon as one returns. With a statement free a request leaves at the end of
- * the current turn of the event loop, so a lone step waits for nobody.
+ * the current turn of the event loop, so a lone request waits for nobody.
  *
- * One statement reads one snapshot, so it must not carry two changes of the
- * same execution (both would number their change log from the same seq): a
- * request whose execution is already in the batch being formed waits for the
- * next one.
+ * Requests with the same `distinctBy` key never share a statement: one
+ * statement reads one snapshot, so two changes of the same execution in it
+ * would both number their change log from the same seq. The later one waits
+ * for the next statement.
  */
+import type { SqlDb } from "../../db/sql.js";
 
-export interface BatchItem {
-  executionId: string;
-}
-
-/** Runs one statement for `items` (distinct executions) and returns their results in the same order. */
-export type BatchRunner<I extends BatchItem, R> = (items: readonly I[]) => Promise<R[]>;
+/** Runs one statement for `items` and returns their results in the same order. */
+export type BatchRunner<I, R> = (items: readonly I[]) => Promise<R[]>;
 
 interface Waiting<I, R> {
   item: I;
@@ -34,14 +31,19 @@ export interface BatcherOptions {
   maxBatch: number;
 }
 
-export class ExecutionBatcher<I extends BatchItem, R> {
+export interface BatcherOptionsFor<I> extends BatcherOptions {
+  /** Requests with the same key go in different statements (none share one when absent). */
+  distinctBy?: (item: I) => string;
+}
+
+export class StatementBatcher<I, R> {
   private waiting: Waiting<I, R>[] = [];
   private inFlight = 0;
   private pumpScheduled = false;
 
   constructor(
     private readonly run: BatchRunner<I, R>,
-    private readonly options: BatcherOptions,
+    private readonly options: BatcherOptionsFor<I>,
   ) {}
 
   submit(item: I): Promise<R> {
@@ -75,15 +77,16 @@ export class ExecutionBatcher<I extends BatchItem, R> {
     }
   }
 
-  /** The oldest waiting requests, at most one per execution, up to maxBatch. */
+  /** The oldest waiting requests, at most one per distinctBy key, up to maxBatch. */
   private takeBatch(): Waiting<I, R>[] {
     const batch: Waiting<I, R>[] = [];
     const rest: Waiting<I, R>[] = [];
-    const executions = new Set<string>();
+    const keys = new Set<string>();
+    const { distinctBy, maxBatch } = this.options;
     for (const waiting of this.waiting) {
-      const { executionId } = waiting.item;
-      if (batch.length < this.options.maxBatch && !executions.has(executionId)) {
-        executions.add(executionId);
+      const key = distinctBy?.(waiting.item);
+      if (batch.length < maxBatch && (key === undefined || !keys.has(key))) {
+        if (key !== undefined) keys.add(key);
         batch.push(waiting);
       } else {
         rest.push(waiting);
@@ -109,4 +112,20 @@ export class ExecutionBatcher<I extends BatchItem, R> {
       await Promise.all(batch.map((w) => this.run([w.item]).then(([result]) => w.resolve(result as R), w.reject)));
     }
   }
+}
+
+/**
+ * `create(db)` made once per database handle (kept while the handle lives), so
+ * that everything in a process using one handle shares the same batchers.
+ */
+export function perDatabase<T>(create: (db: SqlDb) => T): (db: SqlDb) => T {
+  const made = new WeakMap<SqlDb, T>();
+  return (db) => {
+    let found = made.get(db);
+    if (found === undefined) {
+      found = create(db);
+      made.set(db, found);
+    }
+    return found;
+  };
 }

@@ -1,12 +1,13 @@
 /**
- * ExecutionBatcher: which requests travel together in one statement. The
+ * StatementBatcher: which requests travel together in one statement. The
  * statements themselves run against PostgreSQL in test/flows/batched-statements.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { type BatchItem, ExecutionBatcher } from "../../src/engine/runner/execution-batcher.js";
+import { StatementBatcher } from "../../src/engine/runner/statement-batcher.js";
 
-interface Item extends BatchItem {
+interface Item {
   n: number;
+  executionId: string;
 }
 
 /** A runner whose statements the test ends by hand, recording what each carried. */
@@ -35,16 +36,17 @@ class HeldRunner {
   }
 }
 
+const options = { maxInFlight: 1, maxBatch: 64, distinctBy: (item: Item) => item.executionId };
 const item = (n: number, executionId = `e${n}`): Item => ({ n, executionId });
 /** A few turns of the event loop: the batcher sends at the end of a turn. */
 const turn = async () => {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-describe("ExecutionBatcher", () => {
+describe("StatementBatcher", () => {
   it("sends a lone request at once, and those made while statements are out together in the next one", async () => {
     const runner = new HeldRunner();
-    const batcher = new ExecutionBatcher(runner.run, { maxInFlight: 2, maxBatch: 64 });
+    const batcher = new StatementBatcher(runner.run, { ...options, maxInFlight: 2 });
     const first = batcher.submit(item(1));
     await turn();
     expect(runner.batches).toEqual([[1]]);
@@ -66,7 +68,7 @@ describe("ExecutionBatcher", () => {
 
   it("never puts two requests of one execution in the same statement", async () => {
     const runner = new HeldRunner();
-    const batcher = new ExecutionBatcher(runner.run, { maxInFlight: 1, maxBatch: 64 });
+    const batcher = new StatementBatcher(runner.run, options);
     const results = [item(1, "a"), item(2, "a"), item(3, "b"), item(4, "a")].map((i) => batcher.submit(i));
     await turn();
     expect(runner.batches).toEqual([[1, 3]]);
@@ -80,9 +82,19 @@ describe("ExecutionBatcher", () => {
     expect(await Promise.all(results)).toEqual(["r1", "r2", "r3", "r4"]);
   });
 
+  it("lets requests share a statement whatever their keys when distinctBy is not given", async () => {
+    const runner = new HeldRunner();
+    const batcher = new StatementBatcher(runner.run, { maxInFlight: 1, maxBatch: 64 });
+    const results = [item(1, "a"), item(2, "a")].map((i) => batcher.submit(i));
+    await turn();
+    runner.release();
+    expect(await Promise.all(results)).toEqual(["r1", "r2"]);
+    expect(runner.batches).toEqual([[1, 2]]);
+  });
+
   it("caps a statement at maxBatch requests", async () => {
     const runner = new HeldRunner();
-    const batcher = new ExecutionBatcher(runner.run, { maxInFlight: 1, maxBatch: 2 });
+    const batcher = new StatementBatcher(runner.run, { ...options, maxBatch: 2 });
     const results = [1, 2, 3].map((n) => batcher.submit(item(n)));
     await turn();
     expect(runner.batches).toEqual([[1, 2]]);
@@ -95,7 +107,7 @@ describe("ExecutionBatcher", () => {
 
   it("when a statement fails, tries each of its requests alone: only the bad one fails", async () => {
     const runner = new HeldRunner();
-    const batcher = new ExecutionBatcher(runner.run, { maxInFlight: 1, maxBatch: 64 });
+    const batcher = new StatementBatcher(runner.run, options);
     const results = [1, 2, 3].map((n) => batcher.submit(item(n)).catch((error: Error) => error.message));
     await turn();
     runner.release(2);
