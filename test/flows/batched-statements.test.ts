@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Sql, SqlDb } from "../../src/db/sql.js";
 import type { EngineChange } from "../../src/engine/ports.js";
 import { claimSteps } from "../../src/engine/runner/batched-statements.js";
+import { claimJob } from "../../src/engine/runner/single-statement.js";
 import { claimStep, completeStep } from "../../src/engine/runner/transitions.js";
 import { ingestEvent } from "../../src/services/events.js";
 import { startExecution } from "../../src/services/executions.js";
@@ -107,6 +108,32 @@ describe("batched statements", () => {
         expect(steps.start).toMatchObject({ status: "SUCCEEDED", output: { ran: ref.executionId } });
         expect(steps.a).toMatchObject({ status: "RUNNING", attempt: 1, id: result?.stepId, seq: 6 });
       }
+    });
+  });
+
+  it("claim a job's step only once its retry time has come, and tell the job what it found otherwise", async () => {
+    await withEngine(async (engine) => {
+      const { refs } = await firstSteps(engine, chain, 1);
+      const [ref] = refs;
+      if (!ref) throw new Error("no first step");
+      const now = new Date();
+      const retryAt = new Date(now.getTime() + 60_000);
+      await engine.db.step.update({ where: { id: ref.stepId }, data: { resumeAt: retryAt } });
+      const job = { stepId: ref.stepId, executionId: ref.executionId };
+
+      const early = await claimJob(engine.services.sql, job, { now, leaseMs: 1_000 });
+      expect(early?.claim).toBeUndefined();
+      expect(early?.step).toEqual({ nodeId: "start", status: "PENDING", resumeAt: retryAt, leaseUntil: null });
+      expect(early?.execution).toMatchObject({ workflowVersion: 1, payload: { n: 0 } });
+
+      const due = await claimJob(engine.services.sql, job, { now: retryAt, leaseMs: 1_000 });
+      expect(due?.claim).toEqual({ attempt: 1, lostRuns: 0 });
+      const held = await claimJob(engine.services.sql, job, { now: retryAt, leaseMs: 1_000 });
+      expect(held?.claim).toBeUndefined();
+      expect(held?.step).toMatchObject({ status: "RUNNING", leaseUntil: new Date(retryAt.getTime() + 1_000) });
+
+      const gone = await claimJob(engine.services.sql, { ...job, stepId: "no-such-step" }, { now, leaseMs: 1_000 });
+      expect(gone).toBeUndefined();
     });
   });
 

@@ -17,7 +17,7 @@
  */
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import type { ExecutionStatus } from "../../generated/prisma/enums.js";
+import type { ExecutionStatus, StepStatus } from "../../generated/prisma/enums.js";
 import type { ChangeSet } from "./execution-lock.js";
 import { newRowParts, utcText } from "./persist-sql.js";
 import { jsonParam } from "./release-sql.js";
@@ -37,18 +37,26 @@ const BATCHING = {
 export interface ClaimRequest {
   executionId: string;
   stepId: string;
-  nodeId: string;
   now: Date;
   leaseUntil: Date;
 }
 
-/** The execution as the claim locked it, and the step's attempt and lost runs if the claim took effect. */
+/**
+ * The execution as the claim locked it; the step as the statement found it
+ * (before the claim, in the statement's snapshot; null fields if it is gone);
+ * and the step's attempt and lost runs if the claim took effect.
+ */
 export interface ClaimRow {
   id: string;
   workflowId: string;
   workflowVersion: number;
   status: ExecutionStatus;
   seq: number;
+  payload: unknown;
+  stepStatus: StepStatus | null;
+  nodeId: string | null;
+  resumeAt: Date | null;
+  leaseUntil: Date | null;
   attempt: number | null;
   lostRuns: number | null;
 }
@@ -96,9 +104,9 @@ const lockedExecutions = (ids: readonly string[], columns: Prisma.Sql) => Prisma
 const CLAIM = (ids: readonly string[], requests: string) => Prisma.sql`
   WITH requests AS (
     SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
-      AS r(execution_id text, step_id text, node_id text, now timestamp(3), lease_until timestamp(3))
+      AS r(execution_id text, step_id text, now timestamp(3), lease_until timestamp(3))
   ),
-  ${lockedExecutions(ids, Prisma.sql`id, "workflowId", "workflowVersion", status::text AS status, seq`)},
+  ${lockedExecutions(ids, Prisma.sql`id, "workflowId", "workflowVersion", status::text AS status, seq, payload`)},
   ready AS (
     SELECT r.*, l.status AS was, l.seq AS base FROM requests r JOIN locked l ON l.id = r.execution_id
     WHERE (SELECT count(*) FROM locked) > 0 AND l.status IN ('PENDING', 'RUNNING')
@@ -108,11 +116,13 @@ const CLAIM = (ids: readonly string[], requests: string) => Prisma.sql`
     SET status = 'RUNNING', attempt = s.attempt + 1, "startedAt" = r.now, "leaseUntil" = r.lease_until,
         "resumeAt" = NULL, "lostRuns" = s."lostRuns" + CASE WHEN s.status = 'RUNNING' THEN 1 ELSE 0 END
     FROM ready r
-    WHERE s.id = r.step_id AND (s.status = 'PENDING' OR (s.status = 'RUNNING' AND s."leaseUntil" < r.now))
-    RETURNING s."executionId", s.attempt, s."lostRuns"
+    WHERE s.id = r.step_id
+      AND ((s.status = 'PENDING' AND (s."resumeAt" IS NULL OR s."resumeAt" <= r.now))
+        OR (s.status = 'RUNNING' AND s."leaseUntil" < r.now))
+    RETURNING s."executionId", s."nodeId", s.attempt, s."lostRuns"
   ),
   done AS (
-    SELECT r.*, c.attempt, c."lostRuns", CASE WHEN r.was = 'PENDING' THEN 2 ELSE 1 END AS seqs
+    SELECT r.*, c."nodeId" AS node_id, c.attempt, c."lostRuns", CASE WHEN r.was = 'PENDING' THEN 2 ELSE 1 END AS seqs
     FROM ready r JOIN claimed c ON c."executionId" = r.execution_id
   ),
   execution_update AS (
@@ -127,7 +137,14 @@ const CLAIM = (ids: readonly string[], requests: string) => Prisma.sql`
     UNION ALL
     SELECT execution_id, base + seqs, 'step', step_id, node_id, 'RUNNING' FROM done
   )
-  SELECT l.*, d.attempt, d."lostRuns" FROM locked l LEFT JOIN done d ON d.execution_id = l.id`;
+  SELECT l.*, st.status::text AS "stepStatus", st."nodeId", st."resumeAt", st."leaseUntil", d.attempt, d."lostRuns"
+  FROM locked l
+  JOIN requests r ON r.execution_id = l.id
+  -- By key, never by a scan a plan made while the table was small might choose (see lockedExecutions).
+  LEFT JOIN LATERAL (
+    SELECT status, "nodeId", "resumeAt", "leaseUntil" FROM "Step" WHERE id = r.step_id OFFSET 0
+  ) st ON true
+  LEFT JOIN done d ON d.execution_id = l.id`;
 
 const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeSet[]) => Prisma.sql`
   WITH requests AS (
@@ -180,7 +197,6 @@ export async function claimSteps(db: SqlDb, requests: readonly ClaimRequest[]): 
   const json = requests.map((r) => ({
     execution_id: r.executionId,
     step_id: r.stepId,
-    node_id: r.nodeId,
     now: utcText(r.now),
     lease_until: utcText(r.leaseUntil),
   }));

@@ -19,6 +19,7 @@
  * transaction in transitions.ts.
  */
 import type { SqlDb } from "../../db/sql.js";
+import type { StepStatus } from "../../generated/prisma/enums.js";
 import { type AdvanceOptions, type ClaimedStep, createPlannedSteps } from "./advance.js";
 import { batchedClaim, batchedFinish, type FinishRequest } from "./batched-statements.js";
 import { ACTIVE_EXECUTION, ChangeSet } from "./execution-lock.js";
@@ -26,23 +27,51 @@ import { type PlannedStep, planSuccessors, type StepState } from "./plan-success
 import type { Finish, StepRef } from "./transitions.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
+/** What claiming a job's step found, and whether it now holds the step. */
+export interface JobClaim {
+  /** The step as the claim found it (its status before the claim). */
+  step: { nodeId: string; status: StepStatus; resumeAt: Date | null; leaseUntil: Date | null };
+  execution: { workflowId: string; workflowVersion: number; payload: unknown };
+  /** Set when the caller now holds the step. */
+  claim?: { attempt: number; lostRuns: number };
+  changes: ChangeSet;
+}
+
 /**
- * PENDING (or RUNNING with an expired lease) → RUNNING, attempt + 1; taking
- * over an expired lease also counts a lost run. The execution becomes RUNNING
- * if it was PENDING. `result` is undefined when someone else holds the step or
- * the execution is over.
+ * PENDING (its retry time, if any, come) or RUNNING with an expired lease →
+ * RUNNING, attempt + 1; taking over an expired lease also counts a lost run.
+ * The execution becomes RUNNING if it was PENDING. No claim when someone else
+ * holds the step, it is not runnable yet, or the execution is over; undefined
+ * when the step or its execution no longer exists. One round trip serves both
+ * the claim and the job's read of the step and its execution.
  */
-export async function claimStep(db: SqlDb, step: StepRef, options: { now: Date; leaseMs: number }) {
+export async function claimJob(
+  db: SqlDb,
+  job: { stepId: string; executionId: string },
+  options: { now: Date; leaseMs: number },
+): Promise<JobClaim | undefined> {
   const leaseUntil = new Date(options.now.getTime() + options.leaseMs);
-  const row = await batchedClaim(db, { ...step, now: options.now, leaseUntil });
-  if (!row) missing(step.executionId);
-  const { attempt, lostRuns, ...execution } = row;
+  const row = await batchedClaim(db, { ...job, now: options.now, leaseUntil });
+  if (!row?.stepStatus || !row.nodeId) return undefined;
+  const { attempt, lostRuns, payload, stepStatus, nodeId, resumeAt, leaseUntil: held, ...execution } = row;
   const changes = new ChangeSet(execution);
-  if (attempt === null || lostRuns === null) return { result: undefined, changes };
+  const found = {
+    step: { nodeId, status: stepStatus, resumeAt, leaseUntil: held },
+    execution: { workflowId: execution.workflowId, workflowVersion: execution.workflowVersion, payload },
+    changes,
+  };
+  if (attempt === null || lostRuns === null) return found;
   // The same changes, in the same order, as the rows the statement wrote, for publishing.
   if (row.status === "PENDING") changes.executionStatus("RUNNING", { startedAt: options.now });
-  changes.step({ id: step.stepId, nodeId: step.nodeId, status: "RUNNING" });
-  return { result: { attempt, lostRuns }, changes };
+  changes.step({ id: job.stepId, nodeId, status: "RUNNING" });
+  return { ...found, claim: { attempt, lostRuns } };
+}
+
+/** claimJob for a step known to exist: `result` is the claim, undefined if not taken. */
+export async function claimStep(db: SqlDb, step: StepRef, options: { now: Date; leaseMs: number }) {
+  const taken = await claimJob(db, step, options);
+  if (!taken) missing(step.executionId);
+  return { result: taken.claim, changes: taken.changes };
 }
 
 /** The execution of a step this worker holds has no row: it was deleted under it. */

@@ -7,7 +7,6 @@
 import type { SqlDb } from "../../db/sql.js";
 import { NonRetryableStepError } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import type { StepStatus } from "../../generated/prisma/enums.js";
 import type { HandlerRegistry } from "../handlers/index.js";
 import type { HandlerServices, NodeHandler, RetryPolicy, StepOutcome } from "../handlers/types.js";
 import type { ChangePublisher, Clock, EngineLogger, JobResult, StepJob, StepQueue } from "../ports.js";
@@ -16,9 +15,9 @@ import { afterCommit } from "./after-commit.js";
 import type { ChangeSet, PendingNotification } from "./execution-lock.js";
 import { handlerServices } from "./handler-services.js";
 import { LocalWakeups } from "./local-wakeups.js";
+import { claimJob } from "./single-statement.js";
 import { limitOutput, type PreparedInput, prepareInput } from "./step-context.js";
 import {
-  claimStep,
   completeStep,
   type Finish,
   failStep,
@@ -65,18 +64,6 @@ const MAX_STEPS_PER_JOB = 100;
 /** Waits ending within this time are also ended by a timer in the worker that parked them (see LocalWakeups). */
 const LOCAL_WAKEUP_HORIZON_MS = 60_000;
 
-interface LoadedStep {
-  id: string;
-  executionId: string;
-  nodeId: string;
-  status: StepStatus;
-  resumeAt: Date | null;
-  leaseUntil: Date | null;
-  workflowId: string;
-  workflowVersion: number;
-  payload: unknown;
-}
-
 type PreparedStep = Awaited<ReturnType<StepRunner["prepare"]>>;
 
 /** What every step of one execution shares while a job runs them. */
@@ -107,48 +94,52 @@ export class StepRunner {
     this.wakeups.stop();
   }
 
+  /**
+   * Claims the job's step first: the claim's statement also returns the step
+   * and its execution, so a runnable step costs one round trip before its
+   * handler runs. When the claim does not take, the step's state says why.
+   */
   readonly process = async (job: StepJob): Promise<JobResult | undefined> => {
-    const step = await this.load(job.stepId);
-    if (!step) return undefined;
-    const now = this.deps.clock.now();
-    const ref: StepRef = { stepId: step.id, executionId: step.executionId, nodeId: step.nodeId };
+    const { sql, clock, limits } = this.deps;
+    const now = clock.now();
+    const taken = await claimJob(sql, job, { now, leaseMs: limits.leaseMs });
+    if (!taken) return undefined;
+    await this.afterCommit(taken.changes);
+    const { step, execution, claim } = taken;
+    const ref: StepRef = { stepId: job.stepId, executionId: job.executionId, nodeId: step.nodeId };
+    const context = async (): Promise<ExecutionContext> => ({
+      workflow: await this.deps.workflows.get(execution.workflowId, execution.workflowVersion),
+      executionId: job.executionId,
+      payload: execution.payload,
+    });
+    if (claim) {
+      const started = await context();
+      const prepared = await this.prepare(started, ref.nodeId);
+      const claimed = await this.runClaimed(started, ref, claim, prepared, 1);
+      return this.continueWith(started, claimed, 1);
+    }
     switch (step.status) {
+      case "WAITING": {
+        if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
+        const waited = await context();
+        const claimed = await this.commit(finishWait(sql, waited.workflow, ref, this.advanceOptions(now, 0)));
+        return this.continueWith(waited, claimed, 1);
+      }
+      case "RUNNING":
+        // Held by a live worker, or by one that died: look again when the lease ends.
+        if (step.leaseUntil && step.leaseUntil > now) return { rescheduleAt: step.leaseUntil };
+        return undefined; // taken over by another worker a moment ago
+      case "PENDING":
+        // Waiting out a retry's backoff; otherwise claimed by another worker a moment ago.
+        if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
+        return undefined;
       case "SUCCEEDED":
       case "FAILED":
       case "SKIPPED":
       case "CANCELLED":
         return undefined;
-      case "WAITING": {
-        if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
-        const context = await this.contextOf(step);
-        const claimed = await this.commit(
-          finishWait(this.deps.sql, context.workflow, ref, this.advanceOptions(now, 0)),
-        );
-        return this.continueWith(context, claimed, 1);
-      }
-      case "RUNNING":
-        // Held by a live worker, or by one that died: look again when the lease ends.
-        if (step.leaseUntil && step.leaseUntil > now) return { rescheduleAt: step.leaseUntil };
-        return this.run(step, ref);
-      case "PENDING":
-        if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
-        return this.run(step, ref);
     }
   };
-
-  private async load(stepId: string): Promise<LoadedStep | undefined> {
-    const [step] = await this.deps.sql.query<LoadedStep>(Prisma.sql`
-      SELECT s.id, s."executionId", s."nodeId", s.status::text AS status, s."resumeAt", s."leaseUntil",
-             e."workflowId", e."workflowVersion", e.payload
-      FROM "Step" s JOIN "Execution" e ON e.id = s."executionId"
-      WHERE s.id = ${stepId}`);
-    return step;
-  }
-
-  private async contextOf(step: LoadedStep): Promise<ExecutionContext> {
-    const workflow = await this.deps.workflows.get(step.workflowId, step.workflowVersion);
-    return { workflow, executionId: step.executionId, payload: step.payload };
-  }
 
   /** `stepsRun` counts the steps this job ran so far: past the cap, successors go back to the queue. */
   private advanceOptions(now: Date, stepsRun: number) {
@@ -158,17 +149,6 @@ export class StepRunner {
       maxStepsPerExecution: this.deps.limits.maxStepsPerExecution,
       ...(inline ? { claimNextForMs: this.deps.limits.leaseMs } : {}),
     };
-  }
-
-  private async run(step: LoadedStep, ref: StepRef): Promise<undefined> {
-    const { sql, clock, limits } = this.deps;
-    const context = await this.contextOf(step);
-    const prepared = await this.prepare(context, ref.nodeId);
-    const { result: claim, changes } = await claimStep(sql, ref, { now: clock.now(), leaseMs: limits.leaseMs });
-    await this.afterCommit(changes);
-    if (claim === undefined) return undefined;
-    const claimed = await this.runClaimed(context, ref, claim, prepared, 1);
-    return this.continueWith(context, claimed, 1);
   }
 
   /** Runs the successors claimed for this job, one after another, while each finish claims the next. */
