@@ -50,7 +50,7 @@ describe("delays", () => {
       Array.from({ length: 6 }, (_, i) => startExecution((i % 2 ? a : b).services, workflow.id, { i })),
     );
     // Listen on the bus of worker b to every change of the first execution.
-    const subscription = b.bus.pubsub.subscribe("executionUpdated", started[0]?.id as string);
+    const subscription = b.bus.subscribe("executionUpdated", started[0]?.id as string);
     const collecting = (async () => {
       for await (const change of subscription) {
         seen.push(change);

@@ -63,15 +63,15 @@ describe("the update bus", () => {
     const listener = await startTestEngine(database.url, { worker: false, config });
     try {
       const workflow = await createWorkflow(worker.services, twoNotifications);
-      const executionsOfWorkflow = listener.bus.pubsub.subscribe("executionsChanged", workflow.id);
-      const sales = listener.bus.pubsub.subscribe("notificationSent", "sales");
+      const executionsOfWorkflow = listener.bus.subscribe("executionsChanged", workflow.id);
+      const sales = listener.bus.subscribe("notificationSent", "sales");
       const firstStatus = executionsOfWorkflow[Symbol.asyncIterator]().next();
       const firstSale = sales[Symbol.asyncIterator]().next();
       await waitForBusSubscribers(config.QUEUE_PREFIX, [`executionsChanged:${workflow.id}`, "notificationSent:sales"]);
 
       const execution = await startExecution(worker.services, workflow.id, {});
       const changes: (ExecutionChanged | StepChanged)[] = [];
-      for await (const change of listener.bus.pubsub.subscribe("executionUpdated", execution.id)) {
+      for await (const change of listener.bus.subscribe("executionUpdated", execution.id)) {
         changes.push(change);
         if (change.kind === "execution" && change.status === "SUCCEEDED") break;
       }

@@ -44,7 +44,7 @@ export function executionUpdates(
   return new Repeater<ExecutionUpdate>(async (push, stop) => {
     // Listen before reading, so nothing committed after the read can slip between: the first
     // pull adds the listener, and the read waits until the subscription is confirmed live.
-    const live = ctx.bus.pubsub.subscribe("executionUpdated", executionId)[Symbol.asyncIterator]();
+    const live = ctx.bus.subscribe("executionUpdated", executionId)[Symbol.asyncIterator]();
     let next = live.next();
     let stopped = false;
     const stopping = stop.then((): typeof STOPPED => {

@@ -49,7 +49,7 @@ builder.subscriptionType({
       description: "Every step change of one execution",
       args: { executionId: t.arg.id({ required: true }) },
       subscribe: (_root, args, ctx) =>
-        countOpen(ctx.subscriptionsOpen, ctx.bus.pubsub.subscribe("stepUpdated", String(args.executionId))),
+        countOpen(ctx.subscriptionsOpen, ctx.bus.subscribe("stepUpdated", String(args.executionId))),
       resolve: (query, change, _args, ctx) => ctx.db.step.findUniqueOrThrow({ ...query, where: { id: change.stepId } }),
     }),
     executionsChanged: t.prismaField({
@@ -59,7 +59,7 @@ builder.subscriptionType({
       subscribe: (_root, args, ctx) =>
         countOpen(
           ctx.subscriptionsOpen,
-          ctx.bus.pubsub.subscribe("executionsChanged", args.workflowId ? String(args.workflowId) : ALL),
+          ctx.bus.subscribe("executionsChanged", args.workflowId ? String(args.workflowId) : ALL),
         ),
       resolve: (query, change, _args, ctx) =>
         ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: change.executionId } }),
@@ -69,7 +69,7 @@ builder.subscriptionType({
       description: "Notifications for one role (or for all)",
       args: { toRole: t.arg.string() },
       subscribe: (_root, args, ctx) =>
-        countOpen(ctx.subscriptionsOpen, ctx.bus.pubsub.subscribe("notificationSent", args.toRole ?? ALL)),
+        countOpen(ctx.subscriptionsOpen, ctx.bus.subscribe("notificationSent", args.toRole ?? ALL)),
       resolve: (query, sent, _args, ctx) =>
         ctx.db.notification.findUniqueOrThrow({ ...query, where: { id: sent.notificationId } }),
     }),
