@@ -12,8 +12,21 @@ export function createPrefixedRedisEventTarget(
   prefix: string,
   /** A publish that failed (Redis down): the update is lost, subscribers catch up by seq. */
   onPublishError: (error: unknown) => void = () => {},
+  /**
+   * A SUBSCRIBE or UNSUBSCRIBE that failed. ioredis subscribes again on
+   * reconnecting, and a subscription that missed messages catches up by seq.
+   */
+  onSubscribeError: (error: unknown) => void = () => {},
 ): BusEventTarget {
-  const inner = createRedisEventTarget({ publishClient: publisher, subscribeClient: subscriber });
+  // The library leaves its SUBSCRIBE and UNSUBSCRIBE promises floating: one that failed (Redis
+  // down, a connection being set up) rejected unhandled and killed the process.
+  // It uses only these three methods of its subscribe client.
+  const guarded = {
+    on: (event: "message", listener: (channel: string, message: string) => void) => subscriber.on(event, listener),
+    subscribe: (channel: string) => subscriber.subscribe(channel).catch(onSubscribeError),
+    unsubscribe: (channel: string) => subscriber.unsubscribe(channel).catch(onSubscribeError),
+  };
+  const inner = createRedisEventTarget({ publishClient: publisher, subscribeClient: guarded as unknown as Redis });
   const channel = (topic: string) => `${prefix}:bus:${topic}`;
   const target: BusEventTarget = {
     addEventListener: (topic, listener, options) => inner.addEventListener(channel(topic), listener, options),

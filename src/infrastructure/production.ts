@@ -42,8 +42,17 @@ export function productionInfrastructure(config: Config, logger: Logger): Infras
   const onPublishError = throttled(10_000, (error, skipped) =>
     logger.warn({ err: error, skipped }, "publishing an update failed (Redis down?)"),
   );
+  const onSubscribeError = throttled(10_000, (error, skipped) =>
+    logger.warn({ err: error, skipped }, "subscribing to updates failed (Redis down?); retried on reconnect"),
+  );
   const bus = createBus(
-    createPrefixedRedisEventTarget(redis("publisher"), redis("subscriber", true), config.QUEUE_PREFIX, onPublishError),
+    createPrefixedRedisEventTarget(
+      redis("publisher"),
+      redis("subscriber", true),
+      config.QUEUE_PREFIX,
+      onPublishError,
+      onSubscribeError,
+    ),
   );
 
   return {

@@ -14,7 +14,9 @@ const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
   worker: { maxRetriesPerRequest: null },
   // Several changes are published per step: auto-pipelining sends them in one write.
   publisher: { maxRetriesPerRequest: 2, enableAutoPipelining: true },
-  subscriber: { maxRetriesPerRequest: null },
+  // No ready check: its INFO could reach ioredis after a SUBSCRIBE had put the connection in
+  // subscriber mode, which rejected it and crashed the server (1,000 subscriptions opened at once).
+  subscriber: { maxRetriesPerRequest: null, enableReadyCheck: false },
 };
 
 export function createRedis(url: string, role: RedisRole, extra: RedisOptions = {}): Redis {

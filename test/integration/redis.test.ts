@@ -1,4 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { createPrefixedRedisEventTarget } from "../../src/bus/redis-event-target.js";
+import { createRedis } from "../../src/queue/redis-connections.js";
+import { waitUntil } from "../support/engine.js";
 import { createTestRedis, deleteKeys, uniqueName } from "../support/redis.js";
 
 const redis = createTestRedis();
@@ -20,5 +23,27 @@ describe("the real Redis, with unique names per test", () => {
     expect(await deleteKeys(redis, mine)).toBe(2);
     expect(await redis.get(`${theirs}:a`)).toBe("3");
     await deleteKeys(redis, theirs);
+  });
+});
+
+describe("the bus's Redis event target", () => {
+  it("reports a SUBSCRIBE that fails instead of leaving it to reject unhandled (which ends the process)", async () => {
+    const publisher = createRedis(process.env.REDIS_URL as string, "publisher");
+    const subscriber = createRedis(process.env.REDIS_URL as string, "subscriber", { lazyConnect: true });
+    subscriber.disconnect(); // closed for good: every command now fails
+    const failures: unknown[] = [];
+    const target = createPrefixedRedisEventTarget(publisher, subscriber, uniqueName("bus"), undefined, (error) =>
+      failures.push(error),
+    );
+    try {
+      const listener = () => {};
+      target.addEventListener("executionUpdated:e1", listener);
+      await waitUntil(async () => failures.length > 0, "the failed SUBSCRIBE to be reported");
+      target.removeEventListener("executionUpdated:e1", listener);
+      await waitUntil(async () => failures.length > 1, "the failed UNSUBSCRIBE to be reported");
+      expect(String(failures[0])).toMatch(/closed/i);
+    } finally {
+      await publisher.quit();
+    }
   });
 });
