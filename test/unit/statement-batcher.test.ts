@@ -69,52 +69,58 @@ describe("StatementBatcher", () => {
   it("never puts two requests of one execution in the same statement", async () => {
     const runner = new HeldRunner();
     const batcher = new StatementBatcher(runner.run, options);
+    const first = batcher.submit(item(0, "z")); // leaves at once, alone: the others wait for it
     const results = [item(1, "a"), item(2, "a"), item(3, "b"), item(4, "a")].map((i) => batcher.submit(i));
     await turn();
-    expect(runner.batches).toEqual([[1, 3]]);
     runner.release();
     await turn();
-    expect(runner.batches).toEqual([[1, 3], [2]]);
+    expect(runner.batches).toEqual([[0], [1, 3]]);
     runner.release();
     await turn();
-    expect(runner.batches).toEqual([[1, 3], [2], [4]]);
+    expect(runner.batches).toEqual([[0], [1, 3], [2]]);
     runner.release();
-    expect(await Promise.all(results)).toEqual(["r1", "r2", "r3", "r4"]);
+    await turn();
+    expect(runner.batches).toEqual([[0], [1, 3], [2], [4]]);
+    runner.release();
+    expect(await Promise.all([first, ...results])).toEqual(["r0", "r1", "r2", "r3", "r4"]);
   });
 
   it("lets requests share a statement whatever their keys when distinctBy is not given", async () => {
     const runner = new HeldRunner();
     const batcher = new StatementBatcher(runner.run, { maxInFlight: 1, maxBatch: 64 });
-    const results = [item(1, "a"), item(2, "a")].map((i) => batcher.submit(i));
+    const results = [item(0, "z"), item(1, "a"), item(2, "a")].map((i) => batcher.submit(i));
     await turn();
     runner.release();
-    expect(await Promise.all(results)).toEqual(["r1", "r2"]);
-    expect(runner.batches).toEqual([[1, 2]]);
+    await turn();
+    runner.release();
+    expect(await Promise.all(results)).toEqual(["r0", "r1", "r2"]);
+    expect(runner.batches).toEqual([[0], [1, 2]]);
   });
 
   it("caps a statement at maxBatch requests", async () => {
     const runner = new HeldRunner();
     const batcher = new StatementBatcher(runner.run, { ...options, maxBatch: 2 });
-    const results = [1, 2, 3].map((n) => batcher.submit(item(n)));
-    await turn();
-    expect(runner.batches).toEqual([[1, 2]]);
-    runner.release();
-    await turn();
-    runner.release();
-    expect(await Promise.all(results)).toEqual(["r1", "r2", "r3"]);
-    expect(runner.batches).toEqual([[1, 2], [3]]);
+    const results = [0, 1, 2, 3].map((n) => batcher.submit(item(n)));
+    for (let i = 0; i < 3; i++) {
+      await turn();
+      runner.release();
+    }
+    expect(await Promise.all(results)).toEqual(["r0", "r1", "r2", "r3"]);
+    expect(runner.batches).toEqual([[0], [1, 2], [3]]);
   });
 
   it("when a statement fails, tries each of its requests alone: only the bad one fails", async () => {
     const runner = new HeldRunner();
     const batcher = new StatementBatcher(runner.run, options);
-    const results = [1, 2, 3].map((n) => batcher.submit(item(n)).catch((error: Error) => error.message));
+    const results = [0, 1, 2, 3].map((n) => batcher.submit(item(n)).catch((error: Error) => error.message));
+    await turn();
+    runner.release();
     await turn();
     runner.release(2);
     await turn();
-    expect(runner.batches).toEqual([[1, 2, 3], [1], [2], [3]]);
+    expect(runner.batches).toEqual([[0], [1, 2, 3], [1], [2], [3]]);
     for (let i = 0; i < 3; i++) runner.release(2);
-    expect(await Promise.all(results)).toEqual(["r1", "item 2 is bad", "r3"]);
+    expect(await Promise.all(results)).toEqual(["r0", "r1", "item 2 is bad", "r3"]);
     expect(runner.inFlight).toBe(0);
   });
 });

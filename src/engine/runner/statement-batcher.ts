@@ -5,8 +5,9 @@
  * per statement, not per row: the round trip, waking the backend, starting the
  * executor, the commit (README, Performance). So while `maxInFlight`
  * statements are out, new requests wait, and leave together in the next one as
- * soon as one returns. With a statement free a request leaves at the end of
- * the current turn of the event loop, so a lone request waits for nobody.
+ * soon as one returns. With nothing in flight a request leaves at once, so a
+ * lone request waits for nobody; with a statement out but a slot free, at the
+ * end of the current turn of the event loop, with whatever else that turn asked.
  *
  * Requests with the same `distinctBy` key never share a statement: one
  * statement reads one snapshot, so two changes of the same execution in it
@@ -49,7 +50,10 @@ export class StatementBatcher<I, R> {
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      this.schedulePump();
+      // Nothing in flight: nobody to wait for (one client's latency). Otherwise the request
+      // boards the statement that leaves when one returns, or at the end of this turn.
+      if (this.inFlight === 0) this.pump();
+      else this.schedulePump();
     });
   }
 
