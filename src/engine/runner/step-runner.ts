@@ -1,8 +1,9 @@
 /**
- * Runs one step job: reads the step, claims it, executes its handler outside
- * any transaction, and records the outcome in one transaction. Handlers run at
- * least once; a step that already finished is never run again. Safe to call
- * any number of times for the same job.
+ * Runs one step job: claims the step (reading it in the same statement),
+ * executes its handler outside any transaction, and records the outcome in one
+ * statement or transaction. Handlers run at least once; a step that already
+ * finished is never run again. Safe to call any number of times for the same
+ * job.
  */
 import type { SqlDb } from "../../db/sql.js";
 import { NonRetryableStepError } from "../../errors.js";
