@@ -31,7 +31,7 @@ function context(): GraphQLContext {
     db: engine.db,
     bus: engine.bus,
     logger: engine.logger,
-    subscriptionsOpen: { open: () => () => {} },
+    subscriptionsOpen: { inc: () => {}, dec: () => {} },
   } as unknown as GraphQLContext;
 }
 

@@ -42,6 +42,9 @@ export function executionUpdates(
   quietCheckMs = QUIET_CHECK_MS,
 ): Repeater<ExecutionUpdate> {
   return new Repeater<ExecutionUpdate>(async (push, stop) => {
+    // Counted here rather than by wrapping in countOpen: one async layer fewer for every
+    // delivered change, which a thousand subscribers of one execution multiply.
+    ctx.subscriptionsOpen.inc();
     // Listen before reading, so nothing committed after the read can slip between: the first
     // pull adds the listener, and the read waits until the subscription is confirmed live.
     const live = ctx.bus.subscribe("executionUpdated", executionId)[Symbol.asyncIterator]();
@@ -98,6 +101,7 @@ export function executionUpdates(
     } catch (error) {
       stop(error);
     } finally {
+      ctx.subscriptionsOpen.dec();
       silence?.stop();
       await live.return?.();
     }

@@ -40,8 +40,7 @@ builder.subscriptionType({
       type: ExecutionUpdateRef,
       description: "The current execution first (or the changes after afterSeq), then every change to it or its steps",
       args: { id: t.arg.id({ required: true }), afterSeq: t.arg.int() },
-      subscribe: (_root, args, ctx) =>
-        countOpen(ctx.subscriptionsOpen, executionUpdates(ctx, String(args.id), args.afterSeq)),
+      subscribe: (_root, args, ctx) => executionUpdates(ctx, String(args.id), args.afterSeq),
       resolve: (update) => update,
     }),
     stepUpdated: t.prismaField({
