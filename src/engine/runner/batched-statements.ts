@@ -116,7 +116,7 @@ const CLAIM = (ids: readonly string[], requests: string) => Prisma.sql`
     SET status = 'RUNNING', attempt = s.attempt + 1, "startedAt" = r.now, "leaseUntil" = r.lease_until,
         "resumeAt" = NULL, "lostRuns" = s."lostRuns" + CASE WHEN s.status = 'RUNNING' THEN 1 ELSE 0 END
     FROM ready r
-    WHERE s.id = r.step_id
+    WHERE s.id = r.step_id AND s."executionId" = r.execution_id
       AND ((s.status = 'PENDING' AND (s."resumeAt" IS NULL OR s."resumeAt" <= r.now))
         OR (s.status = 'RUNNING' AND s."leaseUntil" < r.now))
     RETURNING s."executionId", s."nodeId", s.attempt, s."lostRuns"
@@ -166,7 +166,7 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
     SET status = 'SUCCEEDED', input = r.input::jsonb, output = r.output::jsonb, "leaseUntil" = NULL,
         next = r.next, error = NULL, "finishedAt" = r.finished_at
     FROM ready r
-    WHERE s.id = r.step_id AND s.status = 'RUNNING' AND s.attempt = r.attempt
+    WHERE s.id = r.step_id AND s."executionId" = r.execution_id AND s.status = 'RUNNING' AND s.attempt = r.attempt
     RETURNING s."executionId"
   ),
   done AS (
