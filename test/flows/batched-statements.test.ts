@@ -35,7 +35,8 @@ function recording(db: SqlDb): { db: SqlDb; batched: () => number } {
       execute: (sql) => db.execute(record(sql)),
       transaction: (work, opening) => db.transaction(work, opening),
     },
-    batched: () => texts.filter((text) => text.includes("jsonb_to_recordset")).length,
+    // The shared statements (claims, finishes, new executions) all open with their requests.
+    batched: () => texts.filter((text) => text.trimStart().startsWith("WITH requests AS")).length,
   };
 }
 
