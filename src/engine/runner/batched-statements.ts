@@ -19,8 +19,7 @@ import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus, StepStatus } from "../../generated/prisma/enums.js";
 import type { ChangeSet } from "./execution-lock.js";
-import { newRowParts, utcText } from "./persist-sql.js";
-import { jsonParam } from "./release-sql.js";
+import { jsonParam, newRowParts, utcText } from "./persist-sql.js";
 import { perDatabase, StatementBatcher } from "./statement-batcher.js";
 
 /**

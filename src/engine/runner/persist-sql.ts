@@ -18,6 +18,11 @@ export function utcText(date: Date): string {
   return date.toISOString().replace("T", " ").replace("Z", "");
 }
 
+/** A Json column's parameter: JSON text, or SQL NULL for undefined. */
+export function jsonParam(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
 /**
  * `new_steps`, `new_notifications` and `change_log` WITH parts for `sets`.
  * `written` is a relation of (execution_id, base): only the rows of those

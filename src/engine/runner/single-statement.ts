@@ -14,7 +14,7 @@
  * serialised with every other change of the execution exactly as the locked
  * transaction is; then makes its conditional update of the step; and writes
  * the ChangeSet's rows only if that update took effect, numbered from the seq
- * the lock read. A last step is finished the same way in last-step.ts;
+ * the lock read. A last step is finished the same way (completeLastStep);
  * anything else (a join, a stopped execution) goes through the locked
  * transaction in transitions.ts.
  */
@@ -164,4 +164,36 @@ export function succeededChanges(workflow: PinnedWorkflow, finish: Finish): Chan
   changes.step({ id: stepId, nodeId, status: "SUCCEEDED" });
   changes.notifications(stepId, finish.notifications ?? []);
   return changes;
+}
+
+/**
+ * A step with no successors, finished in one statement like the others
+ * here; the execution SUCCEEDED with it when no other step is open.
+ *
+ * Whether another step is open is read in the statement's snapshot, and that
+ * snapshot may be older than the lock the statement then waits for: a change
+ * committed in between would be missed. Every change of an execution's steps
+ * also moves its seq in the same transaction, so the read is trusted only when
+ * the snapshot already holds the seq the lock returned; otherwise nothing is
+ * written and the caller uses the locked transaction.
+ *
+ * `result` is always undefined (nothing follows); `changes` is empty when the
+ * caller no longer held the step. Undefined when the locked transaction must
+ * decide (the execution is not RUNNING, or the snapshot was not fresh).
+ */
+export async function completeLastStep(
+  db: SqlDb,
+  workflow: PinnedWorkflow,
+  finish: Finish & { next: readonly string[] },
+  now: Date,
+): Promise<{ result: undefined; changes: ChangeSet } | undefined> {
+  const { executionId } = finish.step;
+  const changes = succeededChanges(workflow, finish);
+  const row = await batchedFinish(db, finishRequest(finish, changes, now, true));
+  if (!row) missing(executionId);
+  if (!row.fresh || row.status !== "RUNNING") return undefined;
+  if (!row.released) return { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
+  changes.rebase(row.seq);
+  if (row.ends) changes.executionStatus("SUCCEEDED", { finishedAt: now });
+  return { result: undefined, changes };
 }

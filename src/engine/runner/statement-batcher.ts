@@ -25,14 +25,11 @@ interface Waiting<I, R> {
   reject: (error: unknown) => void;
 }
 
-export interface BatcherOptions {
+export interface BatcherOptions<I> {
   /** Statements of this kind out at once (several keep both PostgreSQL cores busy). */
   maxInFlight: number;
   /** Most items in one statement. */
   maxBatch: number;
-}
-
-export interface BatcherOptionsFor<I> extends BatcherOptions {
   /** Requests with the same key go in different statements (none share one when absent). */
   distinctBy?: (item: I) => string;
 }
@@ -44,7 +41,7 @@ export class StatementBatcher<I, R> {
 
   constructor(
     private readonly run: BatchRunner<I, R>,
-    private readonly options: BatcherOptionsFor<I>,
+    private readonly options: BatcherOptions<I>,
   ) {}
 
   submit(item: I): Promise<R> {

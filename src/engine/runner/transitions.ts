@@ -9,7 +9,7 @@
  * a finished step also reads the execution's steps), and one statement that
  * writes new steps, the execution and its change log (ChangeSet.persist). The
  * claim, and most finishes, need no read before their write and are single
- * statements instead (single-statement.ts, last-step.ts).
+ * statements instead (single-statement.ts).
  */
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
@@ -28,9 +28,8 @@ import {
   type PendingNotification,
   type Tx,
 } from "./execution-lock.js";
-import { completeLastStep } from "./last-step.js";
-import { type HeldStatus, type ReleaseFields, releaseSql } from "./release-sql.js";
-import { completeIndependentStep, independentPlan } from "./single-statement.js";
+import { jsonParam } from "./persist-sql.js";
+import { completeIndependentStep, completeLastStep, independentPlan } from "./single-statement.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
 export { claimStep } from "./single-statement.js";
@@ -49,6 +48,32 @@ export interface Finish {
   output: unknown;
   /** What the handler sent; stored only if the caller still holds the step. */
   notifications?: readonly PendingNotification[];
+}
+
+type HeldStatus = "SUCCEEDED" | "WAITING" | "PENDING" | "FAILED";
+
+/** Column changes besides status, input, output and the lease. */
+interface ReleaseFields {
+  next?: readonly string[];
+  error?: string | null;
+  finishedAt?: Date;
+  resumeAt?: Date;
+}
+
+/** UPDATE of the step to `status`, recording input and output and ending the lease, if the caller still holds it. */
+function releaseSql(finish: Finish, status: HeldStatus, fields: ReleaseFields): Prisma.Sql {
+  const sets = [
+    Prisma.sql`status = ${status}::"StepStatus"`,
+    Prisma.sql`input = ${jsonParam(finish.input)}::jsonb`,
+    Prisma.sql`output = ${jsonParam(finish.output)}::jsonb`,
+    Prisma.sql`"leaseUntil" = NULL`,
+  ];
+  if (fields.next !== undefined) sets.push(Prisma.sql`next = ${[...fields.next]}::text[]`);
+  if (fields.error !== undefined) sets.push(Prisma.sql`error = ${fields.error}`);
+  if (fields.finishedAt !== undefined) sets.push(Prisma.sql`"finishedAt" = ${fields.finishedAt}`);
+  if (fields.resumeAt !== undefined) sets.push(Prisma.sql`"resumeAt" = ${fields.resumeAt}`);
+  return Prisma.sql`UPDATE "Step" SET ${Prisma.join(sets)}
+    WHERE id = ${finish.step.stepId} AND status = 'RUNNING' AND attempt = ${finish.attempt}`;
 }
 
 /**
