@@ -6,7 +6,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type AppDeps, createApp } from "./app.js";
-import { attachGraphQLWebSocket, type GraphQLWebSocket } from "./graphql/ws.js";
+import { createErrorMasker } from "./graphql/errors.js";
+import { attachGraphQLWebSocket, type GraphQLWebSocket } from "./graphql/ws/server.js";
 import { ApiKeys } from "./http/api-keys.js";
 
 export interface RunningServer {
@@ -22,7 +23,13 @@ export async function listen(deps: AppDeps, port: number, hostname = "0.0.0.0"):
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server)) as Server;
   });
-  const ws = attachGraphQLWebSocket(server, yoga, new ApiKeys(deps.config.API_KEYS));
+  const logger = deps.logger.child({ component: "graphql" });
+  const ws = attachGraphQLWebSocket(server, {
+    yoga,
+    apiKeys: new ApiKeys(deps.config.API_KEYS),
+    maskError: createErrorMasker(logger),
+    logger,
+  });
   const actualPort = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${actualPort}`,

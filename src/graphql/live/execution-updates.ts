@@ -129,7 +129,23 @@ async function changesBetween(
   }));
 }
 
+/**
+ * Every subscriber of an execution receives the same change object (one parsed
+ * bus message), and gets the same update object for it: the WebSocket server
+ * then executes and serializes it once for all of them (ws/operations.ts).
+ */
+const updatesByChange = new WeakMap<ExecutionChanged | StepChanged, ExecutionUpdate>();
+
 function fromBus(change: ExecutionChanged | StepChanged): ExecutionUpdate {
+  let update = updatesByChange.get(change);
+  if (!update) {
+    update = toUpdate(change);
+    updatesByChange.set(change, update);
+  }
+  return update;
+}
+
+function toUpdate(change: ExecutionChanged | StepChanged): ExecutionUpdate {
   return change.kind === "step"
     ? {
         kind: "STEP",
