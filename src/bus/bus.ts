@@ -10,6 +10,7 @@
 import { createPubSub } from "@graphql-yoga/subscription";
 import type { TypedEventTarget } from "@graphql-yoga/typed-event-target";
 import type { ChangePublisher, EngineChange } from "../engine/ports.js";
+import { AsyncQueue } from "./async-queue.js";
 import { ALL, type BusTopics } from "./topics.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the event target carries any topic's payload
@@ -28,14 +29,25 @@ type Payload<T extends Topic> = BusTopics[T][1];
 type WireTopics = { [T in Topic]: [id: string, payload: readonly Payload<T>[]] };
 
 export interface Bus extends ChangePublisher {
-  /** The changes published to `topic` for `id` (or ALL), one by one, from now on. */
+  /**
+   * The changes published to `topic` for `id` (or ALL), one by one, from now
+   * on. Every subscriber gets the same change objects (parsed once), to read,
+   * never to modify. Ending the iterator removes its listener at once.
+   */
   subscribe<T extends Topic>(topic: T, id: string): AsyncIterableIterator<Payload<T>>;
-  /** After subscribing (and pulling once, which adds the listener): resolves when the subscription is live. */
+  /**
+   * The same as callbacks: `onChange` hears each change from now on, until the
+   * returned function is called. For streams that handle most changes at once,
+   * without a promise per change.
+   */
+  listen<T extends Topic>(topic: T, id: string, onChange: (change: Payload<T>) => void): () => void;
+  /** After subscribing: resolves when the subscription is live. */
   listening(topic: Topic, id?: string): Promise<void>;
 }
 
 export function createBus(eventTarget?: BusEventTarget): Bus {
-  const pubsub = createPubSub<WireTopics>(eventTarget ? { eventTarget } : undefined);
+  const target: BusEventTarget = eventTarget ?? new EventTarget();
+  const pubsub = createPubSub<WireTopics>({ eventTarget: target });
   const listening = async (topic: Topic, id?: string) => {
     await eventTarget?.listening?.(id === undefined ? topic : `${topic}:${id}`);
   };
@@ -68,11 +80,24 @@ export function createBus(eventTarget?: BusEventTarget): Bus {
       (pubsub.publish as (topic: Topic, id: string, payload: readonly unknown[]) => void)(topic, id, payloads);
     }
   };
-  const subscribe = <T extends Topic>(topic: T, id: string) =>
-    oneByOne<Payload<T>>(
-      (pubsub.subscribe as (topic: T, id: string) => AsyncIterable<readonly Payload<T>[]>)(topic, id),
-    );
-  return { subscribe, publishChanges, listening };
+  const listen = <T extends Topic>(topic: T, id: string, onChange: (change: Payload<T>) => void) => {
+    const channel = `${topic}:${id}`; // the channel createPubSub publishes `topic` and `id` on
+    const listener = (event: Event) => {
+      const message = (event as CustomEvent<readonly Payload<T>[] | Payload<T>>).detail;
+      // A lone item (what a publisher from before arrays sent) passes as is.
+      if (Array.isArray(message)) for (const change of message) onChange(change);
+      else onChange(message as Payload<T>);
+    };
+    target.addEventListener(channel, listener);
+    return () => target.removeEventListener(channel, listener);
+  };
+  const subscribe = <T extends Topic>(topic: T, id: string): AsyncIterableIterator<Payload<T>> => {
+    let unlisten = () => {};
+    const queue = new AsyncQueue<Payload<T>>(() => unlisten());
+    unlisten = listen(topic, id, (change) => queue.push(change));
+    return queue;
+  };
+  return { subscribe, listen, publishChanges, listening };
 }
 
 /** Changes grouped by topic and id, each group in the order its changes were added. */
@@ -89,35 +114,6 @@ class Outgoing {
   messages() {
     return this.groups.values();
   }
-}
-
-/**
- * The items of the arrays `source` yields, one at a time. A lone item (what a
- * publisher from before arrays sent) passes as is. Ending this ends `source`
- * at once, even while a next() is pending.
- */
-function oneByOne<T>(source: AsyncIterable<readonly T[] | T>): AsyncIterableIterator<T> {
-  const iterator = source[Symbol.asyncIterator]();
-  let pending: T[] = [];
-  const done = { done: true, value: undefined } as const;
-  return {
-    async next(): Promise<IteratorResult<T>> {
-      while (pending.length === 0) {
-        const result = await iterator.next();
-        if (result.done) return done;
-        pending = Array.isArray(result.value) ? [...(result.value as readonly T[])] : [result.value as T];
-      }
-      return { done: false, value: pending.shift() as T };
-    },
-    async return(): Promise<IteratorResult<T>> {
-      pending = [];
-      await iterator.return?.();
-      return done;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }
 
 function omitType<T extends { type: string }>(change: T): Omit<T, "type"> {

@@ -1,34 +1,37 @@
-import { Repeater } from "graphql-yoga";
-
 export interface OpenCounter {
   inc(): void;
   dec(): void;
 }
 
-const DONE = Symbol("done");
-
 /**
  * Counts a subscription as open from its start until it ends for any reason
- * (client gone, completed, failed). Ending is immediate: the source's return()
- * is called as soon as the client leaves.
+ * (client gone, completed, failed). Ending is immediate when the source's
+ * return() is (the bus's streams settle a pending next() at once).
  */
-export function countOpen<T>(counter: OpenCounter, source: AsyncIterable<T>): Repeater<T> {
-  return new Repeater<T>(async (push, stop) => {
-    counter.inc();
-    const iterator = source[Symbol.asyncIterator]();
-    const stopped = stop.then((): typeof DONE => DONE);
-    try {
-      for (;;) {
-        const result = await Promise.race([iterator.next(), stopped]);
-        if (result === DONE || result.done) break;
-        await push(result.value);
+export function countOpen<T>(counter: OpenCounter, source: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+  counter.inc();
+  let open = true;
+  const close = () => {
+    if (open) counter.dec();
+    open = false;
+  };
+  return {
+    async next() {
+      try {
+        const result = await source.next();
+        if (result.done) close();
+        return result;
+      } catch (error) {
+        close();
+        throw error;
       }
-      stop();
-    } catch (error) {
-      stop(error);
-    } finally {
-      counter.dec();
-      await iterator.return?.();
-    }
-  });
+    },
+    async return() {
+      close();
+      return (await source.return?.()) ?? { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

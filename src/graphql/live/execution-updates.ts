@@ -5,7 +5,7 @@
  * filled from the change log, and a quiet stream checks the log now and then.
  */
 
-import { Repeater } from "graphql-yoga";
+import { AsyncQueue } from "../../bus/async-queue.js";
 import type { ExecutionChanged, StepChanged } from "../../bus/topics.js";
 import { NotFoundError } from "../../errors.js";
 import type { GraphQLContext } from "../context.js";
@@ -27,85 +27,125 @@ export const QUIET_CHECK_MS = 3000;
 /** How long a new stream waits for its subscription to be confirmed before reading anyway. */
 const LISTEN_WAIT_MS = 1000;
 
-const QUIET = Symbol("quiet");
-const STOPPED = Symbol("stopped");
+type Change = ExecutionChanged | StepChanged;
 
 /**
- * A Repeater rather than an async generator: a client that goes away must end
- * the stream at once, and a generator waiting for the next change could only
- * notice at its next yield, keeping its Redis subscription open until then.
+ * Driven by the bus's callbacks rather than a loop awaiting each change: a
+ * change in order goes straight to the output, with no promise of its own (a
+ * thousand subscribers of one execution multiply every step here). Only a
+ * gap, the first read and the quiet check read the change log; changes heard
+ * meanwhile wait their turn behind the read.
+ *
+ * Ending is immediate: a client that goes away returns the output, which
+ * stops listening and checking at once.
  */
 export function executionUpdates(
   ctx: GraphQLContext,
   executionId: string,
   afterSeq: number | null | undefined,
   quietCheckMs = QUIET_CHECK_MS,
-): Repeater<ExecutionUpdate> {
-  return new Repeater<ExecutionUpdate>(async (push, stop) => {
-    // Counted here rather than by wrapping in countOpen: one async layer fewer for every
-    // delivered change, which a thousand subscribers of one execution multiply.
+): AsyncQueue<ExecutionUpdate> {
+  return new UpdateStream(ctx, executionId, afterSeq, quietCheckMs).output;
+}
+
+class UpdateStream {
+  readonly output: AsyncQueue<ExecutionUpdate>;
+  /** The seq of the last change delivered. */
+  private last: number;
+  /** Set while the change log is read: changes heard meanwhile, in order. */
+  private held: Change[] | undefined = [];
+  private heardSinceCheck = false;
+  private readonly unlisten: () => void;
+  private readonly quietCheck: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: GraphQLContext,
+    private readonly executionId: string,
+    afterSeq: number | null | undefined,
+    quietCheckMs: number,
+  ) {
+    this.last = afterSeq ?? 0;
+    this.output = new AsyncQueue<ExecutionUpdate>(() => this.ended());
     ctx.subscriptionsOpen.inc();
-    // Listen before reading, so nothing committed after the read can slip between: the first
-    // pull adds the listener, and the read waits until the subscription is confirmed live.
-    const live = ctx.bus.subscribe("executionUpdated", executionId)[Symbol.asyncIterator]();
-    let next = live.next();
-    let stopped = false;
-    const stopping = stop.then((): typeof STOPPED => {
-      stopped = true;
-      return STOPPED;
-    });
-    let last = afterSeq ?? 0;
-    const emit = async (updates: ExecutionUpdate[]) => {
-      for (const update of updates) {
-        if (stopped) return;
-        await push(update);
-        last = update.seq;
-      }
-    };
-    let silence: QuietWatch | undefined;
+    // Listen before reading, so nothing committed after the read can slip between.
+    this.unlisten = ctx.bus.listen("executionUpdated", executionId, (change) => this.heard(change));
+    // Checks after between one and two quiet periods: one interval per stream, not a timer per change.
+    this.quietCheck = setInterval(() => {
+      if (!this.heardSinceCheck && !this.held) void this.readLog();
+      this.heardSinceCheck = false;
+    }, quietCheckMs);
+    void this.start(afterSeq);
+  }
+
+  private async start(afterSeq: number | null | undefined): Promise<void> {
+    // Bounded: with Redis down the snapshot still comes, and the quiet check covers the rest.
+    await waitAtMost(this.ctx.bus.listening("executionUpdated", this.executionId), LISTEN_WAIT_MS).catch(() => {});
+    if (afterSeq !== null && afterSeq !== undefined) return this.readLog();
     try {
-      // Bounded: with Redis down the snapshot still comes, and the quiet check covers the rest.
-      await raceWithTimer(ctx.bus.listening("executionUpdated", executionId), LISTEN_WAIT_MS).catch(() => undefined);
-      const execution = await ctx.db.execution.findUnique({
-        where: { id: executionId },
+      const execution = await this.ctx.db.execution.findUnique({
+        where: { id: this.executionId },
         select: { seq: true, status: true },
       });
-      if (!execution) throw new NotFoundError("Execution", executionId);
-      if (afterSeq === null || afterSeq === undefined) {
-        await emit([
-          { kind: "SNAPSHOT", seq: execution.seq, executionId, stepId: null, nodeId: null, status: execution.status },
-        ]);
-      } else {
-        await emit(await changesBetween(ctx, executionId, last));
-      }
-      // One timer per stream, not one armed and cleared per delivery (a thousand subscribers of
-      // one execution otherwise arm a thousand timers for every change).
-      silence = new QuietWatch(quietCheckMs);
-      while (!stopped) {
-        const result = await Promise.race([next, stopping, silence.quiet]);
-        if (result === STOPPED) break;
-        if (result === QUIET) {
-          silence.rearm();
-          await emit(await changesBetween(ctx, executionId, last));
-          continue;
-        }
-        if (result.done) break;
-        silence.heard();
-        next = live.next();
-        const change = result.value;
-        if (change.seq <= last) continue; // already delivered by the replay
-        if (change.seq > last + 1) await emit(await changesBetween(ctx, executionId, last, change.seq));
-        await emit([fromBus(change)]);
-      }
-      stop();
+      if (!execution) throw new NotFoundError("Execution", this.executionId);
+      const { executionId } = this;
+      this.deliver({
+        kind: "SNAPSHOT",
+        seq: execution.seq,
+        executionId,
+        stepId: null,
+        nodeId: null,
+        status: execution.status,
+      });
     } catch (error) {
-      stop(error);
-    } finally {
-      ctx.subscriptionsOpen.dec();
-      silence?.stop();
-      await live.return?.();
+      this.output.end(error);
+      return;
     }
-  });
+    this.release();
+  }
+
+  private heard(change: Change): void {
+    this.heardSinceCheck = true;
+    if (this.held) this.held.push(change);
+    else this.handle(change);
+  }
+
+  private handle(change: Change): void {
+    if (change.seq <= this.last) return; // already delivered (by a read of the log)
+    if (change.seq === this.last + 1) this.deliver(fromBus(change));
+    // Pub/sub lost something: read the gap from the log, then this change.
+    else void this.readLog(change.seq, change);
+  }
+
+  /** Delivers the logged changes after `last` (and before `beforeSeq`), then what was heard meanwhile. */
+  private async readLog(beforeSeq?: number, first?: Change): Promise<void> {
+    this.held ??= [];
+    if (first) this.held.unshift(first);
+    try {
+      for (const update of await changesBetween(this.ctx, this.executionId, this.last, beforeSeq)) this.deliver(update);
+    } catch (error) {
+      this.output.end(error);
+      return;
+    }
+    this.release();
+  }
+
+  /** Handles the changes held during a read, in order; a new gap holds the rest again. */
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const change of held) this.heard(change);
+  }
+
+  private deliver(update: ExecutionUpdate): void {
+    this.output.push(update);
+    this.last = update.seq;
+  }
+
+  private ended(): void {
+    this.unlisten();
+    clearInterval(this.quietCheck);
+    this.ctx.subscriptionsOpen.dec();
+  }
 }
 
 /** Changes with afterSeq < seq < beforeSeq (no upper bound when beforeSeq is undefined), in order. */
@@ -165,47 +205,14 @@ function toUpdate(change: ExecutionChanged | StepChanged): ExecutionUpdate {
       };
 }
 
-/**
- * Resolves `quiet` once a whole period of `ms` went by with nothing heard, so
- * the check comes after between one and two periods of silence.
- */
-class QuietWatch {
-  quiet!: Promise<typeof QUIET>;
-  private resolve!: (value: typeof QUIET) => void;
-  private heardSinceTick = false;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(ms: number) {
-    this.rearm();
-    this.timer = setInterval(() => {
-      if (!this.heardSinceTick) this.resolve(QUIET);
-      this.heardSinceTick = false;
-    }, ms);
-  }
-
-  heard(): void {
-    this.heardSinceTick = true;
-  }
-
-  /** After a quiet period was handled: wait for the next one. */
-  rearm(): void {
-    this.quiet = new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
-
-async function raceWithTimer<T>(promise: Promise<T>, ms: number): Promise<T | typeof QUIET> {
+/** Waits for `promise`, but no longer than `ms`. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const quiet = new Promise<typeof QUIET>((resolve) => {
-    timer = setTimeout(() => resolve(QUIET), ms);
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
   });
   try {
-    return await Promise.race([promise, quiet]);
+    await Promise.race([promise, late]);
   } finally {
     clearTimeout(timer);
   }
