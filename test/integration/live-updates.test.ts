@@ -91,4 +91,37 @@ describe("executionUpdated", () => {
       await stream.return();
     }
   });
+
+  it("fills a gap from the change log as soon as a later change arrives, in order", async () => {
+    const workflow = await createWorkflow(engine.services, {
+      name: "gap",
+      graph: { nodes: [{ id: "start", type: "start" }], edges: [] },
+    });
+    const execution = await startExecution(engine.services, workflow.id, {});
+    // The quiet check is far away: only the gap can make the stream read the log.
+    const stream = executionUpdates(context(), execution.id, undefined, 60_000);
+    try {
+      const snapshot = (await stream.next()).value as ExecutionUpdate;
+      const lost = snapshot.seq + 1;
+      // Committed without a message on the bus, as if Redis had dropped it…
+      await engine.db.$transaction([
+        engine.db.execution.update({ where: { id: execution.id }, data: { seq: lost + 1, status: "RUNNING" } }),
+        engine.db.executionChange.createMany({
+          data: [
+            { executionId: execution.id, seq: lost, kind: "execution", status: "RUNNING" },
+            { executionId: execution.id, seq: lost + 1, kind: "execution", status: "RUNNING" },
+          ],
+        }),
+      ]);
+      // …and the next change's message does come.
+      await engine.bus.publishChanges([
+        { type: "execution", executionId: execution.id, workflowId: workflow.id, status: "RUNNING", seq: lost + 1 },
+      ]);
+      const deadline = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 5_000));
+      const received = [await Promise.race([stream.next(), deadline]), await Promise.race([stream.next(), deadline])];
+      expect(received.map((r) => (r === "late" ? r : r.value?.seq))).toEqual([lost, lost + 1]);
+    } finally {
+      await stream.return();
+    }
+  });
 });
