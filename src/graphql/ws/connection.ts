@@ -145,13 +145,13 @@ export class GraphQLConnection {
       }
       if (prepared.kind !== "subscription") {
         const result = await operations.execute(prepared);
-        if (!run.stopped) this.send(protocol.next(id, result));
+        if (!run.stopped) this.send(protocol.next(protocol.nextBody(result), protocol.nextTail(id)));
       } else {
         const source = await operations.subscribe(prepared);
         if ("next" in source) {
           if (!(await this.stream(id, run, prepared, source))) return;
         } else if (!run.stopped) {
-          this.send(protocol.next(id, operations.serialize(source)));
+          this.send(protocol.next(protocol.nextBody(operations.serialize(source)), protocol.nextTail(id)));
         }
       }
       if (!run.stopped) this.send(protocol.complete(id));
@@ -164,13 +164,14 @@ export class GraphQLConnection {
   /** Sends each event's result until the source ends (true) or the run is stopped (false). */
   private async stream(id: string, run: Run, operation: Operation, source: AsyncIterator<unknown>): Promise<boolean> {
     run.stopSource = () => void source.return?.();
+    const tail = protocol.nextTail(id);
     try {
       while (!run.stopped) {
         const item = await source.next();
         if (item.done) return true;
-        const result = await this.options.operations.eventResult(operation, item.value);
+        const body = await this.options.operations.eventResult(operation, item.value);
         if (run.stopped) break;
-        if (!this.send(protocol.next(id, result))) await this.drained();
+        if (!this.send(protocol.next(body, tail))) await this.drained();
       }
       return false;
     } finally {
@@ -179,8 +180,8 @@ export class GraphQLConnection {
   }
 
   /** False when the client is not keeping up (wait for drained() before sending more). */
-  private send(text: string): boolean {
-    return sendCorked(this.ws, this.transport, text);
+  private send(message: string | Buffer): boolean {
+    return sendCorked(this.ws, this.transport, message);
   }
 
   private drained(): Promise<void> {

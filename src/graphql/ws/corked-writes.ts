@@ -12,6 +12,8 @@ import type { Socket } from "node:net";
 import WebSocket from "ws";
 
 const corked = new Set<Socket>();
+/** Bytes go out as a text frame too: the protocol's messages are JSON text. */
+const TEXT_FRAME = { binary: false } as const;
 let flushScheduled = false;
 
 function flush(): void {
@@ -21,13 +23,14 @@ function flush(): void {
 }
 
 /**
- * Sends `text` on `ws` (whose transport is `socket`), leaving with the rest
+ * Sends `message` (JSON text, as a string or its UTF-8 bytes) on `ws` (whose
+ * transport is `socket`) as a text frame, leaving with the rest
  * of this turn's frames. Nothing is sent once the WebSocket is closing.
  * Returns true while the transport takes more; false asks the writer to
  * wait for `drain` before producing more (a slow client must not make the
  * server buffer without bound).
  */
-export function sendCorked(ws: WebSocket, socket: Socket, text: string): boolean {
+export function sendCorked(ws: WebSocket, socket: Socket, message: string | Buffer): boolean {
   if (ws.readyState !== WebSocket.OPEN) return true;
   if (!corked.has(socket)) {
     socket.cork();
@@ -37,6 +40,6 @@ export function sendCorked(ws: WebSocket, socket: Socket, text: string): boolean
       setImmediate(flush);
     }
   }
-  ws.send(text);
+  ws.send(message, TEXT_FRAME);
   return !socket.writableNeedDrain;
 }

@@ -26,6 +26,7 @@ import {
 import type { SubscribePayload } from "graphql-ws";
 import type WebSocket from "ws";
 import type { Yoga } from "../yoga.js";
+import { nextBody } from "./protocol.js";
 
 export type MaskError = (error: unknown) => Error;
 
@@ -111,11 +112,11 @@ export class Operations {
     }
   }
 
-  /** The serialized result of one event for one operation: computed once, shared by its subscribers. */
-  eventResult(operation: Operation, event: unknown): Promise<string> {
+  /** The `next` message body for one event and operation: computed once, shared by its subscribers. */
+  eventResult(operation: Operation, event: unknown): Promise<Buffer> {
     return this.shared.get(event, operation.sharingKey, async () => {
       const result = await execute({ ...operation.args, rootValue: event });
-      return JSON.stringify(this.masked(result));
+      return nextBody(JSON.stringify(this.masked(result)));
     });
   }
 
@@ -140,12 +141,12 @@ export class Operations {
 }
 
 /**
- * Serialized results by event and operation. Keyed weakly by the event: an
+ * `next` message bodies by event and operation. Keyed weakly by the event: an
  * entry lives as long as the event object does (until every subscriber has
  * had it), with no expiry to tend.
  */
 class SharedResults {
-  private readonly byEvent = new WeakMap<object, Map<string, Promise<string>>>();
+  private readonly byEvent = new WeakMap<object, Map<string, Promise<Buffer>>>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   private nextDocumentId = 1;
 
@@ -159,7 +160,7 @@ class SharedResults {
     return `${id}\u0000${payload.operationName ?? ""}\u0000${JSON.stringify(payload.variables ?? {})}`;
   }
 
-  get(event: unknown, key: string, compute: () => Promise<string>): Promise<string> {
+  get(event: unknown, key: string, compute: () => Promise<Buffer>): Promise<Buffer> {
     if (typeof event !== "object" || event === null) return compute();
     let results = this.byEvent.get(event);
     if (!results) {

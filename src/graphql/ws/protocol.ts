@@ -21,9 +21,22 @@ export function pong(payload: unknown): string {
   return payload ? JSON.stringify({ type: "pong", payload }) : '{"type":"pong"}';
 }
 
-/** A `next` message around an execution result already serialized (shared by every subscriber). */
-export function next(id: string, resultJson: string): string {
-  return `{"id":${JSON.stringify(id)},"type":"next","payload":${resultJson}}`;
+/**
+ * A `next` message is built from two pieces: a body every subscriber of an
+ * operation shares (made once per result) and a tail of the subscriber's own
+ * (its id, made once per operation). Joining two buffers costs a copy; the
+ * text of a thousand messages would each be built and encoded to UTF-8 anew.
+ */
+export function nextBody(resultJson: string): Buffer {
+  return Buffer.from(`{"type":"next","payload":${resultJson},"id":`);
+}
+
+export function nextTail(id: string): Buffer {
+  return Buffer.from(`${JSON.stringify(id)}}`);
+}
+
+export function next(body: Buffer, tail: Buffer): Buffer {
+  return Buffer.concat([body, tail], body.length + tail.length);
 }
 
 export function error(id: string, errors: readonly GraphQLFormattedError[]): string {
