@@ -30,6 +30,11 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     private readonly limit = 10_000,
   ) {}
 
+  /** Items waiting for the reader. */
+  get buffered(): number {
+    return this.items.length - this.head;
+  }
+
   /** Adds an item for the reader; ignored once the queue ended. */
   push(item: T): void {
     if (this.ended) return;
@@ -39,7 +44,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       resolve({ done: false, value: item });
       return;
     }
-    if (this.items.length - this.head >= this.limit) {
+    if (this.buffered >= this.limit) {
       this.end(new QueueOverflowError(this.limit));
       return;
     }

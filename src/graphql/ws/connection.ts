@@ -11,7 +11,7 @@ import type { Socket } from "node:net";
 import { type Message, MessageType, parseMessage, type SubscribePayload } from "graphql-ws";
 import type WebSocket from "ws";
 import type { Logger } from "../../logger.js";
-import { sendCorked } from "./corked-writes.js";
+import { flushNow, sendCorked } from "./corked-writes.js";
 import type { Operation, Operations } from "./operations.js";
 import * as protocol from "./protocol.js";
 
@@ -172,6 +172,7 @@ export class GraphQLConnection {
         const body = await this.options.operations.eventResult(operation, item.value);
         if (run.stopped) break;
         if (!this.send(protocol.next(body, tail))) await this.drained();
+        else if (!hasBuffered(source)) flushNow(this.transport);
       }
       return false;
     } finally {
@@ -210,4 +211,10 @@ export class GraphQLConnection {
 function end(run: Run): void {
   run.stopped = true;
   run.stopSource?.();
+}
+
+/** Whether `source` already holds its next items (only the bus's queues can tell). */
+function hasBuffered(source: AsyncIterator<unknown>): boolean {
+  const { buffered } = source as { buffered?: unknown };
+  return typeof buffered === "number" && buffered > 0;
 }

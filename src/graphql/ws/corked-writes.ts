@@ -43,3 +43,12 @@ export function sendCorked(ws: WebSocket, socket: Socket, message: string | Buff
   ws.send(message, TEXT_FRAME);
   return !socket.writableNeedDrain;
 }
+
+/**
+ * Lets `socket`'s frames go now rather than at the end of the turn: for a
+ * writer that knows it has nothing more to send for the moment, so that the
+ * client can start reading while the server serves the next subscribers.
+ */
+export function flushNow(socket: Socket): void {
+  if (corked.delete(socket)) socket.uncork();
+}
