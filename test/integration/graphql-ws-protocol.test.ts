@@ -156,6 +156,9 @@ describe("GraphQL over WebSocket (graphql-transport-ws)", () => {
     wrongWay.send({ id: "1", type: "next", payload: {} });
     expect((await wrongWay.closed).code).toBe(4400);
 
+    const silent = await RawClient.open(); // never sends connection_init
+    expect(await silent.closed).toEqual({ code: 4408, reason: "Connection initialisation timeout" });
+
     const duplicate = await RawClient.ready();
     const subscribe = {
       id: "same",
