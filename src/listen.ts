@@ -29,6 +29,7 @@ export async function listen(deps: AppDeps, port: number, hostname = "0.0.0.0"):
     apiKeys: new ApiKeys(deps.config.API_KEYS),
     maskError: createErrorMasker(logger),
     logger,
+    maxMessageBytes: deps.config.MAX_REQUEST_BYTES,
   });
   const actualPort = (server.address() as AddressInfo).port;
   return {

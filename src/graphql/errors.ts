@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
+import { QueueOverflowError } from "../bus/async-queue.js";
 import { isDatabaseUnavailable } from "../db/errors.js";
 import { AppError, ValidationError } from "../errors.js";
 import { isUnstorableTextError, UNSTORABLE_TEXT_MESSAGE } from "../http/json-input.js";
@@ -29,6 +30,10 @@ export function createErrorMasker(logger: Logger) {
       const extensions: Record<string, unknown> = { code: CODES[original.code] };
       if (original instanceof ValidationError) extensions.problems = original.problems;
       return new GraphQLError(original.message, { ...location, extensions });
+    }
+    // A live subscriber that stopped reading: its stream was ended, and it may subscribe again.
+    if (original instanceof QueueOverflowError) {
+      return new GraphQLError(original.message, { ...location, extensions: { code: "SUBSCRIBER_TOO_SLOW" } });
     }
     if (isUnstorableTextError(original)) {
       return new GraphQLError(UNSTORABLE_TEXT_MESSAGE, { ...location, extensions: { code: "BAD_USER_INPUT" } });

@@ -152,6 +152,10 @@ describe("GraphQL over WebSocket (graphql-transport-ws)", () => {
     twice.send({ type: "connection_init" });
     expect((await twice.closed).code).toBe(4429);
 
+    const huge = await RawClient.ready(); // larger than MAX_REQUEST_BYTES (2 MB)
+    huge.send({ id: "1", type: "subscribe", payload: { query: `{ nodeTypes { type } } #${"x".repeat(2_100_000)}` } });
+    expect((await huge.closed).code).toBe(1009);
+
     const wrongWay = await RawClient.ready();
     wrongWay.send({ id: "1", type: "next", payload: {} });
     expect((await wrongWay.closed).code).toBe(4400);

@@ -2,8 +2,10 @@
  * AsyncQueue is what every live subscriber reads: order, immediate ending and
  * a bound on how far a reader may fall behind are what users would notice.
  */
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { AsyncQueue, QueueOverflowError } from "../../src/bus/async-queue.js";
+import { createErrorMasker } from "../../src/graphql/errors.js";
 
 describe("AsyncQueue", () => {
   it("hands items over in order, whether pushed before or while the reader waits", async () => {
@@ -49,5 +51,11 @@ describe("AsyncQueue", () => {
     const read = [await queue.next(), await queue.next(), await queue.next()].map((r) => r.value);
     expect(read).toEqual([1, 2, 3]);
     await expect(queue.next()).rejects.toBeInstanceOf(QueueOverflowError);
+  });
+
+  it("tells a GraphQL client that fell behind what happened, instead of a masked error", () => {
+    const masked = createErrorMasker(pino({ level: "silent" }))(new QueueOverflowError(10_000));
+    expect(masked.message).toMatch(/fell more than 10000 changes behind.*subscribe again/);
+    expect((masked as unknown as { extensions: unknown }).extensions).toEqual({ code: "SUBSCRIBER_TOO_SLOW" });
   });
 });

@@ -10,7 +10,6 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { type Message, MessageType, parseMessage, type SubscribePayload } from "graphql-ws";
 import type WebSocket from "ws";
-import type { Logger } from "../../logger.js";
 import { flushNow, sendCorked } from "./corked-writes.js";
 import type { Operation, Operations } from "./operations.js";
 import * as protocol from "./protocol.js";
@@ -23,7 +22,6 @@ export interface ConnectionOptions {
   authorize(connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): boolean;
   /** How long a client has to send connection_init. */
   initTimeoutMs: number;
-  logger: Logger;
 }
 
 /** One operation of the client, while it runs. */

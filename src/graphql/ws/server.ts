@@ -31,6 +31,8 @@ export interface GraphQLWebSocketOptions {
   apiKeys: ApiKeys;
   maskError: MaskError;
   logger: Logger;
+  /** The largest message a client may send (a larger one closes its socket with 1009). */
+  maxMessageBytes: number;
 }
 
 export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocketOptions): GraphQLWebSocket {
@@ -39,6 +41,7 @@ export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocket
     server,
     path: GRAPHQL_PATH,
     handleProtocols: (offered) => handleProtocols(offered),
+    maxPayload: options.maxMessageBytes,
   });
   const operations = new Operations(options.yoga, options.maskError);
   const alive = new WeakSet<object>();
@@ -51,7 +54,6 @@ export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocket
     new GraphQLConnection(ws, request, {
       operations,
       initTimeoutMs: INIT_TIMEOUT_MS,
-      logger,
       // Browsers cannot set headers on a WebSocket: the key may come in connectionParams instead.
       authorize: (params, upgrade) => {
         const fromParams = params?.Authorization ?? params?.authorization;
