@@ -164,15 +164,20 @@ describe("GraphQL over WebSocket (graphql-transport-ws)", () => {
     expect(await silent.closed).toEqual({ code: 4408, reason: "Connection initialisation timeout" });
 
     const duplicate = await RawClient.ready();
+    // A long id of multi-byte characters: the close reason that names it must still fit 123 bytes.
+    const id = "é".repeat(200);
     const subscribe = {
-      id: "same",
+      id,
       type: "subscribe",
       payload: { query: UPDATES, variables: { id: await pendingExecution() } },
     };
     duplicate.send(subscribe);
-    expect(await duplicate.next()).toMatchObject({ id: "same", type: "next" }); // the snapshot: it is running
+    expect(await duplicate.next()).toMatchObject({ id, type: "next" }); // the snapshot: it is running
     duplicate.send(subscribe);
-    expect((await duplicate.closed).code).toBe(4409);
+    const closed = await duplicate.closed;
+    expect(closed.code).toBe(4409);
+    expect(closed.reason).toMatch(/^Subscriber for é+…$/);
+    expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
   });
 
   it("ends a subscription the client completes, and every one of a socket that closes", async () => {

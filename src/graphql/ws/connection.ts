@@ -10,6 +10,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { type Message, MessageType, parseMessage, type SubscribePayload } from "graphql-ws";
 import type WebSocket from "ws";
+import type { Logger } from "../../logger.js";
 import { flushNow, sendCorked } from "./corked-writes.js";
 import type { Operation, Operations } from "./operations.js";
 import * as protocol from "./protocol.js";
@@ -22,6 +23,7 @@ export interface ConnectionOptions {
   authorize(connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): boolean;
   /** How long a client has to send connection_init. */
   initTimeoutMs: number;
+  logger: Logger;
 }
 
 /** One operation of the client, while it runs. */
@@ -45,7 +47,15 @@ export class GraphQLConnection {
     private readonly options: ConnectionOptions,
   ) {
     this.transport = request.socket as Socket;
-    ws.on("message", (data) => this.receive(String(data)));
+    ws.on("message", (data) => {
+      // A throw here would escape into ws's parser and take the server down: end this socket only.
+      try {
+        this.receive(String(data));
+      } catch (error) {
+        options.logger.error({ err: error }, "WebSocket message handling failed");
+        ws.terminate();
+      }
+    });
     ws.once("close", () => this.closed());
     this.initTimer = setTimeout(() => {
       if (!this.initReceived)

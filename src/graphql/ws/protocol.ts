@@ -8,9 +8,12 @@ import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols } from "graph
 
 export { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols };
 
-/** WebSocket close reasons are at most 123 bytes. */
+/** A close reason of at most 123 bytes, as WebSocket requires (ws throws on a longer one). */
 export function closeReason(text: string): string {
-  return Buffer.byteLength(text) <= 123 ? text : `${text.slice(0, 100)}…`;
+  if (Buffer.byteLength(text) <= 123) return text;
+  let cut = text.slice(0, 120);
+  while (Buffer.byteLength(cut) > 120) cut = cut.slice(0, -1);
+  return `${cut}…`; // the ellipsis is 3 bytes
 }
 
 export function connectionAck(): string {

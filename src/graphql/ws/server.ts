@@ -54,6 +54,7 @@ export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocket
     new GraphQLConnection(ws, request, {
       operations,
       initTimeoutMs: INIT_TIMEOUT_MS,
+      logger,
       // Browsers cannot set headers on a WebSocket: the key may come in connectionParams instead.
       authorize: (params, upgrade) => {
         const fromParams = params?.Authorization ?? params?.authorization;
