@@ -171,7 +171,8 @@ export class GraphQLConnection {
 
   /** Sends each event's result until the source ends (true) or the run is stopped (false). */
   private async stream(id: string, run: Run, operation: Operation, source: AsyncIterator<unknown>): Promise<boolean> {
-    run.stopSource = () => void source.return?.();
+    // Not awaited (the client is gone or done); a source that fails to end has nothing to tell it.
+    run.stopSource = () => void Promise.resolve(source.return?.()).catch(() => {});
     const tail = protocol.nextTail(id);
     try {
       while (!run.stopped) {
