@@ -35,6 +35,26 @@ function context(): GraphQLContext {
   } as unknown as GraphQLContext;
 }
 
+/** An execution that stays PENDING (no worker): a test changes it by hand. */
+async function idleExecution(name: string): Promise<{ id: string; workflowId: string }> {
+  const workflow = await createWorkflow(engine.services, {
+    name,
+    graph: { nodes: [{ id: "start", type: "start" }], edges: [] },
+  });
+  const execution = await startExecution(engine.services, workflow.id, {});
+  return { id: execution.id, workflowId: workflow.id };
+}
+
+/** Commits execution changes with these seqs to the log without a message on the bus, as if Redis had dropped them. */
+async function commitSilently(executionId: string, seqs: number[], status: "RUNNING" | "CANCELLED"): Promise<void> {
+  await engine.db.$transaction([
+    engine.db.execution.update({ where: { id: executionId }, data: { seq: Math.max(...seqs), status } }),
+    engine.db.executionChange.createMany({
+      data: seqs.map((seq) => ({ executionId, seq, kind: "execution", status })),
+    }),
+  ]);
+}
+
 describe("executionUpdated", () => {
   it("delivers a change committed the moment the snapshot arrives, live, for every new subscriber", async () => {
     const workflow = await createWorkflow(engine.services, {
@@ -65,22 +85,12 @@ describe("executionUpdated", () => {
   });
 
   it("delivers, from the change log, a change whose live message never came, once the stream has been quiet", async () => {
-    const workflow = await createWorkflow(engine.services, {
-      name: "idle too",
-      graph: { nodes: [{ id: "start", type: "start" }], edges: [] },
-    });
-    const execution = await startExecution(engine.services, workflow.id, {});
+    const execution = await idleExecution("idle too");
     const stream = executionUpdates(context(), execution.id, undefined, 200);
     try {
       const snapshot = (await stream.next()).value as ExecutionUpdate;
-      // Committed without a message on the bus, as if Redis had dropped it.
       const seq = snapshot.seq + 1;
-      await engine.db.$transaction([
-        engine.db.execution.update({ where: { id: execution.id }, data: { seq, status: "CANCELLED" } }),
-        engine.db.executionChange.create({
-          data: { executionId: execution.id, seq, kind: "execution", status: "CANCELLED" },
-        }),
-      ]);
+      await commitSilently(execution.id, [seq], "CANCELLED");
       const next = await Promise.race([
         stream.next(),
         new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 5_000)),
@@ -93,29 +103,22 @@ describe("executionUpdated", () => {
   });
 
   it("fills a gap from the change log as soon as a later change arrives, in order", async () => {
-    const workflow = await createWorkflow(engine.services, {
-      name: "gap",
-      graph: { nodes: [{ id: "start", type: "start" }], edges: [] },
-    });
-    const execution = await startExecution(engine.services, workflow.id, {});
+    const execution = await idleExecution("gap");
     // The quiet check is far away: only the gap can make the stream read the log.
     const stream = executionUpdates(context(), execution.id, undefined, 60_000);
     try {
       const snapshot = (await stream.next()).value as ExecutionUpdate;
       const lost = snapshot.seq + 1;
-      // Committed without a message on the bus, as if Redis had dropped it…
-      await engine.db.$transaction([
-        engine.db.execution.update({ where: { id: execution.id }, data: { seq: lost + 1, status: "RUNNING" } }),
-        engine.db.executionChange.createMany({
-          data: [
-            { executionId: execution.id, seq: lost, kind: "execution", status: "RUNNING" },
-            { executionId: execution.id, seq: lost + 1, kind: "execution", status: "RUNNING" },
-          ],
-        }),
-      ]);
-      // …and the next change's message does come.
+      await commitSilently(execution.id, [lost, lost + 1], "RUNNING");
+      // The next change's message does come: the stream sees the gap before it.
       await engine.bus.publishChanges([
-        { type: "execution", executionId: execution.id, workflowId: workflow.id, status: "RUNNING", seq: lost + 1 },
+        {
+          type: "execution",
+          executionId: execution.id,
+          workflowId: execution.workflowId,
+          status: "RUNNING",
+          seq: lost + 1,
+        },
       ]);
       const deadline = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 5_000));
       const received = [await Promise.race([stream.next(), deadline]), await Promise.race([stream.next(), deadline])];
