@@ -1,28 +1,14 @@
 import { createClient } from "graphql-ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ApiKeys } from "../../src/http/api-keys.js";
-import { listen, type RunningServer } from "../../src/listen.js";
-import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, type TestEngine } from "../support/engine.js";
 import { collectWs } from "../support/graphql-clients.js";
+import { useServedEngine } from "../support/served-engine.js";
 
-const database = useTestDatabase();
-let engine: TestEngine;
-let server: RunningServer;
-
-beforeAll(async () => {
-  engine = await startTestEngine(database.url, { worker: false, overrides: { API_KEYS: "first-key, second-key" } });
-  server = await listen(engine, 0, "127.0.0.1");
-});
-
-afterAll(async () => {
-  await server?.close();
-  await engine?.stop();
-});
+const served = useServedEngine({ overrides: { API_KEYS: "first-key, second-key" } });
 
 const get = (path: string, key?: string) =>
-  fetch(`${server.url}${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
+  fetch(`${served.server.url}${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
 
 describe("API keys", () => {
   it("leave the health endpoints open", async () => {
@@ -44,7 +30,7 @@ describe("API keys", () => {
 
   it("protect GraphQL over HTTP", async () => {
     const query = (key?: string) =>
-      fetch(`${server.url}/graphql`, {
+      fetch(`${served.server.url}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
         body: JSON.stringify({ query: "{ nodeTypes { type } }" }),
@@ -56,7 +42,7 @@ describe("API keys", () => {
   });
 
   it("protect GraphQL over WebSocket through connectionParams", async () => {
-    const url = `${server.url.replace("http", "ws")}/graphql`;
+    const url = `${served.server.url.replace("http", "ws")}/graphql`;
     const operation = { query: "{ nodeTypes { type } }" };
     const denied = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
     await expect(collectWs(denied, operation, () => true)).rejects.toBeDefined();

@@ -3,29 +3,15 @@
  * protocol's rules are the point (close codes, ping, errors per operation)
  * and through graphql-ws's client where a real client's view is.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { listen, type RunningServer } from "../../src/listen.js";
 import { cancelExecution, startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
-import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, type TestEngine } from "../support/engine.js";
 import { type Payload, wsClient } from "../support/graphql-clients.js";
+import { useServedEngine } from "../support/served-engine.js";
 
-const database = useTestDatabase();
-let engine: TestEngine;
-let server: RunningServer;
-
-beforeAll(async () => {
-  // No worker: executions stay PENDING until a test changes them.
-  engine = await startTestEngine(database.url, { worker: false });
-  server = await listen(engine, 0, "127.0.0.1");
-});
-
-afterAll(async () => {
-  await server?.close();
-  await engine?.stop();
-});
+// No worker: executions stay PENDING until a test changes them.
+const served = useServedEngine();
 
 // biome-ignore lint/suspicious/noExplicitAny: protocol messages are checked field by field
 type Message = any;
@@ -45,7 +31,7 @@ class RawClient {
   }
 
   static async open(protocol: string | null = "graphql-transport-ws"): Promise<RawClient> {
-    const ws = new WebSocket(`${server.url.replace("http", "ws")}/graphql`, protocol ?? []);
+    const ws = new WebSocket(`${served.server.url.replace("http", "ws")}/graphql`, protocol ?? []);
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
@@ -83,15 +69,15 @@ class RawClient {
 }
 
 async function pendingExecution(): Promise<string> {
-  const workflow = await createWorkflow(engine.services, {
+  const workflow = await createWorkflow(served.engine.services, {
     name: `idle ${Math.random()}`,
     graph: { nodes: [{ id: "start", type: "start" }], edges: [] },
   });
-  return (await startExecution(engine.services, workflow.id, {})).id;
+  return (await startExecution(served.engine.services, workflow.id, {})).id;
 }
 
 async function openSubscriptions(): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await fetch(`${served.server.url}/metrics`)).text();
   return Number(/^workflow_graphql_subscriptions_open (\d+)/m.exec(text)?.[1]);
 }
 
@@ -206,7 +192,9 @@ describe("GraphQL over WebSocket (graphql-transport-ws)", () => {
       "subscription ($id: ID!) { executionUpdated(id: $id) { seq kind status execution { status } } }",
     ];
     // Three subscribers of each selection, on separate sockets: same operation, shared results.
-    const clients = selections.flatMap((query) => [0, 1, 2].map(() => ({ query, client: wsClient(server.url) })));
+    const clients = selections.flatMap((query) =>
+      [0, 1, 2].map(() => ({ query, client: wsClient(served.server.url) })),
+    );
     const received = clients.map(() => [] as Payload[]);
     const snapshots = clients.map(
       ({ query, client }, i) =>
@@ -226,7 +214,7 @@ describe("GraphQL over WebSocket (graphql-transport-ws)", () => {
     );
     try {
       await Promise.all(snapshots);
-      await cancelExecution(engine.services, executionId);
+      await cancelExecution(served.engine.services, executionId);
       const updatesOf = (i: number) => (received[i] ?? []).map((p) => p.data.executionUpdated);
       const cancelled = (i: number) => updatesOf(i).some((u) => u.kind === "EXECUTION");
       await eventually(async () => clients.every((_, i) => cancelled(i)), "every subscriber to see the cancel");
