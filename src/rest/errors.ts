@@ -29,7 +29,7 @@ export class HttpError extends Error {
 }
 
 /** zod issues → FastAPI-style items under `body` (or `query`, `path`). */
-export function detailFromZod(error: z.ZodError, where: "body" | "query" | "path"): DetailItem[] {
+export function detailFromZod(error: z.ZodError, where: "body" | "query" | "path" | "header"): DetailItem[] {
   return error.issues.map((issue) => {
     const loc = [where, ...issue.path.map((p) => (typeof p === "number" ? p : String(p)))];
     if (issue.code === "invalid_type" && issue.input === undefined)

@@ -42,7 +42,7 @@ export async function readJsonBody(c: Context): Promise<unknown> {
 export function parseWith<T extends z.ZodType>(
   schema: T,
   value: unknown,
-  where: "body" | "query" | "path",
+  where: "body" | "query" | "path" | "header",
 ): z.output<T> {
   // reportInput lets the error tell "missing" from "wrong type".
   const parsed = schema.safeParse(value, { reportInput: true });

@@ -123,7 +123,9 @@ export function mountRestRoutes(app: OpenAPIHono, deps: AppDeps): RestRouter {
     },
     async (c) => {
       const event = parseWith(EventIn, await readJsonBody(c), "body");
-      const result = await ingestEvent(services, event, c.req.header("idempotency-key"));
+      // Checked here so that a bad key is reported at the header, not in the body.
+      const headers = parseWith(IdempotencyHeader, { "Idempotency-Key": c.req.header("idempotency-key") }, "header");
+      const result = await ingestEvent(services, event, headers["Idempotency-Key"]);
       return c.json({
         matched: result.executions.length,
         execution_ids: result.executions.map((e) => e.id),

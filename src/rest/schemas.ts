@@ -4,6 +4,7 @@
  * twice. Field names are snake_case, as the original engine's.
  */
 import { z } from "@hono/zod-openapi";
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from "../services/events.js";
 
 const json = z.unknown().openapi({ description: "Any JSON value" });
 const jsonObject = z.record(z.string(), z.unknown());
@@ -117,6 +118,8 @@ export const ExecutionsQuery = z.object({
 export const IdempotencyHeader = z.object({
   "Idempotency-Key": z
     .string()
+    .min(1, `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
+    .max(MAX_IDEMPOTENCY_KEY_LENGTH, `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
     .optional()
     .openapi({
       param: { name: "Idempotency-Key", in: "header" },

@@ -464,7 +464,7 @@ rest({
   body: "{}",
   headers: { "idempotency-key": "k".repeat(300) },
   status: 422,
-  detail: /idempotencyKey.*1 to 255 characters/,
+  detail: /"header","Idempotency-Key".*1 to 255 characters/,
 });
 rest({
   method: "GET",

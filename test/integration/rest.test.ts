@@ -206,6 +206,13 @@ describe("POST /events and /executions", () => {
     const again = await rest(app, "POST", "/events", event, { "Idempotency-Key": "rest-1" });
     expect(again.body).toMatchObject({ matched: 1, execution_ids: first.body.execution_ids, duplicate: true });
     expect(await rest(app, "POST", "/events", [1])).toMatchObject({ status: 422 });
+    const longKey = await rest(app, "POST", "/events", event, { "Idempotency-Key": "k".repeat(256) });
+    expect(longKey).toMatchObject({
+      status: 422,
+      body: {
+        detail: [{ loc: ["header", "Idempotency-Key"], msg: "must be 1 to 255 characters", type: "value_error" }],
+      },
+    });
 
     const execution = await rest(app, "GET", `/executions/${first.body.execution_ids[0]}`);
     expect(execution.body).toMatchObject({
