@@ -29,7 +29,17 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
       maxSize: config.MAX_REQUEST_BYTES,
       onError: (c) =>
         c.req.path.startsWith(GRAPHQL_PATH)
-          ? c.json({ errors: [{ message: `request body larger than ${config.MAX_REQUEST_BYTES} bytes` }] }, 413)
+          ? c.json(
+              {
+                errors: [
+                  {
+                    message: `request body larger than ${config.MAX_REQUEST_BYTES} bytes`,
+                    extensions: { code: "PAYLOAD_TOO_LARGE" },
+                  },
+                ],
+              },
+              413,
+            )
           : c.json({ detail: `Request body larger than ${config.MAX_REQUEST_BYTES} bytes` }, 413),
     }),
   );
@@ -56,7 +66,13 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
     c.body(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }),
   );
 
-  app.all(GRAPHQL_PATH, (c) => yoga.fetch(c.req.raw, {}));
+  app.all(GRAPHQL_PATH, async (c) => {
+    const response = await yoga.fetch(c.req.raw, {});
+    // yoga refuses a POST body it cannot read with a bare 415: say why, the GraphQL way.
+    if (response.status !== 415) return response;
+    const message = `Content-Type "${c.req.header("content-type") ?? ""}" is not accepted: send the operation as application/json`;
+    return c.json({ errors: [{ message, extensions: { code: "BAD_REQUEST" } }] }, 415);
+  });
 
   const rest = mountRestRoutes(app, deps);
   mountOpenApi(app);

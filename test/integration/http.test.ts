@@ -60,7 +60,26 @@ describe("HTTP endpoints", () => {
       }),
     });
     expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({ errors: [{ message: "request body larger than 5000 bytes" }] });
+    expect(await response.json()).toEqual({
+      errors: [{ message: "request body larger than 5000 bytes", extensions: { code: "PAYLOAD_TOO_LARGE" } }],
+    });
+  });
+
+  it("says which content type it refuses, with 415 and a code", async () => {
+    const response = await app.app.request("/graphql", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ query: "{ nodeTypes { type } }" }),
+    });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({
+      errors: [
+        {
+          message: 'Content-Type "text/plain" is not accepted: send the operation as application/json',
+          extensions: { code: "BAD_REQUEST" },
+        },
+      ],
+    });
   });
 
   it("refuses REST bodies over the limit with 413 in the detail style", async () => {
