@@ -37,6 +37,7 @@ export const branchHandler = defineHandler({
   description: "Chooses the first case whose JSONLogic condition holds (else the else case, else the node's edges).",
   dataSchema,
   templatedKeys: [],
+  runsInMemory: true,
   references(data) {
     return data.cases.flatMap((c, index): NodeReference[] =>
       c.next === undefined ? [] : [{ path: `cases[${index}].next`, nodeId: c.next }],

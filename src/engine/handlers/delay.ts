@@ -27,6 +27,8 @@ export const delayHandler = defineHandler({
   type: "delay",
   description: "Waits for a duration (ms or seconds) or until a time, durably: the wait survives restarts.",
   dataSchema,
+  // Only a wait already over runs on in memory; any other is parked as usual.
+  runsInMemory: true,
   async execute({ data, services }) {
     const now = services.now();
     let until: Date;

@@ -6,6 +6,7 @@ export const endHandler = defineHandler({
   type: "end",
   description: "Explicit end of a path. Does nothing.",
   dataSchema: z.looseObject({}),
+  runsInMemory: true,
   async execute() {
     return { kind: "done", output: {} };
   },

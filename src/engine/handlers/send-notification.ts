@@ -11,6 +11,8 @@ export const sendNotificationHandler = defineHandler({
   type: "send_notification",
   description: "Stores a notification for a role and publishes it to subscribers.",
   dataSchema,
+  // The notification is a row stored with the step's outcome, published after commit.
+  runsInMemory: true,
   async execute({ data, services }) {
     await services.notify({ toRole: data.toRole, message: data.message });
     return { kind: "done", output: { notified: data.toRole, message: data.message } };

@@ -6,6 +6,7 @@ export const startHandler = defineHandler({
   type: "start",
   description: "Entry point of the workflow. Does nothing; every outgoing path starts after it.",
   dataSchema: z.looseObject({}),
+  runsInMemory: true,
   async execute() {
     return { kind: "done", output: {} };
   },

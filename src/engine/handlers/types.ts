@@ -93,6 +93,14 @@ export interface NodeHandler<Data = unknown> {
   readonly templatedKeys?: readonly string[];
   /** Set when `execute` reads `input.steps` without the node's data mentioning them. */
   readonly readsStepOutputs?: boolean;
+  /**
+   * Set when `execute` touches nothing outside the engine's own rows: its only
+   * effects are its outcome and the notifications it sends, which are stored
+   * with it. The runner may then run it straight after its predecessor, in
+   * memory, and record both in one statement; if that record does not happen
+   * (a lost worker), the step simply runs again.
+   */
+  readonly runsInMemory?: boolean;
   /** Retries for retryable failures; omitted: one attempt. */
   retryPolicy?(data: Data): RetryPolicy;
   references?(data: Data): NodeReference[];

@@ -50,6 +50,19 @@ export interface NewStep {
   finishedAt?: Date;
   /** Set when the step is created already claimed by the caller (it runs it next, without a job). */
   claim?: { attempt: number; startedAt: Date; leaseUntil: Date };
+  /**
+   * Set when the step is created already run (in memory, right after its
+   * predecessor): SUCCEEDED, attempt 1, started and finished at `finishedAt`,
+   * the instant the steps recorded together were recorded.
+   */
+  ran?: RanStep;
+}
+
+/** What a step run in memory, straight after its predecessor, left to record with it. */
+export interface RanStep {
+  input: unknown;
+  output: unknown;
+  next: readonly string[];
 }
 
 /**
@@ -98,6 +111,23 @@ export class ChangeSet {
     this.step({ id: created.id, nodeId: created.nodeId, status: data.claim ? "PENDING" : data.status });
     if (data.claim) this.step({ id: created.id, nodeId: created.nodeId, status: "RUNNING" });
     return { id: created.id, nodeId: created.nodeId, status: data.status };
+  }
+
+  /**
+   * Adds the row of a step that already ran (SUCCEEDED), announced as
+   * created, RUNNING and SUCCEEDED like a step that ran on its own, with the
+   * notifications it sent.
+   */
+  createRanStep(
+    data: { nodeId: string; type: string; ran: RanStep; notifications: readonly PendingNotification[] },
+    at: Date,
+  ): void {
+    const { nodeId, type, ran } = data;
+    const created = { nodeId, type, status: "SUCCEEDED" as const, finishedAt: at, ran };
+    const step = { ...created, id: randomUUID(), seq: this.execution.seq + 1 };
+    this.newSteps.push(step);
+    for (const status of ["PENDING", "RUNNING", "SUCCEEDED"] as const) this.step({ id: step.id, nodeId, status });
+    this.notifications(step.id, data.notifications);
   }
 
   /** Announces a just-created execution (its row already holds its status). */

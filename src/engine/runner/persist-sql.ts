@@ -34,12 +34,14 @@ export function newRowParts(sets: readonly ChangeSet[], written: Prisma.Sql, mor
   const notifications = JSON.stringify(sets.flatMap(notificationRecords));
   const log = JSON.stringify(sets.flatMap(changeLogRecords));
   return Prisma.sql`new_steps AS (
-    INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil", "finishedAt")
+    INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil",
+                        "finishedAt", input, output, next)
     SELECT n.id, n.execution_id, n.node_id, n.type, n.status::"StepStatus", w.base + n.seq, n.attempt,
-           n.started_at, n.lease_until, n.finished_at
+           n.started_at, n.lease_until, n.finished_at, n.input, n.output, COALESCE(n.next, '{}')
     FROM jsonb_to_recordset(${steps}::jsonb)
       AS n(id text, execution_id text, node_id text, type text, status text, seq int, attempt int,
-           started_at timestamp(3), lease_until timestamp(3), finished_at timestamp(3))
+           started_at timestamp(3), lease_until timestamp(3), finished_at timestamp(3),
+           input jsonb, output jsonb, next text[])
     JOIN ${written} w ON w.execution_id = n.execution_id
   ),
   new_notifications AS (
@@ -87,18 +89,25 @@ function timestamp(date: Date | null): Prisma.Sql {
 }
 
 function stepRecords(changes: ChangeSet) {
-  return changes.newSteps.map((s) => ({
-    id: s.id,
-    execution_id: changes.execution.id,
-    node_id: s.nodeId,
-    type: s.type,
-    status: s.status,
-    seq: s.seq,
-    attempt: s.claim?.attempt ?? 0,
-    started_at: s.claim ? utcText(s.claim.startedAt) : null,
-    lease_until: s.claim ? utcText(s.claim.leaseUntil) : null,
-    finished_at: s.finishedAt ? utcText(s.finishedAt) : null,
-  }));
+  return changes.newSteps.map((s) => {
+    const startedAt = s.claim?.startedAt ?? (s.ran ? s.finishedAt : undefined);
+    return {
+      id: s.id,
+      execution_id: changes.execution.id,
+      node_id: s.nodeId,
+      type: s.type,
+      status: s.status,
+      seq: s.seq,
+      attempt: s.claim?.attempt ?? (s.ran ? 1 : 0),
+      started_at: startedAt ? utcText(startedAt) : null,
+      lease_until: s.claim ? utcText(s.claim.leaseUntil) : null,
+      finished_at: s.finishedAt ? utcText(s.finishedAt) : null,
+      // JSON values as they are (a null output is SQL NULL, as for a step recorded on its own).
+      input: s.ran?.input ?? null,
+      output: s.ran?.output ?? null,
+      next: s.ran ? [...s.ran.next] : null,
+    };
+  });
 }
 
 function notificationRecords(changes: ChangeSet) {

@@ -22,7 +22,7 @@ import type { SqlDb } from "../../db/sql.js";
 import type { StepStatus } from "../../generated/prisma/enums.js";
 import { type AdvanceOptions, type ClaimedStep, createPlannedSteps } from "./advance.js";
 import { batchedClaim, batchedFinish, type FinishRequest } from "./batched-statements.js";
-import { ACTIVE_EXECUTION, ChangeSet } from "./execution-lock.js";
+import { ACTIVE_EXECUTION, ChangeSet, type PendingNotification, type RanStep } from "./execution-lock.js";
 import { type PlannedStep, planSuccessors, type StepState } from "./plan-successors.js";
 import type { Finish, StepRef } from "./transitions.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
@@ -164,6 +164,53 @@ export function succeededChanges(workflow: PinnedWorkflow, finish: Finish): Chan
   changes.step({ id: stepId, nodeId, status: "SUCCEEDED" });
   changes.notifications(stepId, finish.notifications ?? []);
   return changes;
+}
+
+/** A step run in memory right after the step before it (see NodeHandler.runsInMemory). */
+export interface RanAhead {
+  nodeId: string;
+  type: string;
+  ran: RanStep;
+  notifications: readonly PendingNotification[];
+  /** What the completion of the step before it plans: this step (PENDING) and any it skips. */
+  createdWith: readonly PlannedStep[];
+}
+
+/**
+ * RUNNING → SUCCEEDED for a step, together with the steps that ran in memory
+ * after it (`ahead`, in order, each planned independently of the rest of the
+ * execution), in one statement: their rows are created already SUCCEEDED.
+ * `after` plans what follows the last of them; undefined when it has no
+ * successors (then the execution may end here, as with completeLastStep).
+ * Undefined when this statement cannot decide: nothing was written, and the
+ * caller records the held step alone (the steps ahead then run again, which
+ * they may: they changed nothing outside these rows).
+ */
+export async function completeWithAhead(
+  db: SqlDb,
+  workflow: PinnedWorkflow,
+  finish: Finish & { next: readonly string[] },
+  ahead: readonly RanAhead[],
+  after: readonly PlannedStep[] | undefined,
+  options: AdvanceOptions,
+): Promise<{ result: ClaimedStep | undefined; changes: ChangeSet } | undefined> {
+  const { executionId } = finish.step;
+  const changes = succeededChanges(workflow, finish);
+  for (const step of ahead) {
+    for (const planned of step.createdWith) {
+      if (planned.nodeId === step.nodeId) changes.createRanStep(step, options.now);
+      else createPlannedSteps(changes, workflow, [planned], options.now);
+    }
+  }
+  const last = after === undefined;
+  const claimed = after && createPlannedSteps(changes, workflow, after, options.now, options.claimNextForMs);
+  const row = await batchedFinish(db, finishRequest(finish, changes, options.now, last));
+  if (!row) missing(executionId);
+  if (row.status !== "RUNNING" || (last && !row.fresh)) return undefined;
+  if (!row.released) return { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
+  changes.rebase(row.seq);
+  if (row.ends) changes.executionStatus("SUCCEEDED", { finishedAt: options.now });
+  return { result: claimed, changes };
 }
 
 /**

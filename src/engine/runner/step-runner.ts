@@ -16,9 +16,11 @@ import { afterCommit } from "./after-commit.js";
 import type { ChangeSet, PendingNotification } from "./execution-lock.js";
 import { handlerServices } from "./handler-services.js";
 import { LocalWakeups } from "./local-wakeups.js";
-import { claimJob } from "./single-statement.js";
+import type { PlannedStep } from "./plan-successors.js";
+import { claimJob, independentPlan, type RanAhead } from "./single-statement.js";
 import { limitOutput, type PreparedInput, prepareInput } from "./step-context.js";
 import {
+  type Ahead,
   completeStep,
   type Finish,
   failStep,
@@ -206,15 +208,100 @@ export class StepRunner {
     return this.record(
       outcome,
       { ...finish, output: limitOutput(outcome.output, limits.maxOutputBytes), notifications },
-      workflow,
+      context,
       policy,
       { ...ref, type: node.type, attempt, lostRuns, durationMs },
       stepsRun,
     );
   }
 
-  /** Everything a run needs before the claim: the node, its handler, its templated input, earlier outputs. */
-  private async prepare(context: ExecutionContext, nodeId: string) {
+  /**
+   * Runs, in memory, the steps that follow a finished one while each is the
+   * only step its predecessor's completion starts, is planned independently of
+   * the rest of the execution, and runsInMemory (start, notifications, a wait
+   * already over, branches, end): they are then recorded with the finished
+   * step in one statement instead of one each. Stops before a step that
+   * reaches outside (an HTTP call), waits, fails, or would need the locked
+   * transaction; that step runs on its own, as usual. Nothing here is written:
+   * if the record does not happen, these steps simply run again.
+   */
+  private async runAhead(
+    context: ExecutionContext,
+    finished: { nodeId: string; output: unknown },
+    next: readonly string[],
+    stepsRun: number,
+  ): Promise<Ahead> {
+    const { workflow } = context;
+    const { index } = workflow;
+    const { maxOutputBytes } = this.deps.limits;
+    const steps: RanAhead[] = [];
+    const outputs: Record<string, { output: unknown }> = { [finished.nodeId]: { output: finished.output } };
+    let plan = this.planAfter(workflow, finished.nodeId, next);
+    while (plan && !this.draining && stepsRun + steps.length < MAX_STEPS_PER_JOB) {
+      const runnable = plan.filter((p) => p.status === "PENDING");
+      if (runnable.length !== 1) break;
+      const nodeId = (runnable[0] as PlannedStep).nodeId;
+      const prepared = await this.prepare(context, nodeId, outputs);
+      const { node, handler, input } = prepared;
+      if (!node || !handler?.runsInMemory || !input.ok) break;
+      const notifications: PendingNotification[] = [];
+      const started = Date.now();
+      const outcome = await this.execute(handler, {
+        data: input.data,
+        node,
+        execution: prepared.execution,
+        steps: prepared.steps,
+        attempt: 1,
+        maxAttempts: prepared.policy.attempts,
+        edgeTargets: index.edgeTargets(nodeId),
+        services: handlerServices(this.deps, notifications),
+      });
+      const done = outcome.kind === "done" || (outcome.kind === "wait" && outcome.until <= this.deps.clock.now());
+      if (!done) break;
+      const stepNext = (outcome.kind === "done" ? outcome.next : undefined) ?? index.outgoing(nodeId);
+      const after = this.planAfter(workflow, nodeId, stepNext);
+      // The record must be able to decide what follows the last step ahead in the same statement.
+      if (after === null) break;
+      const output = limitOutput(outcome.output, maxOutputBytes);
+      steps.push({
+        nodeId,
+        type: node.type,
+        ran: { input: input.input, output, next: stepNext },
+        notifications,
+        createdWith: plan,
+      });
+      this.deps.onStepFinished?.(node.type, "done", (Date.now() - started) / 1000);
+      this.deps.logger.info(
+        { executionId: context.executionId, nodeId, type: node.type },
+        "step succeeded (ran ahead)",
+      );
+      outputs[nodeId] = { output };
+      plan = after; // undefined after the last step: the execution may end with this record
+    }
+    return { steps, after: plan ?? undefined };
+  }
+
+  /**
+   * What the completion of `nodeId` starts, when that depends on nothing else
+   * (independentPlan); undefined when the node has no successors; null when
+   * only the locked transaction can tell (a join, the end of an execution
+   * with other paths, the step limit).
+   */
+  private planAfter(
+    workflow: PinnedWorkflow,
+    nodeId: string,
+    next: readonly string[],
+  ): readonly PlannedStep[] | undefined | null {
+    if (workflow.index.outgoing(nodeId).length === 0) return undefined;
+    return independentPlan(workflow, nodeId, next, this.deps.limits.maxStepsPerExecution) ?? null;
+  }
+
+  /**
+   * Everything a run needs before the claim: the node, its handler, its
+   * templated input, earlier outputs (`known`: outputs not recorded yet, of
+   * steps run ahead in memory).
+   */
+  private async prepare(context: ExecutionContext, nodeId: string, known: Record<string, { output: unknown }> = {}) {
     const { workflow, executionId, payload } = context;
     const node = workflow.index.node(nodeId);
     const handler = node ? this.deps.registry.get(node.type) : undefined;
@@ -224,7 +311,7 @@ export class StepRunner {
       ? await this.deps.sql.query<{ nodeId: string; output: unknown }>(Prisma.sql`
           SELECT "nodeId", output FROM "Step" WHERE "executionId" = ${executionId} AND status = 'SUCCEEDED'`)
       : [];
-    const steps = Object.fromEntries(outputs.map((s) => [s.nodeId, { output: s.output }]));
+    const steps = { ...Object.fromEntries(outputs.map((s) => [s.nodeId, { output: s.output }])), ...known };
     const execution = { id: executionId, workflowId: workflow.workflowId, workflowName: workflow.name, payload };
     const input: PreparedInput =
       node && handler
@@ -252,12 +339,13 @@ export class StepRunner {
   private async record(
     reported: StepOutcome,
     finish: Finish,
-    workflow: PinnedWorkflow,
+    context: ExecutionContext,
     policy: RetryPolicy,
     log: Record<string, unknown> & { attempt: number; lostRuns: number },
     stepsRun: number,
   ): Promise<ClaimedStep | undefined> {
     const { sql, clock, logger } = this.deps;
+    const { workflow } = context;
     const now = clock.now();
     // A wait that is already over (a delay of 0) needs no parking and no job: the step is simply done.
     const outcome: StepOutcome =
@@ -266,7 +354,16 @@ export class StepRunner {
       case "done": {
         const next = outcome.next ?? workflow.index.outgoing(finish.step.nodeId);
         logger.info(log, "step succeeded");
-        return this.commit(completeStep(sql, workflow, { ...finish, next }, this.advanceOptions(now, stepsRun)));
+        const ahead = await this.runAhead(
+          context,
+          { nodeId: finish.step.nodeId, output: finish.output },
+          next,
+          stepsRun,
+        );
+        // Steps recorded together share the instant they are recorded.
+        const at = ahead.steps.length > 0 ? clock.now() : now;
+        const options = this.advanceOptions(at, stepsRun + ahead.steps.length);
+        return this.commit(completeStep(sql, workflow, { ...finish, next }, options, ahead));
       }
       case "wait":
         logger.info({ ...log, until: outcome.until.toISOString() }, "step waiting");

@@ -29,7 +29,14 @@ import {
   type Tx,
 } from "./execution-lock.js";
 import { jsonParam } from "./persist-sql.js";
-import { completeIndependentStep, completeLastStep, independentPlan } from "./single-statement.js";
+import type { PlannedStep } from "./plan-successors.js";
+import {
+  completeIndependentStep,
+  completeLastStep,
+  completeWithAhead,
+  independentPlan,
+  type RanAhead,
+} from "./single-statement.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
 export { claimStep } from "./single-statement.js";
@@ -118,16 +125,29 @@ async function releaseSucceeded(
   );
 }
 
+/** Steps run in memory after a finished one, and what follows the last of them (undefined: nothing). */
+export interface Ahead {
+  steps: readonly RanAhead[];
+  after: readonly PlannedStep[] | undefined;
+}
+
 /**
  * Returns the successor claimed for the caller (see AdvanceOptions.claimNextForMs),
- * if any. In one statement when no other step can change what comes next.
+ * if any. In one statement when no other step can change what comes next,
+ * with the steps that ran `ahead` in memory when there are any (if that
+ * statement cannot decide, the step is recorded alone and they run again).
  */
 export async function completeStep(
   db: SqlDb,
   workflow: PinnedWorkflow,
   finish: Finish & { next: readonly string[] },
   options: AdvanceOptions,
+  ahead?: Ahead,
 ) {
+  if (ahead && ahead.steps.length > 0) {
+    const done = await completeWithAhead(db, workflow, finish, ahead.steps, ahead.after, options);
+    if (done) return done;
+  }
   const { nodeId } = finish.step;
   if (workflow.index.outgoing(nodeId).length === 0) {
     const done = await completeLastStep(db, workflow, finish, options.now);
