@@ -273,7 +273,7 @@ export class StepRunner {
       this.deps.onStepFinished?.(node.type, "done", (Date.now() - started) / 1000);
       this.deps.logger.info(
         { executionId: context.executionId, nodeId, type: node.type },
-        "step succeeded (ran ahead)",
+        "step ran in memory after the step before it, to be recorded with it",
       );
       outputs[nodeId] = { output };
       plan = after; // undefined after the last step: the execution may end with this record
