@@ -74,6 +74,8 @@ interface ExecutionContext {
   workflow: PinnedWorkflow;
   executionId: string;
   payload: unknown;
+  /** Steps this job ran so far, in memory ahead included: past the cap, successors go back to the queue. */
+  stepsRun: number;
 }
 
 export class StepRunner {
@@ -114,19 +116,21 @@ export class StepRunner {
       workflow: await this.deps.workflows.get(execution.workflowId, execution.workflowVersion),
       executionId: job.executionId,
       payload: execution.payload,
+      stepsRun: 0,
     });
     if (claim) {
       const started = await context();
       const prepared = await this.prepare(started, ref.nodeId);
-      const claimed = await this.runClaimed(started, ref, claim, prepared, 1);
-      return this.continueWith(started, claimed, 1);
+      const claimed = await this.runClaimed(started, ref, claim, prepared);
+      return this.continueWith(started, claimed);
     }
     switch (step.status) {
       case "WAITING": {
         if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
         const waited = await context();
+        waited.stepsRun = 1; // ending the wait is this job's first step
         const claimed = await this.commit(finishWait(sql, waited.workflow, ref, this.advanceOptions(now, 0)));
-        return this.continueWith(waited, claimed, 1);
+        return this.continueWith(waited, claimed);
       }
       case "RUNNING":
         // Held by a live worker, or by one that died: look again when the lease ends.
@@ -144,7 +148,7 @@ export class StepRunner {
     }
   };
 
-  /** `stepsRun` counts the steps this job ran so far: past the cap, successors go back to the queue. */
+  /** `stepsRun` counts the steps this job ran so far (ExecutionContext.stepsRun). */
   private advanceOptions(now: Date, stepsRun: number) {
     const inline = !this.draining && stepsRun < MAX_STEPS_PER_JOB;
     return {
@@ -155,12 +159,12 @@ export class StepRunner {
   }
 
   /** Runs the successors claimed for this job, one after another, while each finish claims the next. */
-  private async continueWith(context: ExecutionContext, claimed: ClaimedStep | undefined, stepsRun: number) {
+  private async continueWith(context: ExecutionContext, claimed: ClaimedStep | undefined) {
     let next = claimed;
-    for (let count = stepsRun; next; count++) {
+    while (next) {
       const ref: StepRef = { stepId: next.stepId, executionId: context.executionId, nodeId: next.nodeId };
       const prepared = await this.prepare(context, next.nodeId);
-      next = await this.runClaimed(context, ref, { attempt: next.attempt, lostRuns: 0 }, prepared, count + 1);
+      next = await this.runClaimed(context, ref, { attempt: next.attempt, lostRuns: 0 }, prepared);
     }
     return undefined;
   }
@@ -171,9 +175,9 @@ export class StepRunner {
     ref: StepRef,
     claim: { attempt: number; lostRuns: number },
     prepared: PreparedStep,
-    stepsRun: number,
   ): Promise<ClaimedStep | undefined> {
     const { sql, clock, limits } = this.deps;
+    context.stepsRun += 1;
     const { attempt, lostRuns } = claim;
     const { workflow } = context;
     const { node, handler, input, policy } = prepared;
@@ -211,7 +215,6 @@ export class StepRunner {
       context,
       policy,
       { ...ref, type: node.type, attempt, lostRuns, durationMs },
-      stepsRun,
     );
   }
 
@@ -229,7 +232,6 @@ export class StepRunner {
     context: ExecutionContext,
     finished: { nodeId: string; output: unknown },
     next: readonly string[],
-    stepsRun: number,
   ): Promise<Ahead> {
     const { workflow } = context;
     const { index } = workflow;
@@ -237,7 +239,7 @@ export class StepRunner {
     const steps: RanAhead[] = [];
     const outputs: Record<string, { output: unknown }> = { [finished.nodeId]: { output: finished.output } };
     let plan = this.planAfter(workflow, finished.nodeId, next);
-    while (plan && !this.draining && stepsRun + steps.length < MAX_STEPS_PER_JOB) {
+    while (plan && !this.draining && context.stepsRun < MAX_STEPS_PER_JOB) {
       const runnable = plan.filter((p) => p.status === "PENDING");
       if (runnable.length !== 1) break;
       const nodeId = (runnable[0] as PlannedStep).nodeId;
@@ -276,6 +278,7 @@ export class StepRunner {
         "step ran in memory after the step before it, to be recorded with it",
       );
       outputs[nodeId] = { output };
+      context.stepsRun += 1;
       plan = after; // undefined after the last step: the execution may end with this record
     }
     return { steps, after: plan ?? undefined };
@@ -342,7 +345,6 @@ export class StepRunner {
     context: ExecutionContext,
     policy: RetryPolicy,
     log: Record<string, unknown> & { attempt: number; lostRuns: number },
-    stepsRun: number,
   ): Promise<ClaimedStep | undefined> {
     const { sql, clock, logger } = this.deps;
     const { workflow } = context;
@@ -354,15 +356,10 @@ export class StepRunner {
       case "done": {
         const next = outcome.next ?? workflow.index.outgoing(finish.step.nodeId);
         logger.info(log, "step succeeded");
-        const ahead = await this.runAhead(
-          context,
-          { nodeId: finish.step.nodeId, output: finish.output },
-          next,
-          stepsRun,
-        );
+        const ahead = await this.runAhead(context, { nodeId: finish.step.nodeId, output: finish.output }, next);
         // Steps recorded together share the instant they are recorded.
         const at = ahead.steps.length > 0 ? clock.now() : now;
-        const options = this.advanceOptions(at, stepsRun + ahead.steps.length);
+        const options = this.advanceOptions(at, context.stepsRun);
         return this.commit(completeStep(sql, workflow, { ...finish, next }, options, ahead));
       }
       case "wait":
