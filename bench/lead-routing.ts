@@ -67,8 +67,9 @@ export async function measureLeadRouting(ctx: EngineContext): Promise<void> {
   if (handoffsAllZero) {
     ctx.report.note(
       "Lead routing: every step finished → next step started measures 0 ms: the engine claims each successor in the " +
-        "statement that finishes its predecessor and stamps both with the same time, so the rows hold no gap " +
-        "(the real one, from that commit to the successor's handler starting, is not recorded anywhere)",
+        "statement that finishes its predecessor and stamps both with the same time (steps run in memory are " +
+        "recorded with their predecessor at one instant), so the rows hold no gap (the real one, from that " +
+        "commit to the successor's handler starting, is not recorded anywhere)",
     );
   }
 }
