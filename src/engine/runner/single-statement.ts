@@ -14,9 +14,10 @@
  * serialised with every other change of the execution exactly as the locked
  * transaction is; then makes its conditional update of the step; and writes
  * the ChangeSet's rows only if that update took effect, numbered from the seq
- * the lock read. A last step is finished the same way (completeLastStep);
- * anything else (a join, a stopped execution) goes through the locked
- * transaction in transitions.ts.
+ * the lock read. A last step is finished the same way (completeLastStep), and
+ * so is a step together with the steps run in memory after it
+ * (completeWithAhead); anything else (a join, a stopped execution) goes
+ * through the locked transaction in transitions.ts.
  */
 import type { SqlDb } from "../../db/sql.js";
 import type { StepStatus } from "../../generated/prisma/enums.js";
