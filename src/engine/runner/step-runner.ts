@@ -8,6 +8,7 @@
 import type { SqlDb } from "../../db/sql.js";
 import { NonRetryableStepError } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
+import type { GraphNode } from "../graph.js";
 import type { HandlerRegistry } from "../handlers/index.js";
 import type { HandlerServices, NodeHandler, RetryPolicy, StepOutcome } from "../handlers/types.js";
 import type { ChangePublisher, Clock, EngineLogger, JobResult, StepJob, StepQueue } from "../ports.js";
@@ -194,20 +195,13 @@ export class StepRunner {
       return undefined;
     }
 
-    const notifications: PendingNotification[] = [];
-    const started = Date.now();
-    const outcome = await this.execute(handler, {
-      data: input.data,
+    // The handler sees real tries: a run lost with its worker never reached it.
+    const { outcome, notifications, durationMs } = await this.runHandler(workflow, prepared, {
+      handler,
       node,
-      execution: prepared.execution,
-      steps: prepared.steps,
-      // The handler sees real tries: a run lost with its worker never reached it.
+      data: input.data,
       attempt: attempt - lostRuns,
-      maxAttempts: policy.attempts,
-      edgeTargets: workflow.index.edgeTargets(ref.nodeId),
-      services: handlerServices(this.deps, notifications),
     });
-    const durationMs = Date.now() - started;
     this.deps.onStepFinished?.(node.type, outcome.kind, durationMs / 1000);
     return this.record(
       outcome,
@@ -246,17 +240,11 @@ export class StepRunner {
       const prepared = await this.prepare(context, nodeId, outputs);
       const { node, handler, input } = prepared;
       if (!node || !handler?.runsInMemory || !input.ok) break;
-      const notifications: PendingNotification[] = [];
-      const started = Date.now();
-      const outcome = await this.execute(handler, {
-        data: input.data,
+      const { outcome, notifications, durationMs } = await this.runHandler(workflow, prepared, {
+        handler,
         node,
-        execution: prepared.execution,
-        steps: prepared.steps,
+        data: input.data,
         attempt: 1,
-        maxAttempts: prepared.policy.attempts,
-        edgeTargets: index.edgeTargets(nodeId),
-        services: handlerServices(this.deps, notifications),
       });
       const done = outcome.kind === "done" || (outcome.kind === "wait" && outcome.until <= this.deps.clock.now());
       if (!done) break;
@@ -272,11 +260,12 @@ export class StepRunner {
         notifications,
         createdWith: plan,
       });
-      this.deps.onStepFinished?.(node.type, "done", (Date.now() - started) / 1000);
       this.deps.logger.info(
         { executionId: context.executionId, nodeId, type: node.type },
         "step ran in memory after the step before it, to be recorded with it",
       );
+      // Counted once kept in the run; a step that stops the run runs (and counts) on its own later.
+      this.deps.onStepFinished?.(node.type, outcome.kind, durationMs / 1000);
       outputs[nodeId] = { output };
       context.stepsRun += 1;
       plan = after; // undefined after the last step: the execution may end with this record
@@ -384,6 +373,27 @@ export class StepRunner {
         return undefined;
       }
     }
+  }
+
+  /** Runs a prepared step's handler, outside any transaction: its outcome, what it sent, how long it took. */
+  private async runHandler(
+    workflow: PinnedWorkflow,
+    prepared: PreparedStep,
+    run: { handler: NodeHandler; node: GraphNode; data: unknown; attempt: number },
+  ) {
+    const notifications: PendingNotification[] = [];
+    const started = Date.now();
+    const outcome = await this.execute(run.handler, {
+      data: run.data,
+      node: run.node,
+      execution: prepared.execution,
+      steps: prepared.steps,
+      attempt: run.attempt,
+      maxAttempts: prepared.policy.attempts,
+      edgeTargets: workflow.index.edgeTargets(run.node.id),
+      services: handlerServices(this.deps, notifications),
+    });
+    return { outcome, notifications, durationMs: Date.now() - started };
   }
 
   /** Handler errors become step failures; only NonRetryableStepError skips the retries. */
