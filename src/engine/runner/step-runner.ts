@@ -1,9 +1,10 @@
 /**
  * Runs one step job: claims the step (reading it in the same statement),
  * executes its handler outside any transaction, and records the outcome in one
- * statement or transaction. Handlers run at least once; a step that already
- * finished is never run again. Safe to call any number of times for the same
- * job.
+ * statement or transaction, together with the steps that may run in memory
+ * right after it (runAhead). Then runs the successor that record claimed, and
+ * so on. Handlers run at least once; a step that already finished is never run
+ * again. Safe to call any number of times for the same job.
  */
 import type { SqlDb } from "../../db/sql.js";
 import { NonRetryableStepError } from "../../errors.js";
