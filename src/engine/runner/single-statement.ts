@@ -14,16 +14,16 @@
  * serialised with every other change of the execution exactly as the locked
  * transaction is; then makes its conditional update of the step; and writes
  * the ChangeSet's rows only if that update took effect, numbered from the seq
- * the lock read. A last step is finished the same way (completeLastStep), and
- * so is a step together with the steps run in memory after it
- * (completeWithAhead); anything else (a join, a stopped execution) goes
- * through the locked transaction in transitions.ts.
+ * the lock read. A last step is finished the same way, and so is a step
+ * together with the steps run in memory after it (completeInOneStatement);
+ * anything else (a join, a stopped execution) goes through the locked
+ * transaction in transitions.ts.
  */
 import type { SqlDb } from "../../db/sql.js";
 import type { StepStatus } from "../../generated/prisma/enums.js";
 import { type AdvanceOptions, type ClaimedStep, createPlannedSteps } from "./advance.js";
 import { batchedClaim, batchedFinish, type FinishRequest } from "./batched-statements.js";
-import { ACTIVE_EXECUTION, ChangeSet, type PendingNotification, type RanStep } from "./execution-lock.js";
+import { ChangeSet, type PendingNotification, type RanStep } from "./execution-lock.js";
 import { type PlannedStep, planSuccessors, type StepState } from "./plan-successors.js";
 import type { Finish, StepRef } from "./transitions.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
@@ -109,34 +109,6 @@ export function independentPlan(
   return decided && planned.some((p) => p.status === "PENDING") ? planned : undefined;
 }
 
-/**
- * RUNNING → SUCCEEDED for a step whose successors are `planned`
- * (independentPlan), creating them (the first runnable one claimed for the
- * caller when `claimNextForMs` is set), in one statement. `result` is undefined when
- * the caller no longer held the step (nothing was written). Undefined when the
- * execution is no longer RUNNING: nothing was written, and the locked
- * transaction should record the step.
- */
-export async function completeIndependentStep(
-  db: SqlDb,
-  workflow: PinnedWorkflow,
-  finish: Finish & { next: readonly string[] },
-  planned: readonly PlannedStep[],
-  options: AdvanceOptions,
-): Promise<{ result: ClaimedStep | undefined; changes: ChangeSet } | undefined> {
-  const { executionId } = finish.step;
-  const changes = succeededChanges(workflow, finish);
-  const claimed = createPlannedSteps(changes, workflow, planned, options.now, options.claimNextForMs);
-  const row = await batchedFinish(db, finishRequest(finish, changes, options.now, false));
-  if (!row) missing(executionId);
-  if (!row.released) {
-    if (!ACTIVE_EXECUTION.has(row.status)) return undefined;
-    return { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
-  }
-  changes.rebase(row.seq);
-  return { result: claimed, changes };
-}
-
 /** The batched statement's request for a step that succeeded with `changes` (numbered from 0). */
 export function finishRequest(
   finish: Finish & { next: readonly string[] },
@@ -178,16 +150,44 @@ export interface RanAhead {
 }
 
 /**
- * RUNNING → SUCCEEDED for a step, together with the steps that ran in memory
- * after it (`ahead`, in order, each planned independently of the rest of the
- * execution), in one statement: their rows are created already SUCCEEDED.
- * `after` plans what follows the last of them; undefined when it has no
- * successors (then the execution may end here, as with completeLastStep).
- * Undefined when this statement cannot decide: nothing was written, and the
- * caller records the held step alone (the steps ahead then run again, which
- * they may: they changed nothing outside these rows).
+ * What the completion of `nodeId` starts when that depends on nothing else
+ * (independentPlan); undefined when the node has no successors (its
+ * completion may end the execution); null when only the locked transaction
+ * can tell (a join, the step limit).
  */
-export async function completeWithAhead(
+export function planAfter(
+  workflow: PinnedWorkflow,
+  nodeId: string,
+  next: readonly string[],
+  maxStepsPerExecution: number,
+): readonly PlannedStep[] | undefined | null {
+  if (workflow.index.outgoing(nodeId).length === 0) return undefined;
+  return independentPlan(workflow, nodeId, next, maxStepsPerExecution) ?? null;
+}
+
+/**
+ * RUNNING → SUCCEEDED for a step, in one statement, with what follows it: the
+ * steps run in memory after it (`ahead`, often none; their rows are created
+ * already SUCCEEDED) and `after`, the successors of the last of them (or of
+ * the step itself) as planAfter planned them, the first runnable one claimed
+ * for the caller when `claimNextForMs` is set. When `after` is undefined
+ * nothing follows, and the execution SUCCEEDED with this statement if no
+ * other step is open.
+ *
+ * Whether another step is open is read in the statement's snapshot, and that
+ * snapshot may be older than the lock the statement then waits for: a change
+ * committed in between would be missed. Every change of an execution's steps
+ * also moves its seq in the same transaction, so for a last step the read is
+ * trusted only when the snapshot already holds the seq the lock returned.
+ *
+ * `result` is the successor claimed, if any; `changes` is empty when the
+ * caller no longer held the step. Undefined when this statement cannot decide
+ * (the execution is not RUNNING, or a last step's snapshot was not fresh):
+ * nothing was written, and the caller records the step in the locked
+ * transaction (steps ahead then run again, which they may: they changed
+ * nothing outside these rows).
+ */
+export async function completeInOneStatement(
   db: SqlDb,
   workflow: PinnedWorkflow,
   finish: Finish & { next: readonly string[] },
@@ -212,36 +212,4 @@ export async function completeWithAhead(
   changes.rebase(row.seq);
   if (row.ends) changes.executionStatus("SUCCEEDED", { finishedAt: options.now });
   return { result: claimed, changes };
-}
-
-/**
- * A step with no successors, finished in one statement like the others
- * here; the execution SUCCEEDED with it when no other step is open.
- *
- * Whether another step is open is read in the statement's snapshot, and that
- * snapshot may be older than the lock the statement then waits for: a change
- * committed in between would be missed. Every change of an execution's steps
- * also moves its seq in the same transaction, so the read is trusted only when
- * the snapshot already holds the seq the lock returned; otherwise nothing is
- * written and the caller uses the locked transaction.
- *
- * `result` is always undefined (nothing follows); `changes` is empty when the
- * caller no longer held the step. Undefined when the locked transaction must
- * decide (the execution is not RUNNING, or the snapshot was not fresh).
- */
-export async function completeLastStep(
-  db: SqlDb,
-  workflow: PinnedWorkflow,
-  finish: Finish & { next: readonly string[] },
-  now: Date,
-): Promise<{ result: undefined; changes: ChangeSet } | undefined> {
-  const { executionId } = finish.step;
-  const changes = succeededChanges(workflow, finish);
-  const row = await batchedFinish(db, finishRequest(finish, changes, now, true));
-  if (!row) missing(executionId);
-  if (!row.fresh || row.status !== "RUNNING") return undefined;
-  if (!row.released) return { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
-  changes.rebase(row.seq);
-  if (row.ends) changes.executionStatus("SUCCEEDED", { finishedAt: now });
-  return { result: undefined, changes };
 }

@@ -19,7 +19,7 @@ import type { ChangeSet, PendingNotification } from "./execution-lock.js";
 import { handlerServices } from "./handler-services.js";
 import { LocalWakeups } from "./local-wakeups.js";
 import type { PlannedStep } from "./plan-successors.js";
-import { claimJob, independentPlan, type RanAhead } from "./single-statement.js";
+import { claimJob, planAfter, type RanAhead } from "./single-statement.js";
 import { limitOutput, type PreparedInput, prepareInput } from "./step-context.js";
 import {
   type Ahead,
@@ -230,14 +230,17 @@ export class StepRunner {
   ): Promise<Ahead> {
     const { workflow } = context;
     const { index } = workflow;
-    const { maxOutputBytes } = this.deps.limits;
+    const { maxOutputBytes, maxStepsPerExecution } = this.deps.limits;
     const steps: RanAhead[] = [];
     const outputs: Record<string, { output: unknown }> = { [finished.nodeId]: { output: finished.output } };
-    let plan = this.planAfter(workflow, finished.nodeId, next);
+    let plan = planAfter(workflow, finished.nodeId, next, maxStepsPerExecution);
     while (plan && !this.draining && context.stepsRun < MAX_STEPS_PER_JOB) {
       const runnable = plan.filter((p) => p.status === "PENDING");
       if (runnable.length !== 1) break;
       const nodeId = (runnable[0] as PlannedStep).nodeId;
+      // Known before templating: a step that cannot run here is prepared once, when it runs on its own.
+      const type = index.node(nodeId)?.type;
+      if (!type || !this.deps.registry.get(type)?.runsInMemory) break;
       const prepared = await this.prepare(context, nodeId, outputs);
       const { node, handler, input } = prepared;
       if (!node || !handler?.runsInMemory || !input.ok) break;
@@ -250,7 +253,7 @@ export class StepRunner {
       const done = outcome.kind === "done" || (outcome.kind === "wait" && outcome.until <= this.deps.clock.now());
       if (!done) break;
       const stepNext = (outcome.kind === "done" ? outcome.next : undefined) ?? index.outgoing(nodeId);
-      const after = this.planAfter(workflow, nodeId, stepNext);
+      const after = planAfter(workflow, nodeId, stepNext, maxStepsPerExecution);
       // The record must be able to decide what follows the last step ahead in the same statement.
       if (after === null) break;
       const output = limitOutput(outcome.output, maxOutputBytes);
@@ -272,21 +275,6 @@ export class StepRunner {
       plan = after; // undefined after the last step: the execution may end with this record
     }
     return { steps, after: plan ?? undefined };
-  }
-
-  /**
-   * What the completion of `nodeId` starts, when that depends on nothing else
-   * (independentPlan); undefined when the node has no successors; null when
-   * only the locked transaction can tell (a join, the end of an execution
-   * with other paths, the step limit).
-   */
-  private planAfter(
-    workflow: PinnedWorkflow,
-    nodeId: string,
-    next: readonly string[],
-  ): readonly PlannedStep[] | undefined | null {
-    if (workflow.index.outgoing(nodeId).length === 0) return undefined;
-    return independentPlan(workflow, nodeId, next, this.deps.limits.maxStepsPerExecution) ?? null;
   }
 
   /**

@@ -30,13 +30,7 @@ import {
 } from "./execution-lock.js";
 import { jsonParam } from "./persist-sql.js";
 import type { PlannedStep } from "./plan-successors.js";
-import {
-  completeIndependentStep,
-  completeLastStep,
-  completeWithAhead,
-  independentPlan,
-  type RanAhead,
-} from "./single-statement.js";
+import { completeInOneStatement, planAfter, type RanAhead } from "./single-statement.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
 export { claimStep } from "./single-statement.js";
@@ -145,16 +139,12 @@ export async function completeStep(
   ahead?: Ahead,
 ) {
   if (ahead && ahead.steps.length > 0) {
-    const done = await completeWithAhead(db, workflow, finish, ahead.steps, ahead.after, options);
+    const done = await completeInOneStatement(db, workflow, finish, ahead.steps, ahead.after, options);
     if (done) return done;
   }
-  const { nodeId } = finish.step;
-  if (workflow.index.outgoing(nodeId).length === 0) {
-    const done = await completeLastStep(db, workflow, finish, options.now);
-    if (done) return done;
-  } else {
-    const planned = independentPlan(workflow, nodeId, finish.next, options.maxStepsPerExecution);
-    const done = planned && (await completeIndependentStep(db, workflow, finish, planned, options));
+  const after = planAfter(workflow, finish.step.nodeId, finish.next, options.maxStepsPerExecution);
+  if (after !== null) {
+    const done = await completeInOneStatement(db, workflow, finish, [], after, options);
     if (done) return done;
   }
   return inExecutionTransaction(db, finish.step.executionId, async (tx, changes) => {

@@ -151,21 +151,21 @@ export class GraphQLConnection {
         );
         return;
       }
+      // One result (a query, a mutation, a subscription that could not open), or a stream of them.
+      let single: string | undefined;
       if (prepared.kind !== "subscription") {
-        const result = await operations.execute(prepared);
-        if (!run.stopped) this.send(protocol.next(protocol.nextBody(result), protocol.nextTail(id)));
+        single = await operations.execute(prepared);
       } else {
         const source = await operations.subscribe(prepared);
-        if ("next" in source) {
-          if (!(await this.stream(id, run, prepared, source))) return;
-        } else if (!run.stopped) {
-          this.send(protocol.next(protocol.nextBody(operations.serialize(source)), protocol.nextTail(id)));
-        }
+        if (!("next" in source)) single = operations.serialize(source);
+        else if (!(await this.stream(id, run, prepared, source))) return;
       }
-      if (!run.stopped) this.send(protocol.complete(id));
+      if (run.stopped) return;
+      if (single !== undefined) this.send(protocol.next(protocol.nextBody(single), protocol.nextTail(id)));
+      this.send(protocol.complete(id));
     } catch (error) {
       // Masked (and logged with an id) like any unexpected error; the connection lives on.
-      if (!run.stopped) this.send(protocol.error(id, [operations.streamError(error).toJSON()]));
+      if (!run.stopped) this.send(protocol.error(id, [operations.clientError(error).toJSON()]));
     }
   }
 

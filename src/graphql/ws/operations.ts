@@ -68,7 +68,7 @@ export class Operations {
     try {
       document = enveloped.parse(payload.query);
     } catch (error) {
-      return { ok: false, errors: [this.asGraphQLError(error)] };
+      return { ok: false, errors: [this.clientError(error)] };
     }
     const errors = enveloped.validate(enveloped.schema, document);
     if (errors.length > 0) return { ok: false, errors };
@@ -108,7 +108,7 @@ export class Operations {
       if (isAsyncIterable(source)) return source[Symbol.asyncIterator]();
       return this.masked(source);
     } catch (error) {
-      return { errors: [this.maskError(error) as GraphQLError] };
+      return { errors: [this.clientError(error)] };
     }
   }
 
@@ -124,17 +124,13 @@ export class Operations {
     return JSON.stringify(this.masked(result));
   }
 
-  /** What a source stream failed with, as the client sees it. */
-  streamError(error: unknown): GraphQLError {
-    return this.asGraphQLError(error);
-  }
-
   private masked(result: ExecutionResult): ExecutionResult {
     if (!result.errors?.length) return result;
     return { ...result, errors: result.errors.map((e) => this.maskError(e) as GraphQLError) };
   }
 
-  private asGraphQLError(error: unknown): GraphQLError {
+  /** An error as the client sees it: masked (and logged with an id) unless meant for the client. */
+  clientError(error: unknown): GraphQLError {
     const masked = this.maskError(error);
     return masked instanceof GraphQLError ? masked : new GraphQLError(masked.message);
   }
