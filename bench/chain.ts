@@ -9,24 +9,28 @@
  */
 import { type EngineContext, repeat } from "./context.js";
 import { fromEpochMs } from "./database.js";
-import { closedLoop } from "./load.js";
+import { closedLoop, warmUp } from "./load.js";
+import { progress } from "./progress.js";
 import { notificationChain } from "./workflows.js";
 
 const CHAIN_LENGTH = 10;
 
 export async function measureChain(ctx: EngineContext): Promise<void> {
-  const { workers, concurrency, durationMs } = ctx.options;
+  const { workers, concurrency, durationMs, warmupMs } = ctx.options;
   const workflowId = await ctx.api.createWorkflow(notificationChain("bench chain", CHAIN_LENGTH));
   const inFlight = 2 * workers * concurrency;
-  // Warm-up: the first execution loads and compiles what later ones reuse.
+  // Warm-up: the first execution loads what later ones reuse; then steady load until V8 compiled the hot paths.
   await ctx.watcher.finished(await ctx.api.startExecution(workflowId));
+  const start = async () => ({ executionIds: [await ctx.api.startExecution(workflowId)] });
+  progress(`chain: warming up (${warmupMs / 1000} s, not measured)`);
+  await warmUp({ clients: inFlight, warmupMs, watcher: ctx.watcher, start });
 
   const rates = await repeat(ctx, `chain: ${CHAIN_LENGTH}-node send_notification chain`, async () => {
     const run = await closedLoop({
       clients: inFlight,
       durationMs,
       watcher: ctx.watcher,
-      start: async () => ({ executionIds: [await ctx.api.startExecution(workflowId)] }),
+      start,
     });
     if (run.notSucceeded.length > 0) ctx.report.note(`chain: ${run.notSucceeded.length} executions did not succeed`);
     const { rows } = await ctx.database.pool.query<{ steps: number }>(

@@ -11,7 +11,8 @@
  */
 import { type EngineContext, repeat } from "./context.js";
 import { epochMs, fromEpochMs } from "./database.js";
-import { closedLoop } from "./load.js";
+import { closedLoop, warmUp } from "./load.js";
+import { progress } from "./progress.js";
 import { type Percentiles, percentiles } from "./stats.js";
 import { leadRouting } from "./workflows.js";
 
@@ -45,6 +46,14 @@ export async function measureLeadRouting(ctx: EngineContext): Promise<void> {
 
   let sent = 0;
   const nextLead = () => lead(++sent);
+  const { warmupMs, clients: clientCounts } = ctx.options;
+  progress(`Lead routing: warming up (${warmupMs / 1000} s, not measured)`);
+  await warmUp({
+    clients: Math.max(...clientCounts),
+    warmupMs,
+    watcher: ctx.watcher,
+    start: () => ctx.api.sendEvent(nextLead()),
+  });
   let handoffsAllZero = true;
   for (const clients of ctx.options.clients) {
     const label = `${clients} client${clients === 1 ? "" : "s"}`;

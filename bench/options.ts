@@ -13,6 +13,12 @@ export interface BenchOptions {
   runs: number;
   /** How long each throughput run feeds the engine. */
   durationMs: number;
+  /**
+   * Unmeasured load before a throughput section's runs: the engine's node
+   * processes reach their steady speed only once V8 has compiled their hot
+   * code, which takes thousands of executions.
+   */
+  warmupMs: number;
   /** Concurrent POST /events clients for Lead routing, one measurement per value. */
   clients: number[];
   /** Worker processes (each with `concurrency` steps at once). */
@@ -36,6 +42,7 @@ export const USAGE = `npm run bench -- [options]
   --quick              small settings: a smoke test in under a minute
   --runs N             repetitions of every measurement (default 3, quick 1)
   --duration S         seconds each throughput run feeds the engine (default 10, quick 2)
+  --warmup S           seconds of unmeasured load before the chain and Lead routing runs (default 15, quick 1)
   --clients A,B,C      concurrent POST /events clients for Lead routing (default 1,10,50)
   --workers N          worker processes (default 1)
   --concurrency N      WORKER_CONCURRENCY of each worker and of the bare BullMQ limit (default 16)
@@ -77,6 +84,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       quick: { type: "boolean", default: false },
       runs: { type: "string" },
       duration: { type: "string" },
+      warmup: { type: "string" },
       clients: { type: "string" },
       workers: { type: "string" },
       concurrency: { type: "string" },
@@ -92,10 +100,13 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   const quick = values.quick === true;
   const durationSeconds = values.duration === undefined ? (quick ? 2 : 10) : Number(values.duration);
   if (!(durationSeconds > 0)) throw new Error(`--duration: expected seconds > 0, got "${values.duration}"`);
+  const warmupSeconds = values.warmup === undefined ? (quick ? 1 : 15) : Number(values.warmup);
+  if (!(warmupSeconds >= 0)) throw new Error(`--warmup: expected seconds ≥ 0, got "${values.warmup}"`);
   return {
     quick,
     runs: values.runs === undefined ? (quick ? 1 : 3) : positiveInt("runs", values.runs),
     durationMs: Math.round(durationSeconds * 1000),
+    warmupMs: Math.round(warmupSeconds * 1000),
     clients: values.clients === undefined ? [1, 10, 50] : intList("clients", values.clients),
     workers: values.workers === undefined ? 1 : positiveInt("workers", values.workers),
     concurrency: values.concurrency === undefined ? 16 : positiveInt("concurrency", values.concurrency),
