@@ -1,6 +1,7 @@
 /**
- * The bus sends the changes of one commit as one message per topic and id,
- * and subscribers still get them one by one, in order.
+ * The bus sends the changes of one commit as one message per channel (at
+ * most three), and subscribers still get them one by one, in order, each
+ * topic and id only its own.
  */
 import { describe, expect, it } from "vitest";
 import { type BusEventTarget, createBus } from "../../src/bus/bus.js";
@@ -26,7 +27,7 @@ const step = (seq: number, nodeId: string, status: "SUCCEEDED" | "PENDING" | "RU
 });
 
 describe("bus", () => {
-  it("publishes a commit's changes as one message per topic and id, delivered one by one in order", async () => {
+  it("publishes a commit's changes as one message per channel, delivered one by one in order", async () => {
     const target = new CountingTarget();
     const bus = createBus(target as unknown as BusEventTarget);
     const updates = bus.subscribe("executionUpdated", "e1");
@@ -37,9 +38,7 @@ describe("bus", () => {
       step(6, "b", "PENDING"),
       step(7, "b", "RUNNING"),
     ]);
-    expect(target.dispatched.sort()).toEqual(
-      ["executionUpdated:e1", "notificationSent:*", "notificationSent:ops", "stepUpdated:e1"].sort(),
-    );
+    expect(target.dispatched.sort()).toEqual(["executionUpdated:e1", "notificationSent:*"]);
     const received = [await first, await updates.next(), await updates.next()].map((r) => r.value);
     expect(received.map((u) => `${u?.seq} ${u?.kind === "step" ? u.nodeId : ""}=${u?.status}`)).toEqual([
       "5 a=SUCCEEDED",
@@ -55,8 +54,53 @@ describe("bus", () => {
     const updates = bus.subscribe("stepUpdated", "e1");
     const next = updates.next();
     const { type: _type, ...change } = step(3, "a", "RUNNING") as Extract<EngineChange, { type: "step" }>;
-    target.dispatchEvent(new CustomEvent("stepUpdated:e1", { detail: { kind: "step", ...change } }));
+    target.dispatchEvent(new CustomEvent("executionUpdated:e1", { detail: { kind: "step", ...change } }));
     expect((await next).value).toMatchObject({ seq: 3, nodeId: "a", status: "RUNNING" });
     await updates.return?.();
+  });
+
+  it("gives each narrower topic only its own changes, read from the shared channels", async () => {
+    const target = new CountingTarget();
+    const bus = createBus(target as unknown as BusEventTarget);
+    const heard: string[] = [];
+    const stops = [
+      bus.listen("stepUpdated", "e1", (c) => heard.push(`stepUpdated ${c.nodeId}=${c.status}`)),
+      bus.listen("executionsChanged", "w1", (c) => heard.push(`executionsChanged w1 ${c.executionId}=${c.status}`)),
+      bus.listen("executionsChanged", "*", (c) => heard.push(`executionsChanged * ${c.executionId}=${c.status}`)),
+      bus.listen("notificationSent", "ops", (c) => heard.push(`notificationSent ops ${c.notificationId}`)),
+      bus.listen("notificationSent", "*", (c) => heard.push(`notificationSent * ${c.notificationId}`)),
+    ];
+    await bus.publishChanges([
+      { type: "execution", executionId: "e1", workflowId: "w1", status: "RUNNING", seq: 1 },
+      step(2, "a", "RUNNING"),
+      { type: "notification", notificationId: "n1", executionId: "e1", stepId: "s-a", toRole: "ops" },
+      { type: "notification", notificationId: "n2", executionId: "e1", stepId: "s-a", toRole: "sales" },
+    ]);
+    await bus.publishChanges([
+      { type: "execution", executionId: "e2", workflowId: "w2", status: "SUCCEEDED", seq: 4 },
+      { ...step(3, "x", "SUCCEEDED"), executionId: "e2" },
+    ]);
+    for (const stop of stops) stop();
+    expect(heard.sort()).toEqual(
+      [
+        "stepUpdated a=RUNNING",
+        "executionsChanged w1 e1=RUNNING",
+        "executionsChanged * e1=RUNNING",
+        "executionsChanged * e2=SUCCEEDED",
+        "notificationSent ops n1",
+        "notificationSent * n1",
+        "notificationSent * n2",
+      ].sort(),
+    );
+    // Three commits' worth of channels, not one per topic and id.
+    expect(target.dispatched.sort()).toEqual(
+      [
+        "executionUpdated:e1",
+        "executionUpdated:e2",
+        "executionsChanged:*",
+        "executionsChanged:*",
+        "notificationSent:*",
+      ].sort(),
+    );
   });
 });
