@@ -4,11 +4,11 @@
  * docs page, and health endpoints. Nothing listens here (see listen.ts).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Deps } from "./deps.js";
 import { createGraphQLServer, GRAPHQL_PATH, type Yoga } from "./graphql/yoga.js";
 import { ApiKeys } from "./http/api-keys.js";
+import { declaredBodyLimit } from "./http/body-limit.js";
 import { errorResponse } from "./rest/errors.js";
 import { mountOpenApi } from "./rest/openapi.js";
 import { mountRestRoutes } from "./rest/routes.js";
@@ -25,7 +25,7 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
   app.use("*", cors({ origin: anyOrigin ? "*" : [...config.CORS_ORIGINS], credentials: !anyOrigin, maxAge: 600 }));
   app.use(
     "*",
-    bodyLimit({
+    declaredBodyLimit({
       maxSize: config.MAX_REQUEST_BYTES,
       onError: (c) =>
         c.req.path.startsWith(GRAPHQL_PATH)
