@@ -4,11 +4,11 @@
  * docs page, and health endpoints. Nothing listens here (see listen.ts).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { cors } from "hono/cors";
 import type { Deps } from "./deps.js";
 import { createGraphQLServer, GRAPHQL_PATH, type Yoga } from "./graphql/yoga.js";
 import { ApiKeys } from "./http/api-keys.js";
 import { declaredBodyLimit } from "./http/body-limit.js";
+import { corsHeaders } from "./http/cors.js";
 import { errorResponse } from "./rest/errors.js";
 import { mountOpenApi } from "./rest/openapi.js";
 import { mountRestRoutes } from "./rest/routes.js";
@@ -21,8 +21,7 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
   const app = new OpenAPIHono({ strict: false });
   const yoga = createGraphQLServer(deps);
 
-  const anyOrigin = config.CORS_ORIGINS.includes("*");
-  app.use("*", cors({ origin: anyOrigin ? "*" : [...config.CORS_ORIGINS], credentials: !anyOrigin, maxAge: 600 }));
+  app.use("*", corsHeaders({ origins: config.CORS_ORIGINS, maxAge: 600 }));
   app.use(
     "*",
     declaredBodyLimit({

@@ -189,6 +189,21 @@ describe("errors of any route", () => {
     expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
     const stranger = await app.request("/workflows", { headers: { origin: "http://evil.test" } });
     expect(stranger.headers.get("access-control-allow-origin")).toBeNull();
+    expect(stranger.headers.get("vary")).toBe("Origin");
+  });
+
+  it("lets the original UI's origin read answers, errors included", async () => {
+    for (const [path, status] of [
+      ["/workflows", 200],
+      ["/workflows/no-such-id", 404],
+    ] as const) {
+      const response = await app.request(path, { headers: { origin: "http://localhost:5173" } });
+      expect(response.status, path).toBe(status);
+      expect(response.headers.get("access-control-allow-origin"), path).toBe("http://localhost:5173");
+      expect(response.headers.get("access-control-allow-credentials"), path).toBe("true");
+      expect(response.headers.get("vary"), path).toBe("Origin");
+      expect(response.headers.get("content-type"), path).toContain("application/json");
+    }
   });
 });
 

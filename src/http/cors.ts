@@ -1,0 +1,39 @@
+/**
+ * CORS for the browser UIs (CORS_ORIGINS): Hono's cors middleware answers
+ * preflights; on every other request the headers are added once the route
+ * has answered.
+ *
+ * Hono's middleware sets its headers on `c.res` before the route runs, which
+ * makes a placeholder response that the route's own then has to be merged
+ * into, and on @hono/node-server that merge turns the route's lightweight
+ * response into a full Web Response with a stream for its body, written to the
+ * socket through that stream (found profiling POST /events).
+ */
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+
+export interface CorsOptions {
+  /** Allowed origins; "*" among them allows any (and then no credentials). */
+  origins: readonly string[];
+  /** Seconds a browser may keep a preflight's answer. */
+  maxAge: number;
+}
+
+export function corsHeaders(options: CorsOptions): MiddlewareHandler {
+  const anyOrigin = options.origins.includes("*");
+  const allowed = new Set(options.origins);
+  const preflight = cors({ origin: anyOrigin ? "*" : [...allowed], credentials: !anyOrigin, maxAge: options.maxAge });
+  return async (c, next) => {
+    if (c.req.method === "OPTIONS") return preflight(c, next);
+    await next();
+    const origin = c.req.header("origin");
+    if (anyOrigin) {
+      c.header("Access-Control-Allow-Origin", "*");
+      return;
+    }
+    if (origin !== undefined && allowed.has(origin)) c.header("Access-Control-Allow-Origin", origin);
+    c.header("Access-Control-Allow-Credentials", "true");
+    // The answer depends on the Origin header: caches must keep one per origin.
+    c.header("Vary", "Origin", { append: true });
+  };
+}
