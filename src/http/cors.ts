@@ -7,7 +7,8 @@
  * makes a placeholder response that the route's own then has to be merged
  * into, and on @hono/node-server that merge turns the route's lightweight
  * response into a full Web Response with a stream for its body, written to the
- * socket through that stream (found profiling POST /events).
+ * socket through that stream (found profiling POST /events). c.header() after
+ * the route does the same, so the headers go on the response's own.
  */
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
@@ -26,14 +27,16 @@ export function corsHeaders(options: CorsOptions): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method === "OPTIONS") return preflight(c, next);
     await next();
-    const origin = c.req.header("origin");
+    // On the response's own headers: c.header() on a finished response copies it into a new one.
+    const headers = c.res.headers;
     if (anyOrigin) {
-      c.header("Access-Control-Allow-Origin", "*");
+      headers.set("Access-Control-Allow-Origin", "*");
       return;
     }
-    if (origin !== undefined && allowed.has(origin)) c.header("Access-Control-Allow-Origin", origin);
-    c.header("Access-Control-Allow-Credentials", "true");
+    const origin = c.req.header("origin");
+    if (origin !== undefined && allowed.has(origin)) headers.set("Access-Control-Allow-Origin", origin);
+    headers.set("Access-Control-Allow-Credentials", "true");
     // The answer depends on the Origin header: caches must keep one per origin.
-    c.header("Vary", "Origin", { append: true });
+    headers.append("Vary", "Origin");
   };
 }

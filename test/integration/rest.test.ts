@@ -204,6 +204,13 @@ describe("errors of any route", () => {
       expect(response.headers.get("vary"), path).toBe("Origin");
       expect(response.headers.get("content-type"), path).toContain("application/json");
     }
+    const graphql = await app.request("/graphql", {
+      method: "POST",
+      headers: { origin: "http://localhost:5173", "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ nodeTypes { type } }" }),
+    });
+    expect(graphql.status).toBe(200);
+    expect(graphql.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
   });
 });
 
