@@ -109,13 +109,17 @@ function release(client: pg.PoolClient, error?: Error | boolean): void {
   client.release(error);
 }
 
-export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions): SqlDb {
+/**
+ * `plannedOnce`: the pool queryPlannedOnce uses (connections whose settings
+ * make each statement's plan once, by index only); the main pool if absent.
+ */
+export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions, plannedOnce: pg.Pool = pool): SqlDb {
   // A statement outside a transaction is tried again on another connection when the one it got had
   // already died (PostgreSQL restarted while it sat idle): pg refuses to send on it, so it never ran.
-  const once = <T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+  const once = <T>(use: (client: pg.PoolClient) => Promise<T>, from = pool): Promise<T> =>
     retryConnectFailures(
       async () => {
-        const { client } = await checkout(pool, retry, false);
+        const { client } = await checkout(from, retry, false);
         try {
           return await use(client);
         } finally {
@@ -127,6 +131,7 @@ export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions): SqlDb {
     );
   return {
     query: <T>(sql: Sql) => once(async (client) => (await run(client, sql)).rows as T[]),
+    queryPlannedOnce: <T>(sql: Sql) => once(async (client) => (await run(client, sql)).rows as T[], plannedOnce),
     execute: (sql: Sql) => once(async (client) => (await run(client, sql)).rowCount ?? 0),
     async transaction(work, opening) {
       const { client, opened } = await checkout(pool, retry, { opening });

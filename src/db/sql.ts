@@ -30,6 +30,13 @@ export interface OpeningStatement {
 
 export interface SqlDb extends SqlRunner {
   /**
+   * query() for the engine's batched statements (claims, finishes, new
+   * executions): a few fixed shapes whose every table access is by key. They
+   * run where each is planned once per connection, by index only, instead of
+   * on every run (see src/db/database.ts).
+   */
+  queryPlannedOnce<T>(sql: Sql): Promise<T[]>;
+  /**
    * Runs `work` in one transaction: committed if it resolves, rolled back if it
    * throws. With `opening`, that statement runs first and `work` gets its rows.
    */
@@ -47,8 +54,11 @@ function prismaSql(client: RawClient): SqlRunner {
 }
 
 export function prismaSqlDb(db: Db): SqlDb {
+  const runner = prismaSql(db);
   return {
-    ...prismaSql(db),
+    ...runner,
+    // One embedded connection, planned as Prisma plans it.
+    queryPlannedOnce: runner.query,
     transaction: (work, opening) =>
       db.$transaction(async (tx) => work(prismaSql(tx), opening ? await tx.$queryRawUnsafe(opening.text) : [])),
   };

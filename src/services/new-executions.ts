@@ -92,7 +92,7 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
     })),
   );
   const sets = requests.flatMap((r) => r.executions.map((e) => e.changes));
-  return sql.query<StartRow>(Prisma.sql`
+  return sql.queryPlannedOnce<StartRow>(Prisma.sql`
     WITH requests AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(json)}::jsonb)
         AS r(request int, event_id text, idempotency_key text, revision bigint, payload text, executions text[])

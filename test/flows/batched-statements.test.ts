@@ -32,6 +32,7 @@ function recording(db: SqlDb): { db: SqlDb; batched: () => number } {
   return {
     db: {
       query: (sql) => db.query(record(sql)),
+      queryPlannedOnce: (sql) => db.queryPlannedOnce(record(sql)),
       execute: (sql) => db.execute(record(sql)),
       transaction: (work, opening) => db.transaction(work, opening),
     },

@@ -1,4 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
+import { createDatabase } from "../../src/db/database.js";
+import { Prisma } from "../../src/generated/prisma/client.js";
 import { useTestDatabase } from "../support/database.js";
 
 const database = useTestDatabase();
@@ -108,5 +110,34 @@ describe("the migrated schema on a private database", () => {
     await database.db.execution.delete({ where: { id: execution.id } });
     expect(await database.db.step.count({ where: { executionId: execution.id } })).toBe(0);
     expect(await database.db.notification.count({ where: { executionId: execution.id } })).toBe(0);
+  });
+});
+
+describe("the connections the batched statements run on", () => {
+  /** The plan of an update of the steps a batch names, the way the claim and finish statements make one. */
+  const stepUpdatePlan = (steps: object[]) => Prisma.sql`
+    EXPLAIN (FORMAT JSON)
+    UPDATE "Step" s SET attempt = s.attempt + 1
+    FROM jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) AS r(step_id text, execution_id text)
+    WHERE s.id = r.step_id AND s."executionId" = r.execution_id`;
+  const nodeTypes = (plan: unknown) => JSON.stringify(plan).match(/"Node Type":"[^"]+"/g) ?? [];
+
+  it("plan by index only, even on a table too small for an index to pay, so a plan made once fits any size", async () => {
+    const { sql, close } = createDatabase(database.url, { poolSize: 1 });
+    try {
+      const settings = Prisma.sql`SELECT current_setting('plan_cache_mode') AS cache, current_setting('enable_seqscan') AS scans`;
+      expect(await sql.queryPlannedOnce(settings)).toEqual([{ cache: "force_generic_plan", scans: "off" }]);
+      expect(await sql.query(settings)).toEqual([{ cache: "auto", scans: "on" }]);
+
+      const batch = [{ step_id: "s1", execution_id: "e1" }];
+      const once = nodeTypes(await sql.queryPlannedOnce(stepUpdatePlan(batch)));
+      expect(once).toContain('"Node Type":"Nested Loop"');
+      expect(once.some((type) => type.includes("Index Scan"))).toBe(true);
+      expect(once.filter((type) => /Seq Scan|Hash Join|Merge Join/.test(type))).toEqual([]);
+      // What a plan made now, on the empty table, would do elsewhere: scan it.
+      expect(nodeTypes(await sql.query(stepUpdatePlan(batch)))).toContain('"Node Type":"Seq Scan"');
+    } finally {
+      await close();
+    }
   });
 });

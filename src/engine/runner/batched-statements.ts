@@ -4,7 +4,7 @@
  * that serves many executions at once (StatementBatcher decides which travel
  * together; one is a batch too). The requests travel as JSON parameters, so
  * the text never changes with their number and each connection prepares each
- * statement once.
+ * statement once, and plans it once, by index only (SqlDb.queryPlannedOnce).
  *
  * Both statements first lock the executions they touch, in id order, and a
  * count over those locks gates every write: no step is touched before every
@@ -94,13 +94,6 @@ export interface FinishRow {
  * Locks the executions `ids` (sorted) one by one in that order, each found by
  * its primary key whatever the planner thinks of the table's size (a LATERAL
  * subquery with FOR UPDATE is never flattened into a join that might scan).
- *
- * The ids stay a text[] on purpose: the planner knows its length, so each run
- * gets a custom plan, planned anew (≈ 0.5 ms of PostgreSQL's CPU). Passed as
- * a JSON array they let PostgreSQL keep one generic plan per connection,
- * made once while the tables were small and never revisited until an
- * ANALYZE: measured, that plan updated Step by a sequential scan, 8.4 ms per
- * claim at a million steps against 0.8 ms.
  */
 const lockedExecutions = (ids: readonly string[], columns: Prisma.Sql) => Prisma.sql`locked AS (
     SELECT e.* FROM unnest(${ids}::text[]) AS x(id),
@@ -206,7 +199,7 @@ export async function claimSteps(db: SqlDb, requests: readonly ClaimRequest[]): 
     now: utcText(r.now),
     lease_until: utcText(r.leaseUntil),
   }));
-  const rows = await db.query<ClaimRow>(CLAIM(lockOrder(requests), JSON.stringify(json)));
+  const rows = await db.queryPlannedOnce<ClaimRow>(CLAIM(lockOrder(requests), JSON.stringify(json)));
   return inRequestOrder(requests, rows);
 }
 
@@ -223,7 +216,9 @@ export async function finishSteps(db: SqlDb, requests: readonly FinishRequest[])
     seqs: r.changes.execution.seq,
   }));
   const sets = requests.map((r) => r.changes);
-  const rows = await db.query<FinishRow & { id: string }>(FINISH(lockOrder(requests), JSON.stringify(json), sets));
+  const rows = await db.queryPlannedOnce<FinishRow & { id: string }>(
+    FINISH(lockOrder(requests), JSON.stringify(json), sets),
+  );
   return inRequestOrder(requests, rows);
 }
 
