@@ -15,7 +15,7 @@
  * workflow's executionsChanged and a role's notificationSent are the "*"
  * channel for that workflow or role. Publishing each change once per topic
  * and id instead (up to seven publishes per commit, each serialized and
- * handled by Redis whether anyone listened or not) cost ≈ 5 % of Lead
+ * handled by Redis whether anyone listened or not) cost ≈ 3 % of Lead
  * routing's throughput.
  */
 import { createPubSub } from "@graphql-yoga/subscription";
