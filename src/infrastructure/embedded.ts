@@ -6,6 +6,7 @@
 import path from "node:path";
 import { createBus } from "../bus/bus.js";
 import type { Config } from "../config.js";
+import { databaseReadiness } from "../db/readiness.js";
 import { prismaSqlDb } from "../db/sql.js";
 import { openEmbeddedDatabase } from "../embedded/pglite-db.js";
 import type { Logger } from "../logger.js";
@@ -27,11 +28,7 @@ export async function embeddedInfrastructure(config: Config, logger: Logger): Pr
       return { close: () => queue.close() };
     },
     async checkReady() {
-      const ok = await database.db.$queryRaw`SELECT 1`.then(
-        () => true,
-        () => false,
-      );
-      return { database: ok, queue: true };
+      return { ...(await databaseReadiness(database.db)), queue: true };
     },
     async close() {
       await queue.close();

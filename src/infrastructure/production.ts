@@ -4,6 +4,7 @@ import { createBus } from "../bus/bus.js";
 import { createPrefixedRedisEventTarget } from "../bus/redis-event-target.js";
 import type { Config } from "../config.js";
 import { createDatabase } from "../db/database.js";
+import { databaseReadiness } from "../db/readiness.js";
 import type { Logger } from "../logger.js";
 import { BullStepConsumer } from "../queue/bullmq-consumer.js";
 import { BullStepQueue } from "../queue/bullmq-queue.js";
@@ -75,16 +76,13 @@ export function productionInfrastructure(config: Config, logger: Logger): Infras
     },
     async checkReady() {
       const [database, redisOk] = await Promise.all([
-        db.$queryRaw`SELECT 1`.then(
-          () => true,
-          () => false,
-        ),
+        databaseReadiness(db),
         producer.ping().then(
           (reply) => reply === "PONG",
           () => false,
         ),
       ]);
-      return { database, redis: redisOk };
+      return { ...database, redis: redisOk };
     },
     async close() {
       await queue.close();

@@ -24,7 +24,7 @@ describe("HTTP endpoints", () => {
     expect(await alive.json()).toEqual({ status: "ok" });
     const ready = await app.app.request("/readyz");
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready", checks: { database: true, redis: true } });
+    expect(await ready.json()).toEqual({ status: "ready", checks: { database: true, schema: true, redis: true } });
   });
 
   it("reports not ready when the database is unreachable", async () => {
@@ -32,9 +32,27 @@ describe("HTTP endpoints", () => {
     try {
       const ready = await createApp(broken).app.request("/readyz");
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toEqual({ status: "unavailable", checks: { database: false, redis: true } });
+      expect(await ready.json()).toEqual({
+        status: "unavailable",
+        checks: { database: false, schema: false, redis: true },
+      });
     } finally {
       await broken.stop();
+    }
+  });
+
+  it("reports not ready when the database holds no engine tables (never migrated)", async () => {
+    // The server's own maintenance database: reachable, but nobody migrated it.
+    const unmigrated = await startTestEngine(database.url.replace(/\/[^/]+$/, "/postgres"), { worker: false });
+    try {
+      const ready = await createApp(unmigrated).app.request("/readyz");
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({
+        status: "unavailable",
+        checks: { database: true, schema: false, redis: true },
+      });
+    } finally {
+      await unmigrated.stop();
     }
   });
 
