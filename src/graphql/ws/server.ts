@@ -18,7 +18,7 @@ import { handleProtocols } from "./protocol.js";
 /** Time a client has to send connection_init (graphql-ws's default). */
 const INIT_TIMEOUT_MS = 3000;
 /** A ping this often; a client that has not answered by the next one is cut off. */
-const KEEP_ALIVE_MS = 12_000;
+const DEFAULT_KEEP_ALIVE_MS = 12_000;
 
 export interface GraphQLWebSocket {
   /** Open sockets right now. */
@@ -33,6 +33,8 @@ export interface GraphQLWebSocketOptions {
   logger: Logger;
   /** The largest message a client may send (a larger one closes its socket with 1009). */
   maxMessageBytes: number;
+  /** How often sockets are pinged; one that has not answered the last ping is cut off (default 12 s). */
+  keepAliveMs?: number;
 }
 
 export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocketOptions): GraphQLWebSocket {
@@ -71,7 +73,7 @@ export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocket
       alive.delete(ws);
       ws.ping();
     }
-  }, KEEP_ALIVE_MS);
+  }, options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
   keepAlive.unref();
   return {
     clients: () => wss.clients.size,
