@@ -27,32 +27,18 @@ describe("HTTP endpoints", () => {
     expect(await ready.json()).toEqual({ status: "ready", checks: { database: true, schema: true, redis: true } });
   });
 
-  it("reports not ready when the database is unreachable", async () => {
-    const broken = await startTestEngine(database.url.replace(/\/[^/]+$/, "/no_such_database"), { worker: false });
+  // The server's own maintenance database is reachable, but nobody migrated it.
+  it.each([
+    ["is unreachable", "no_such_database", { database: false, schema: false, redis: true }],
+    ["holds no engine tables (never migrated)", "postgres", { database: true, schema: false, redis: true }],
+  ])("reports not ready when the database %s", async (_, name, checks) => {
+    const broken = await startTestEngine(database.url.replace(/\/[^/]+$/, `/${name}`), { worker: false });
     try {
       const ready = await createApp(broken).app.request("/readyz");
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toEqual({
-        status: "unavailable",
-        checks: { database: false, schema: false, redis: true },
-      });
+      expect(await ready.json()).toEqual({ status: "unavailable", checks });
     } finally {
       await broken.stop();
-    }
-  });
-
-  it("reports not ready when the database holds no engine tables (never migrated)", async () => {
-    // The server's own maintenance database: reachable, but nobody migrated it.
-    const unmigrated = await startTestEngine(database.url.replace(/\/[^/]+$/, "/postgres"), { worker: false });
-    try {
-      const ready = await createApp(unmigrated).app.request("/readyz");
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toEqual({
-        status: "unavailable",
-        checks: { database: true, schema: false, redis: true },
-      });
-    } finally {
-      await unmigrated.stop();
     }
   });
 
