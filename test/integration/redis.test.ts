@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrefixedRedisEventTarget } from "../../src/bus/redis-event-target.js";
+import { BullStepQueue } from "../../src/queue/bullmq-queue.js";
 import { createRedis } from "../../src/queue/redis-connections.js";
 import { waitUntil } from "../support/engine.js";
 import { createTestRedis, deleteKeys, uniqueName } from "../support/redis.js";
@@ -44,6 +45,30 @@ describe("the bus's Redis event target", () => {
       expect(String(failures[0])).toMatch(/closed/i);
     } finally {
       await publisher.quit();
+    }
+  });
+});
+
+describe("the BullMQ step queue", () => {
+  it("enqueues a lone job and a batch alike: one job per step run, delayed when it has a time", async () => {
+    const prefix = uniqueName("wf");
+    const connection = createRedis(process.env.REDIS_URL as string, "producer");
+    const queue = new BullStepQueue({ connection, name: uniqueName("steps"), prefix });
+    try {
+      const job = (stepId: string, runAt?: Date) => ({ stepId, executionId: "e1", generation: "1", runAt });
+      // A lone job goes through add(), a batch through addBulk(): the same job ids either way.
+      await queue.enqueue([job("a")]);
+      await queue.enqueue([job("a")]);
+      await queue.enqueue([job("b"), job("c", new Date(Date.now() + 60_000)), job("a")]);
+      expect(await queue.hasJob("a-1")).toBe(true);
+      expect(await queue.hasJob("b-1")).toBe(true);
+      expect(await queue.queue.getJobCounts("waiting", "delayed")).toEqual({ waiting: 2, delayed: 1 });
+      expect((await queue.queue.getJob("a-1"))?.data).toEqual({ stepId: "a", executionId: "e1", generation: "1" });
+    } finally {
+      await queue.queue.obliterate({ force: true });
+      await queue.close();
+      await connection.quit();
+      await deleteKeys(redis, prefix);
     }
   });
 });
