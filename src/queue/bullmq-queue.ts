@@ -29,14 +29,14 @@ export class BullStepQueue implements StepQueue {
 
   async enqueue(jobs: readonly StepJob[]): Promise<void> {
     const now = Date.now();
-    const [only] = jobs;
     // Most commits enqueue one job (an event's first step). addBulk wraps even one in MULTI/EXEC
     // through an ioredis Pipeline, whose construction alone was ≈ 5 % of the server's CPU.
-    if (jobs.length === 1 && only) {
+    const [only, ...more] = jobs;
+    if (!only) return;
+    if (more.length === 0) {
       await this.queue.add(STEP_JOB_NAME, toJobData(only), stepJobOptions(only, now));
       return;
     }
-    if (jobs.length === 0) return;
     await this.queue.addBulk(
       jobs.map((job) => ({ name: STEP_JOB_NAME, data: toJobData(job), opts: stepJobOptions(job, now) })),
     );

@@ -274,7 +274,7 @@ export class StepRunner {
       context.stepsRun += 1;
       plan = after; // undefined after the last step: the execution may end with this record
     }
-    return { steps, after: plan ?? undefined };
+    return { steps, after: plan };
   }
 
   /**

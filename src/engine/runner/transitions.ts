@@ -119,10 +119,14 @@ async function releaseSucceeded(
   );
 }
 
-/** Steps run in memory after a finished one, and what follows the last of them (undefined: nothing). */
+/**
+ * Steps run in memory after a finished one, and what follows the last of them
+ * as planAfter planned it (undefined: nothing; null, only when no step ran
+ * ahead: the locked transaction must decide).
+ */
 export interface Ahead {
   steps: readonly RanAhead[];
-  after: readonly PlannedStep[] | undefined;
+  after: readonly PlannedStep[] | undefined | null;
 }
 
 /**
@@ -138,11 +142,15 @@ export async function completeStep(
   options: AdvanceOptions,
   ahead?: Ahead,
 ) {
-  if (ahead && ahead.steps.length > 0) {
+  if (ahead && ahead.steps.length > 0 && ahead.after !== null) {
     const done = await completeInOneStatement(db, workflow, finish, ahead.steps, ahead.after, options);
     if (done) return done;
   }
-  const after = planAfter(workflow, finish.step.nodeId, finish.next, options.maxStepsPerExecution);
+  // What follows the step alone: the caller planned it already when nothing ran ahead.
+  const after =
+    ahead?.steps.length === 0
+      ? ahead.after
+      : planAfter(workflow, finish.step.nodeId, finish.next, options.maxStepsPerExecution);
   if (after !== null) {
     const done = await completeInOneStatement(db, workflow, finish, [], after, options);
     if (done) return done;
