@@ -42,7 +42,7 @@ export const USAGE = `npm run bench -- [options]
   --quick              small settings: a smoke test in under a minute
   --runs N             repetitions of every measurement (default 3, quick 1)
   --duration S         seconds each throughput run feeds the engine (default 10, quick 2)
-  --warmup S           seconds of unmeasured load before the chain and Lead routing runs (default 15, quick 1)
+  --warmup S           seconds of unmeasured load before the chain and Lead routing runs, a third of it before each live-update count (default 15, quick 1)
   --clients A,B,C      concurrent POST /events clients for Lead routing (default 1,10,50)
   --workers N          worker processes (default 1)
   --concurrency N      WORKER_CONCURRENCY of each worker and of the bare BullMQ limit (default 16)
