@@ -18,7 +18,8 @@
  * change's own transaction (PostgreSQL's transaction timestamp: when that
  * transaction began, a few milliseconds before its commit, so the figure is
  * slightly high). All subscribers live in the bench process, so it also holds
- * the bench's own time to read every copy.
+ * the bench's own time to read every copy. Unmeasured rounds come first (see
+ * warmUpLive); the first of them is reported as a note.
  */
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";

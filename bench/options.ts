@@ -14,9 +14,10 @@ export interface BenchOptions {
   /** How long each throughput run feeds the engine. */
   durationMs: number;
   /**
-   * Unmeasured load before a throughput section's runs: the engine's node
-   * processes reach their steady speed only once V8 has compiled their hot
-   * code, which takes thousands of executions.
+   * Unmeasured load before a throughput section's runs (and a third of it, in
+   * unmeasured rounds, before each live-update subscriber count): the engine's
+   * node processes reach their steady speed only once V8 has compiled their
+   * hot code, which takes thousands of executions.
    */
   warmupMs: number;
   /** Concurrent POST /events clients for Lead routing, one measurement per value. */
