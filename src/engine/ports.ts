@@ -5,7 +5,7 @@
  */
 import type { ExecutionStatus, StepStatus } from "../generated/prisma/enums.js";
 
-/** A request to run (or resume) one step. Jobs carry ids only. */
+/** A request to run (or resume) one step. Jobs carry ids (and, for a new execution's entry step, a hint). */
 export interface StepJob {
   stepId: string;
   executionId: string;
@@ -17,6 +17,25 @@ export interface StepJob {
   generation: string;
   /** Not before this time (delays, retry backoff). */
   runAt?: Date;
+  /** Set by the server on a new execution's entry step: see EntryHint. */
+  entry?: EntryHint;
+}
+
+/**
+ * What a worker would read about a new execution with its entry step's
+ * claim, sent along by the server that wrote them (the payload as PostgreSQL
+ * returned it). With it, an entry step that runs in memory (a `start` node)
+ * is run, with the steps that may run in memory after it, before anything is
+ * written, and all of them are recorded in the one statement that also takes
+ * the step, if it is still PENDING (StepRunner.process). Only ever a shortcut:
+ * without it, or when that statement finds the step taken, the job claims the
+ * step as any other.
+ */
+export interface EntryHint {
+  workflowId: string;
+  workflowVersion: number;
+  nodeId: string;
+  payload: unknown;
 }
 
 export interface StepQueue {

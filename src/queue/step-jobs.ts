@@ -1,9 +1,9 @@
 /**
- * The job catalog: one job name, an ids-only payload, and the options every
- * step job gets. Only src/queue/ knows BullMQ.
+ * The job catalog: one job name, an ids payload (with a new execution's
+ * entry hint), and the options every step job gets. Only src/queue/ knows BullMQ.
  */
 import type { JobsOptions } from "bullmq";
-import type { StepJob } from "../engine/ports.js";
+import type { EntryHint, StepJob } from "../engine/ports.js";
 import { stepJobId } from "./step-ids.js";
 
 export const STEP_JOB_NAME = "step";
@@ -12,6 +12,7 @@ export interface StepJobData {
   stepId: string;
   executionId: string;
   generation: string;
+  entry?: EntryHint;
 }
 
 export function stepJobOptions(job: StepJob, now = Date.now()): JobsOptions {
@@ -30,5 +31,6 @@ export function stepJobOptions(job: StepJob, now = Date.now()): JobsOptions {
 }
 
 export function toJobData(job: StepJob): StepJobData {
-  return { stepId: job.stepId, executionId: job.executionId, generation: job.generation };
+  const { stepId, executionId, generation, entry } = job;
+  return entry ? { stepId, executionId, generation, entry } : { stepId, executionId, generation };
 }

@@ -52,7 +52,8 @@ const EXECUTION_COLUMNS = Prisma.raw(`id, "workflowId", "workflowVersion", statu
 /** Executions to write with their payload, and the event that started them if any. */
 interface StartRequest {
   executions: readonly NewExecution[];
-  payload: unknown;
+  /** The payload as JSON text. */
+  payload: string;
   now: Date;
   /** Absent for a direct start. */
   event?: { id: string; idempotencyKey: string | null; revision: bigint };
@@ -76,7 +77,7 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
     event_id: r.event?.id ?? null,
     idempotency_key: r.event?.idempotencyKey ?? null,
     revision: r.event?.revision.toString() ?? null,
-    payload: JSON.stringify(r.payload),
+    payload: r.payload,
     executions: r.executions.map((e) => e.id),
   }));
   const executions = requests.flatMap((r, request) =>
@@ -142,8 +143,11 @@ export async function writeExecutions(
   payload: unknown,
   now: Date,
 ): Promise<Execution[]> {
-  const rows = await startBatcher(sql).submit({ executions, payload, now });
-  return inOrder(executions, rows.map(executionOf));
+  const text = JSON.stringify(payload);
+  const rows = await startBatcher(sql).submit({ executions, payload: text, now });
+  const written = inOrder(executions, rows.map(executionOf));
+  hintEntryJobs(executions, written, text.length);
+  return written;
 }
 
 /**
@@ -161,13 +165,48 @@ export async function writeEvent(
 ): Promise<{ event: Event; executions: Execution[] } | undefined> {
   const id = randomUUID();
   const { payload, idempotencyKey } = event;
-  const rows = await startBatcher(sql).submit({ executions, payload, now, event: { id, idempotencyKey, revision } });
+  const text = JSON.stringify(payload);
+  const rows = await startBatcher(sql).submit({
+    executions,
+    payload: text,
+    now,
+    event: { id, idempotencyKey, revision },
+  });
   const [first] = rows;
   if (!first?.eventReceivedAt) return undefined;
   const receivedAt = first.eventReceivedAt;
   const stored = { id, payload: first.eventPayload as Event["payload"], idempotencyKey, receivedAt };
-  const written = executions.length > 0 ? rows.map(executionOf) : [];
-  return { event: stored, executions: inOrder(executions, written) };
+  const written = inOrder(executions, executions.length > 0 ? rows.map(executionOf) : []);
+  hintEntryJobs(executions, written, text.length);
+  return { event: stored, executions: written };
+}
+
+/**
+ * Payloads up to this size (as JSON text) travel with the entry step's job;
+ * a larger one is read with the claim, as it always was (Redis holds jobs in
+ * memory, and the shortcut is worth a statement, not megabytes).
+ */
+const MAX_HINTED_PAYLOAD_CHARS = 16_384;
+
+/**
+ * Gives the entry step's job of each execution just written what the worker
+ * would otherwise read with its claim (EntryHint), the payload as PostgreSQL
+ * returned it, so the worker renders exactly what a claim would have read.
+ */
+function hintEntryJobs(executions: readonly NewExecution[], rows: readonly Execution[], payloadChars: number): void {
+  if (payloadChars > MAX_HINTED_PAYLOAD_CHARS) return;
+  executions.forEach(({ workflow, changes }, i) => {
+    const [entry] = changes.newSteps;
+    const [job] = changes.jobs;
+    const row = rows[i];
+    if (!entry || !job || !row || job.stepId !== entry.id) return;
+    job.entry = {
+      workflowId: workflow.workflowId,
+      workflowVersion: workflow.version,
+      nodeId: entry.nodeId,
+      payload: row.payload,
+    };
+  });
 }
 
 function executionOf({ request: _request, eventReceivedAt: _at, eventPayload: _payload, ...execution }: StartRow) {

@@ -77,6 +77,14 @@ export interface FinishRequest {
   last: boolean;
   /** What the finish writes, numbered from seq 0; the statement adds the locked seq. */
   changes: ChangeSet;
+  /**
+   * Set for a new execution's entry step run without a claim (EntryHint): the
+   * step is taken from PENDING (never run: attempt 0, no retry time) in a
+   * PENDING execution, both become RUNNING as a claim would make them (the
+   * step started at `startedAt`), then the finish goes on as usual. `changes`
+   * then starts with those two changes.
+   */
+  fromPending?: { startedAt: Date };
 }
 
 export interface FinishRow {
@@ -149,7 +157,7 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
   WITH requests AS (
     SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
       AS r(execution_id text, step_id text, attempt int, input text, output text, next text[],
-           finished_at timestamp(3), last boolean, seqs int)
+           finished_at timestamp(3), last boolean, seqs int, from_pending boolean, started_at timestamp(3))
   ),
   ${lockedExecutions(ids, Prisma.sql`id, status::text AS status, seq`)},
   fresh AS (
@@ -157,19 +165,24 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
   ),
   ready AS (
     SELECT r.*, l.seq AS base FROM requests r JOIN locked l ON l.id = r.execution_id
-    WHERE (SELECT count(*) FROM locked) > 0 AND l.status = 'RUNNING'
+    WHERE (SELECT count(*) FROM locked) > 0
+      AND l.status = CASE WHEN r.from_pending THEN 'PENDING' ELSE 'RUNNING' END
       AND (NOT r.last OR l.id IN (SELECT id FROM fresh))
   ),
   released AS (
     UPDATE "Step" s
     SET status = 'SUCCEEDED', input = r.input::jsonb, output = r.output::jsonb, "leaseUntil" = NULL,
-        next = r.next, error = NULL, "finishedAt" = r.finished_at
+        next = r.next, error = NULL, "finishedAt" = r.finished_at,
+        attempt = CASE WHEN r.from_pending THEN 1 ELSE s.attempt END,
+        "startedAt" = CASE WHEN r.from_pending THEN r.started_at ELSE s."startedAt" END
     FROM ready r
-    WHERE s.id = r.step_id AND s."executionId" = r.execution_id AND s.status = 'RUNNING' AND s.attempt = r.attempt
+    WHERE s.id = r.step_id AND s."executionId" = r.execution_id AND s.attempt = r.attempt
+      AND s.status = CASE WHEN r.from_pending THEN 'PENDING'::"StepStatus" ELSE 'RUNNING'::"StepStatus" END
+      AND (NOT r.from_pending OR s."resumeAt" IS NULL)
     RETURNING s."executionId"
   ),
   done AS (
-    SELECT r.execution_id, r.base, r.seqs, r.finished_at,
+    SELECT r.execution_id, r.base, r.seqs, r.finished_at, r.from_pending, r.started_at,
       r.last AND NOT EXISTS (
         SELECT 1 FROM "Step" o WHERE o."executionId" = r.execution_id AND o.id <> r.step_id
           AND o.status IN ('PENDING', 'RUNNING', 'WAITING')
@@ -184,7 +197,8 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
   execution_update AS (
     UPDATE "Execution" e
     SET seq = d.base + d.seqs + CASE WHEN d.ends THEN 1 ELSE 0 END,
-        status = CASE WHEN d.ends THEN 'SUCCEEDED' ELSE e.status END,
+        status = CASE WHEN d.ends THEN 'SUCCEEDED' WHEN d.from_pending THEN 'RUNNING' ELSE e.status END,
+        "startedAt" = CASE WHEN d.from_pending THEN d.started_at ELSE e."startedAt" END,
         "finishedAt" = CASE WHEN d.ends THEN d.finished_at ELSE e."finishedAt" END
     FROM done d WHERE e.id = d.execution_id
   )
@@ -214,6 +228,8 @@ export async function finishSteps(db: SqlDb, requests: readonly FinishRequest[])
     finished_at: utcText(r.finishedAt),
     last: r.last,
     seqs: r.changes.execution.seq,
+    from_pending: r.fromPending !== undefined,
+    started_at: r.fromPending ? utcText(r.fromPending.startedAt) : null,
   }));
   const sets = requests.map((r) => r.changes);
   const rows = await db.queryPlannedOnce<FinishRow & { id: string }>(

@@ -129,11 +129,18 @@ export function noChanges(workflow: PinnedWorkflow, executionId: string, seq: nu
 
 /**
  * A finished step's changes, numbered from seq 0 (rebased once the statement
- * has read the execution's seq): SUCCEEDED, and what its handler sent.
+ * has read the execution's seq): SUCCEEDED, and what its handler sent. For a
+ * new execution's entry step taken without a claim (`entry`), first what the
+ * claim would have announced: the execution RUNNING, the step RUNNING.
  */
-export function succeededChanges(workflow: PinnedWorkflow, finish: Finish): ChangeSet {
+export function succeededChanges(workflow: PinnedWorkflow, finish: Finish, entry?: { startedAt: Date }): ChangeSet {
   const { stepId, executionId, nodeId } = finish.step;
   const changes = noChanges(workflow, executionId, 0);
+  if (entry) {
+    changes.execution.status = "PENDING";
+    changes.executionStatus("RUNNING", { startedAt: entry.startedAt });
+    changes.step({ id: stepId, nodeId, status: "RUNNING" });
+  }
   changes.step({ id: stepId, nodeId, status: "SUCCEEDED" });
   changes.notifications(stepId, finish.notifications ?? []);
   return changes;
@@ -186,6 +193,12 @@ export function planAfter(
  * nothing was written, and the caller records the step in the locked
  * transaction (steps ahead then run again, which they may: they changed
  * nothing outside these rows).
+ *
+ * With `entry`, the step is a new execution's entry step that no one has
+ * claimed (EntryHint): the statement takes it from PENDING, and the execution
+ * from PENDING, as the claim would have, and records it in the same breath.
+ * Undefined, with nothing written, when either was touched since they were
+ * created: the caller then claims the step as usual.
  */
 export async function completeInOneStatement(
   db: SqlDb,
@@ -194,9 +207,10 @@ export async function completeInOneStatement(
   ahead: readonly RanAhead[],
   after: readonly PlannedStep[] | undefined,
   options: AdvanceOptions,
+  entry?: { startedAt: Date },
 ): Promise<{ result: ClaimedStep | undefined; changes: ChangeSet } | undefined> {
   const { executionId } = finish.step;
-  const changes = succeededChanges(workflow, finish);
+  const changes = succeededChanges(workflow, finish, entry);
   for (const step of ahead) {
     for (const planned of step.createdWith) {
       if (planned.nodeId === step.nodeId) changes.createRanStep(step, options.now);
@@ -205,10 +219,12 @@ export async function completeInOneStatement(
   }
   const last = after === undefined;
   const claimed = after && createPlannedSteps(changes, workflow, after, options.now, options.claimNextForMs);
-  const row = await batchedFinish(db, finishRequest(finish, changes, options.now, last));
+  const request = finishRequest(finish, changes, options.now, last);
+  const row = await batchedFinish(db, entry ? { ...request, fromPending: entry } : request);
   if (!row) missing(executionId);
-  if (row.status !== "RUNNING" || (last && !row.fresh)) return undefined;
-  if (!row.released) return { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
+  if (row.status !== (entry ? "PENDING" : "RUNNING") || (last && !row.fresh)) return undefined;
+  if (!row.released)
+    return entry ? undefined : { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
   changes.rebase(row.seq);
   if (row.ends) changes.executionStatus("SUCCEEDED", { finishedAt: options.now });
   return { result: claimed, changes };
