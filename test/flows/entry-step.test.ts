@@ -154,6 +154,15 @@ describe("a new execution's entry step", () => {
     });
   });
 
+  it("is a quiet no-op when its execution was deleted before the job ran", async () => {
+    await withEngine(async (engine, jobs) => {
+      const { execution, job } = await startOne(engine, jobs);
+      await engine.db.execution.delete({ where: { id: execution.id } });
+      await expect(engine.runner.process(job)).resolves.toBeUndefined();
+      expect(await engine.db.step.count({ where: { executionId: execution.id } })).toBe(0);
+    });
+  });
+
   it("is recorded once when the same hinted job runs twice at once", async () => {
     await withEngine(async (engine, jobs) => {
       const { execution, job } = await startOne(engine, jobs);

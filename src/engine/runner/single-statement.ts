@@ -221,7 +221,7 @@ export async function completeInOneStatement(
   const claimed = after && createPlannedSteps(changes, workflow, after, options.now, options.claimNextForMs);
   const request = finishRequest(finish, changes, options.now, last);
   const row = await batchedFinish(db, entry ? { ...request, fromPending: entry } : request);
-  if (!row) missing(executionId);
+  if (!row) return entry ? undefined : missing(executionId);
   if (row.status !== (entry ? "PENDING" : "RUNNING") || (last && !row.fresh)) return undefined;
   if (!row.released)
     return entry ? undefined : { result: undefined, changes: noChanges(workflow, executionId, row.seq) };

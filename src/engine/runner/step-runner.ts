@@ -164,8 +164,10 @@ export class StepRunner {
   private async runEntry(job: StepJob, entry: EntryHint): Promise<boolean> {
     const { clock, limits, logger } = this.deps;
     if (this.draining) return false;
-    const workflow = await this.deps.workflows.get(entry.workflowId, entry.workflowVersion);
-    const type = workflow.index.node(entry.nodeId)?.type;
+    // A workflow deleted since (its executions with it) is the claim's to report: it finds nothing.
+    const workflow = await this.deps.workflows.get(entry.workflowId, entry.workflowVersion).catch(() => undefined);
+    const type = workflow?.index.node(entry.nodeId)?.type;
+    if (!workflow) return false;
     if (!type || !this.deps.registry.get(type)?.runsInMemory) return false;
     const startedAt = clock.now();
     const context: ExecutionContext = { workflow, executionId: job.executionId, payload: entry.payload, stepsRun: 1 };
