@@ -156,7 +156,7 @@ export class StepRunner {
    * runs in memory: run with the steps that may follow it in memory, before
    * anything is written, then recorded with them in the one statement that
    * also takes the step and the execution from PENDING. That saves the claim's
-   * statement (Lead routing: three statements instead of four). False, with
+   * statement (Lead routing: two worker statements instead of three). False, with
    * nothing written, when this cannot be done (another node type, a wait, a
    * failure, a join next, the step taken meanwhile): the job then claims the
    * step as usual and these steps run again, which they may (runsInMemory).
@@ -166,8 +166,8 @@ export class StepRunner {
     if (this.draining) return false;
     // A workflow deleted since (its executions with it) is the claim's to report: it finds nothing.
     const workflow = await this.deps.workflows.get(entry.workflowId, entry.workflowVersion).catch(() => undefined);
-    const type = workflow?.index.node(entry.nodeId)?.type;
     if (!workflow) return false;
+    const type = workflow.index.node(entry.nodeId)?.type;
     if (!type || !this.deps.registry.get(type)?.runsInMemory) return false;
     const startedAt = clock.now();
     const context: ExecutionContext = { workflow, executionId: job.executionId, payload: entry.payload, stepsRun: 1 };
