@@ -137,7 +137,6 @@ export function succeededChanges(workflow: PinnedWorkflow, finish: Finish, entry
   const { stepId, executionId, nodeId } = finish.step;
   const changes = noChanges(workflow, executionId, 0);
   if (entry) {
-    changes.execution.status = "PENDING";
     changes.executionStatus("RUNNING", { startedAt: entry.startedAt });
     changes.step({ id: stepId, nodeId, status: "RUNNING" });
   }

@@ -162,42 +162,28 @@ export class StepRunner {
    * step as usual and these steps run again, which they may (runsInMemory).
    */
   private async runEntry(job: StepJob, entry: EntryHint): Promise<boolean> {
-    const { clock, limits, logger } = this.deps;
+    const { clock, logger } = this.deps;
     if (this.draining) return false;
     // A workflow deleted since (its executions with it) is the claim's to report: it finds nothing.
     const workflow = await this.deps.workflows.get(entry.workflowId, entry.workflowVersion).catch(() => undefined);
     if (!workflow) return false;
-    const type = workflow.index.node(entry.nodeId)?.type;
-    if (!type || !this.deps.registry.get(type)?.runsInMemory) return false;
     const startedAt = clock.now();
     const context: ExecutionContext = { workflow, executionId: job.executionId, payload: entry.payload, stepsRun: 1 };
-    const prepared = await this.prepare(context, entry.nodeId);
-    const { node, handler, input } = prepared;
-    if (!node || !handler?.runsInMemory || !input.ok) return false;
-    const { outcome, notifications, durationMs } = await this.runHandler(workflow, prepared, {
-      handler,
-      node,
-      data: input.data,
-      attempt: 1,
-    });
-    if (!(outcome.kind === "done" || (outcome.kind === "wait" && outcome.until <= clock.now()))) return false;
-    const next = (outcome.kind === "done" ? outcome.next : undefined) ?? workflow.index.outgoing(entry.nodeId);
-    const output = limitOutput(outcome.output, limits.maxOutputBytes);
+    const ran = await this.runInMemory(context, entry.nodeId);
+    if (!ran) return false;
+    const { type, input, output, notifications, next, durationMs } = ran;
     const ahead = await this.runAhead(context, { nodeId: entry.nodeId, output }, next);
     if (ahead.after === null) return false;
     const step: StepRef = { stepId: job.stepId, executionId: job.executionId, nodeId: entry.nodeId };
     // Attempt 0: a step never claimed; the statement makes it attempt 1.
-    const finish = { step, attempt: 0, input: input.input, output, notifications, next };
+    const finish = { step, attempt: 0, input, output, notifications, next };
     const options = this.advanceOptions(clock.now(), context.stepsRun);
     const recorded = await completeInOneStatement(this.deps.sql, workflow, finish, ahead.steps, ahead.after, options, {
       startedAt,
     });
     if (!recorded) return false;
-    this.deps.onStepFinished?.(node.type, outcome.kind, durationMs / 1000);
-    logger.info(
-      { ...step, type: node.type, attempt: 1, durationMs },
-      "step succeeded (entry step, run before its claim)",
-    );
+    this.deps.onStepFinished?.(type, ran.kind, durationMs / 1000);
+    logger.info({ ...step, type, attempt: 1, durationMs }, "step succeeded (entry step, run before its claim)");
     await this.afterCommit(recorded.changes);
     await this.continueWith(context, recorded.result);
     return true;
@@ -282,8 +268,7 @@ export class StepRunner {
     next: readonly string[],
   ): Promise<Ahead> {
     const { workflow } = context;
-    const { index } = workflow;
-    const { maxOutputBytes, maxStepsPerExecution } = this.deps.limits;
+    const { maxStepsPerExecution } = this.deps.limits;
     const steps: RanAhead[] = [];
     const outputs: Record<string, { output: unknown }> = { [finished.nodeId]: { output: finished.output } };
     let plan = planAfter(workflow, finished.nodeId, next, maxStepsPerExecution);
@@ -291,43 +276,62 @@ export class StepRunner {
       const runnable = plan.filter((p) => p.status === "PENDING");
       if (runnable.length !== 1) break;
       const nodeId = (runnable[0] as PlannedStep).nodeId;
-      // Known before templating: a step that cannot run here is prepared once, when it runs on its own.
-      const type = index.node(nodeId)?.type;
-      if (!type || !this.deps.registry.get(type)?.runsInMemory) break;
-      const prepared = await this.prepare(context, nodeId, outputs);
-      const { node, handler, input } = prepared;
-      if (!node || !handler?.runsInMemory || !input.ok) break;
-      const { outcome, notifications, durationMs } = await this.runHandler(workflow, prepared, {
-        handler,
-        node,
-        data: input.data,
-        attempt: 1,
-      });
-      const done = outcome.kind === "done" || (outcome.kind === "wait" && outcome.until <= this.deps.clock.now());
-      if (!done) break;
-      const stepNext = (outcome.kind === "done" ? outcome.next : undefined) ?? index.outgoing(nodeId);
-      const after = planAfter(workflow, nodeId, stepNext, maxStepsPerExecution);
+      const ran = await this.runInMemory(context, nodeId, outputs);
+      if (!ran) break;
+      const after = planAfter(workflow, nodeId, ran.next, maxStepsPerExecution);
       // The record must be able to decide what follows the last step ahead in the same statement.
       if (after === null) break;
-      const output = limitOutput(outcome.output, maxOutputBytes);
-      steps.push({
-        nodeId,
-        type: node.type,
-        ran: { input: input.input, output, next: stepNext },
-        notifications,
-        createdWith: plan,
-      });
+      const { type, output, notifications } = ran;
+      steps.push({ nodeId, type, ran: { input: ran.input, output, next: ran.next }, notifications, createdWith: plan });
       this.deps.logger.info(
-        { executionId: context.executionId, nodeId, type: node.type },
+        { executionId: context.executionId, nodeId, type },
         "step ran in memory after the step before it, to be recorded with it",
       );
       // Counted once kept in the run; a step that stops the run runs (and counts) on its own later.
-      this.deps.onStepFinished?.(node.type, outcome.kind, durationMs / 1000);
+      this.deps.onStepFinished?.(type, ran.kind, ran.durationMs / 1000);
       outputs[nodeId] = { output };
       context.stepsRun += 1;
       plan = after; // undefined after the last step: the execution may end with this record
     }
     return { steps, after: plan };
+  }
+
+  /**
+   * Runs a step whose handler runsInMemory, in memory (its first try), with
+   * earlier outputs `known` besides the recorded ones. Undefined when it
+   * cannot run so (another type, invalid input) or did not finish (a failure,
+   * a wait not over): it then runs on its own, as usual.
+   */
+  private async runInMemory(
+    context: ExecutionContext,
+    nodeId: string,
+    known: Record<string, { output: unknown }> = {},
+  ) {
+    const { workflow } = context;
+    // Known before templating: a step that cannot run here is prepared once, when it runs on its own.
+    const type = workflow.index.node(nodeId)?.type;
+    if (!type || !this.deps.registry.get(type)?.runsInMemory) return undefined;
+    const prepared = await this.prepare(context, nodeId, known);
+    const { node, handler, input } = prepared;
+    if (!node || !handler?.runsInMemory || !input.ok) return undefined;
+    const { outcome, notifications, durationMs } = await this.runHandler(workflow, prepared, {
+      handler,
+      node,
+      data: input.data,
+      attempt: 1,
+    });
+    if (!(outcome.kind === "done" || (outcome.kind === "wait" && outcome.until <= this.deps.clock.now()))) {
+      return undefined;
+    }
+    return {
+      type: node.type,
+      kind: outcome.kind,
+      input: input.input,
+      output: limitOutput(outcome.output, this.deps.limits.maxOutputBytes),
+      next: (outcome.kind === "done" ? outcome.next : undefined) ?? workflow.index.outgoing(nodeId),
+      notifications,
+      durationMs,
+    };
   }
 
   /**
