@@ -15,6 +15,7 @@ const PORTABLE_FLOWS = [
   "test/flows/http-call.test.ts",
   "test/flows/metrics.test.ts",
   "test/flows/rest-flow.test.ts",
+  "test/flows/rule-budget.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

@@ -67,6 +67,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     workflows,
     triggers: new TriggerCache(db, sql),
     onEventReceived: () => metrics.eventsReceived.inc(),
+    onTriggerFailed: (reason) => metrics.triggerFailures.inc({ reason }),
     clock,
     logger,
     limits: config,

@@ -12,6 +12,12 @@ export class Metrics {
     help: "Events received (POST /events, sendEvent)",
     registers: [this.registry],
   });
+  readonly triggerFailures = new Counter({
+    name: "workflow_trigger_failures_total",
+    help: "Triggers that failed on an event and so did not match it: reason budget (the rule needed more work than one evaluation may do) or error",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
   readonly executions = new Counter({
     name: "workflow_executions_total",
     help: "Executions entering a status: PENDING counts starts; SUCCEEDED, FAILED and CANCELLED count finishes",

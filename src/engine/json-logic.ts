@@ -1,9 +1,12 @@
 /**
  * The one place that imports json-logic-js. Evaluation for triggers and branch
- * conditions, plus the well-formedness check that validation runs on every save
- * so a bad rule is rejected up front instead of failing at run time.
+ * conditions, within a budget of work (rule-budget.ts), plus the
+ * well-formedness check that validation runs on every save so a bad rule is
+ * rejected up front instead of failing at run time.
  */
 import jsonLogic from "json-logic-js";
+import { MAX_RULE_ARRAY_ITEMS, RuleBudget } from "./rule-budget.js";
+import { budgetedOperations } from "./rule-operations.js";
 
 export type JsonLogicRule = unknown;
 
@@ -32,6 +35,20 @@ function safeVar(this: unknown, path?: unknown, fallback?: unknown): unknown {
 jsonLogic.add_operation("var", safeVar);
 // `log` writes rule values to the server's console; not something a rule author should reach.
 jsonLogic.rm_operation("log");
+
+/** The budget of the evaluation under way (evaluation is synchronous: one at a time). */
+let activeBudget: RuleBudget | undefined;
+
+// json-logic-js recurses through jsonLogic.apply once per rule node and once per item a loop
+// operator (map, filter, reduce, all, some, none) visits: counting there counts all of them.
+const applyRule = jsonLogic.apply;
+jsonLogic.apply = (logic, data) => {
+  activeBudget?.operation();
+  return applyRule(logic, data);
+};
+for (const [name, operation] of Object.entries(budgetedOperations(() => activeBudget))) {
+  jsonLogic.add_operation(name, operation);
+}
 
 /** Operators json-logic-js implements inside `apply` rather than in its operation table. */
 const CONTROL_OPERATORS = ["if", "?:", "and", "or", "filter", "map", "reduce", "all", "none", "some"];
@@ -68,9 +85,19 @@ export function isEmptyRule(rule: JsonLogicRule): boolean {
   return rule === null || rule === undefined || (isPlainObject(rule) && Object.keys(rule).length === 0);
 }
 
-/** Evaluates a rule. Throws only on a malformed rule, which validation rejects before save. */
-export function evaluate(rule: JsonLogicRule, data: unknown): unknown {
-  return jsonLogic.apply(rule as jsonLogic.RulesLogic, coercionSafe(data));
+/**
+ * Evaluates a rule. Throws on a malformed rule (validation rejects those before
+ * save) and RuleBudgetExceededError when the rule needs more work than `budget`
+ * allows; several evaluations that make one decision (a branch's cases) share one.
+ */
+export function evaluate(rule: JsonLogicRule, data: unknown, budget: RuleBudget = new RuleBudget()): unknown {
+  const outer = activeBudget;
+  activeBudget = budget;
+  try {
+    return jsonLogic.apply(rule as jsonLogic.RulesLogic, coercionSafe(data));
+  } finally {
+    activeBudget = outer;
+  }
 }
 
 const COERCION_KEYS = ["toString", "valueOf"];
@@ -125,7 +152,11 @@ export function isTruthy(value: unknown): boolean {
   return jsonLogic.truthy(value);
 }
 
-/** Every problem in a rule: unknown operators, operator objects with several keys, bad `var` paths. */
+/**
+ * Every problem in a rule: unknown operators, operator objects with several
+ * keys, bad `var` paths, lists longer than MAX_RULE_ARRAY_ITEMS (json-logic-js
+ * evaluates a literal list item by item, on every evaluation, inside loops too).
+ */
 export function checkRule(rule: JsonLogicRule, path = ""): RuleProblem[] {
   const problems: RuleProblem[] = [];
   walk(rule, path, problems);
@@ -134,6 +165,13 @@ export function checkRule(rule: JsonLogicRule, path = ""): RuleProblem[] {
 
 function walk(node: unknown, path: string, problems: RuleProblem[]): void {
   if (Array.isArray(node)) {
+    if (node.length > MAX_RULE_ARRAY_ITEMS) {
+      problems.push({
+        path,
+        message: `a list in a rule may hold at most ${MAX_RULE_ARRAY_ITEMS} items; this one holds ${node.length}`,
+      });
+      return;
+    }
     node.forEach((item, index) => {
       walk(item, `${path}[${index}]`, problems);
     });

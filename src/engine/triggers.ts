@@ -3,6 +3,7 @@
  * is compiled once per workflow version and cached.
  */
 import { evaluate, isEmptyRule, isTruthy, type JsonLogicRule } from "./json-logic.js";
+import { RuleBudgetExceededError } from "./rule-budget.js";
 import { type EqualityKey, equalityKey } from "./trigger-keys.js";
 
 export interface TriggerSource {
@@ -14,6 +15,7 @@ export interface TriggerSource {
 type Predicate = (event: unknown) => boolean;
 
 interface CompiledTrigger {
+  workflowId: string;
   version: number;
   predicate: Predicate;
   /** Order of arrival (reset keeps the order it was given): matches are reported in this order. */
@@ -25,9 +27,23 @@ export interface TriggerMatch {
   matched: string[];
   /** The version of each matching workflow whose trigger matched, same order. */
   versions: number[];
-  /** Workflows whose rule threw on this event (treated as not matching). */
-  errors: { workflowId: string; message: string }[];
+  /** Workflows whose rule failed on this event (treated as not matching). */
+  errors: TriggerFailure[];
 }
+
+export interface TriggerFailure {
+  workflowId: string;
+  message: string;
+  /** budget: the rule needed more work than one evaluation may do (rule-budget.ts); error: it threw. */
+  reason: "budget" | "error";
+}
+
+/**
+ * How long matching may keep the event loop before it lets others run
+ * (matchInSlices). Each rule evaluation is bounded by its budget; this bounds
+ * how many of them run back to back.
+ */
+export const MATCH_SLICE_MS = 10;
 
 export function compileTrigger(trigger: JsonLogicRule): Predicate | undefined {
   // An empty trigger never matches: such workflows start only by startExecution.
@@ -63,7 +79,13 @@ export class TriggerIndex {
     const predicate = compileTrigger(source.trigger);
     if (!predicate) return;
     const key = equalityKey(source.trigger);
-    this.compiled.set(source.workflowId, { version: source.version, predicate, key, rank: this.nextRank++ });
+    this.compiled.set(source.workflowId, {
+      workflowId: source.workflowId,
+      version: source.version,
+      predicate,
+      key,
+      rank: this.nextRank++,
+    });
     if (!key) {
       this.unfiled.add(source.workflowId);
       return;
@@ -93,30 +115,77 @@ export class TriggerIndex {
     return this.compiled.size;
   }
 
+  /** Matches an event, in one go. */
   match(event: unknown): TriggerMatch {
-    const errors: TriggerMatch["errors"] = [];
-    const hits: { workflowId: string; version: number; rank: number }[] = [];
-    const check = (workflowId: string) => {
-      const entry = this.compiled.get(workflowId);
-      if (!entry) return;
-      try {
-        if (entry.predicate(event)) hits.push({ workflowId, version: entry.version, rank: entry.rank });
-      } catch (error) {
-        errors.push({ workflowId, message: (error as Error).message });
-      }
-    };
+    const matching = new Matching(event, this.candidates(event));
+    while (matching.checkNext());
+    return matching.result();
+  }
+
+  /**
+   * Matches an event like `match`, but gives the event loop a turn whenever
+   * matching has held it for MATCH_SLICE_MS, so many slow triggers delay this
+   * event and not every other request. The candidates are taken up front: a
+   * reload of the index meanwhile does not change what this match sees.
+   */
+  async matchInSlices(event: unknown, sliceMs = MATCH_SLICE_MS): Promise<TriggerMatch> {
+    const matching = new Matching(event, this.candidates(event));
+    let sliceStarted = performance.now();
+    while (matching.checkNext()) {
+      if (performance.now() - sliceStarted < sliceMs) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStarted = performance.now();
+    }
+    return matching.result();
+  }
+
+  /** The triggers an event can satisfy: those filed under one of its values, plus the unfiled. */
+  private candidates(event: unknown): CompiledTrigger[] {
+    const ids: string[] = [];
     for (const [path, byValue] of this.byEquality) {
       const value = evaluate({ var: path }, event);
       if (typeof value === "string") {
-        for (const id of byValue.get(value) ?? []) check(id);
+        for (const id of byValue.get(value) ?? []) ids.push(id);
       } else if (value !== null && value !== undefined) {
         // A number, boolean or object can loosely equal a text ("90" == 90): check them all.
-        for (const ids of byValue.values()) for (const id of ids) check(id);
+        for (const byText of byValue.values()) for (const id of byText) ids.push(id);
       }
       // A missing field (null) equals no text: none of these can match.
     }
-    for (const id of this.unfiled) check(id);
-    hits.sort((a, b) => a.rank - b.rank);
-    return { matched: hits.map((h) => h.workflowId), versions: hits.map((h) => h.version), errors };
+    for (const id of this.unfiled) ids.push(id);
+    return ids.map((id) => this.compiled.get(id) as CompiledTrigger);
+  }
+}
+
+/** One event's matching, one candidate at a time. */
+class Matching {
+  private readonly hits: CompiledTrigger[] = [];
+  private readonly errors: TriggerFailure[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly event: unknown,
+    private readonly candidates: readonly CompiledTrigger[],
+  ) {}
+
+  /** Checks the next candidate; false when none was left. */
+  checkNext(): boolean {
+    const candidate = this.candidates[this.next++];
+    if (!candidate) return false;
+    try {
+      if (candidate.predicate(this.event)) this.hits.push(candidate);
+    } catch (error) {
+      this.errors.push({
+        workflowId: candidate.workflowId,
+        message: (error as Error).message,
+        reason: error instanceof RuleBudgetExceededError ? "budget" : "error",
+      });
+    }
+    return true;
+  }
+
+  result(): TriggerMatch {
+    const hits = [...this.hits].sort((a, b) => a.rank - b.rank);
+    return { matched: hits.map((h) => h.workflowId), versions: hits.map((h) => h.version), errors: this.errors };
   }
 }

@@ -20,5 +20,7 @@ export interface ServiceDeps {
   logger: EngineLogger;
   /** Called once per event received (metrics). */
   onEventReceived?: () => void;
+  /** Called once per workflow whose trigger failed on an event (metrics): out of budget, or an error. */
+  onTriggerFailed?: (reason: "budget" | "error") => void;
   limits: Pick<Config, "MAX_EVENT_BYTES" | "MAX_STEPS_PER_EXECUTION" | "MAX_GRAPH_NODES" | "MAX_GRAPH_EDGES">;
 }

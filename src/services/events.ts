@@ -45,7 +45,7 @@ export async function ingestEvent(
 
   // Matched against the loaded triggers and written only if the workflows revision is still the one
   // they were loaded at (checked in the same statement); if it moved, matched again, freshly.
-  let match = deps.triggers.matchLoaded(payload) ?? (await deps.triggers.match(payload));
+  let match = (await deps.triggers.matchLoaded(payload)) ?? (await deps.triggers.match(payload));
   for (let attempt = 1; ; attempt++) {
     const planned = await plannedExecutions(deps, match);
     try {
@@ -75,13 +75,19 @@ export async function ingestEvent(
 
 /** One execution per matched workflow, pinned to the version the match saw. */
 async function plannedExecutions(deps: ServiceDeps, match: RevisionMatch): Promise<NewExecution[]> {
-  for (const { workflowId, message } of match.errors) {
-    deps.logger.warn({ workflowId, error: message }, "trigger failed on an event; treated as no match");
-  }
+  reportTriggerFailures(deps, match);
   const pinned = await Promise.all(
     match.matched.map((workflowId, i) => deps.workflows.get(workflowId, match.versions[i] as number)),
   );
   return pinned.map(newExecution);
+}
+
+/** A trigger that failed on an event does not match it; the operator hears of it (log and metric). */
+function reportTriggerFailures(deps: ServiceDeps, match: RevisionMatch): void {
+  for (const { workflowId, message, reason } of match.errors) {
+    deps.logger.warn({ workflowId, reason, error: message }, "trigger failed on an event; treated as no match");
+    deps.onTriggerFailed?.(reason);
+  }
 }
 
 async function findByKey(deps: ServiceDeps, key: string): Promise<IngestResult | undefined> {
@@ -97,5 +103,7 @@ async function findByKey(deps: ServiceDeps, key: string): Promise<IngestResult |
 /** Which active workflows an event would start, without starting anything. */
 export async function simulateEvent(deps: ServiceDeps, payload: unknown): Promise<string[]> {
   checkPayload(payload, deps.limits.MAX_EVENT_BYTES, "payload");
-  return (await deps.triggers.match(payload)).matched;
+  const match = await deps.triggers.match(payload);
+  reportTriggerFailures(deps, match);
+  return match.matched;
 }

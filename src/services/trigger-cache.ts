@@ -24,10 +24,14 @@ export class TriggerCache {
     private readonly sql: SqlDb,
   ) {}
 
-  /** Matches against the current workflows, reading the revision first (and reloading if it moved). */
+  /**
+   * Matches against the current workflows, reading the revision first (and
+   * reloading if it moved). Matching gives the event loop a turn every few
+   * milliseconds (TriggerIndex.matchInSlices), so slow triggers never hold it.
+   */
   async match(event: unknown): Promise<RevisionMatch> {
     const revision = await this.ensureFresh();
-    return { ...this.index.match(event), revision };
+    return { ...(await this.index.matchInSlices(event)), revision };
   }
 
   /**
@@ -35,9 +39,10 @@ export class TriggerCache {
    * before the first load. The caller checks `revision` when it writes (see
    * writeEvent), and matches again with `match` if it moved.
    */
-  matchLoaded(event: unknown): RevisionMatch | undefined {
+  async matchLoaded(event: unknown): Promise<RevisionMatch | undefined> {
     const revision = this.loadedRevision;
-    return revision === undefined || this.loading ? undefined : { ...this.index.match(event), revision };
+    if (revision === undefined || this.loading) return undefined;
+    return { ...(await this.index.matchInSlices(event)), revision };
   }
 
   /** Reloads the index if the workflows revision moved; returns the revision the index holds. */

@@ -52,7 +52,9 @@ describe("TriggerIndex", () => {
     ]);
     const result = index.match({ temp: 40 });
     expect(result.matched).toEqual(["hot"]);
-    expect(result.errors).toEqual([{ workflowId: "bad", message: "Unrecognized operation frobnicate" }]);
+    expect(result.errors).toEqual([
+      { workflowId: "bad", message: "Unrecognized operation frobnicate", reason: "error" },
+    ]);
   });
 });
 

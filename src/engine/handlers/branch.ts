@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { evaluate, isTruthy } from "../json-logic.js";
+import { RuleBudget } from "../rule-budget.js";
 import { defineHandler, type NodeReference, type RuleReference } from "./types.js";
 
 const caseSchema = z.looseObject({
@@ -51,11 +52,21 @@ export const branchHandler = defineHandler({
   async execute({ data, execution, steps, edgeTargets }) {
     // Conditions see the event's fields at the top level, as the original engine did.
     const facts = { ...(execution.payload as object), $steps: steps, $execution: { id: execution.id } };
+    // One budget for the whole decision: a branch of many cases does no more work than one rule may.
+    const budget = new RuleBudget();
     let chosen: BranchCase | undefined;
-    try {
-      chosen = data.cases.find((c) => c.else !== true && isTruthy(evaluate(c.condition, facts)));
-    } catch (error) {
-      return { kind: "fail", error: `branch condition failed: ${(error as Error).message}`, retryable: false };
+    for (const [index, c] of data.cases.entries()) {
+      if (c.else === true) continue;
+      try {
+        if (isTruthy(evaluate(c.condition, facts, budget))) {
+          chosen = c;
+          break;
+        }
+      } catch (error) {
+        // The same rule on the same data fails the same way: retrying cannot help.
+        const message = `branch condition cases[${index}].condition failed: ${(error as Error).message}`;
+        return { kind: "fail", error: message, retryable: false };
+      }
     }
     chosen ??= data.cases.find((c) => c.else === true);
     const next = chosen?.next !== undefined ? [chosen.next] : edgeTargets;
