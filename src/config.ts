@@ -75,6 +75,12 @@ const schema = z.object({
   HTTP_ALLOWED_NETWORKS: list.default([]),
   HTTP_ALLOW_ALL_NETWORKS: bool.default(false),
   /**
+   * Largest response body http_call reads (bytes, decompressed). The body is read as it
+   * arrives and the request aborted past this (or when Content-Length announces more);
+   * the step fails, not retried. Each running call may hold this much.
+   */
+  MAX_HTTP_RESPONSE_BYTES: int(1_000, 500_000_000).default(10_000_000),
+  /**
    * Comma-separated API keys. When set, every request but /healthz and /readyz
    * needs `Authorization: Bearer <key>` (WebSocket: connectionParams.Authorization).
    */

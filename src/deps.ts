@@ -5,11 +5,13 @@
  * call it; nothing else creates connections.
  */
 import type { Bus } from "./bus/bus.js";
+import { ALL } from "./bus/topics.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
 import { createHandlerRegistry, type HandlerRegistry } from "./engine/handlers/index.js";
 import type { NodeHandler } from "./engine/handlers/types.js";
 import { type Clock, systemClock } from "./engine/ports.js";
+import { RunningCancellations } from "./engine/runner/cancellations.js";
 import { Reconciler } from "./engine/runner/reconciler.js";
 import { StepRunner } from "./engine/runner/step-runner.js";
 import { WorkflowCache } from "./engine/runner/workflow-cache.js";
@@ -76,13 +78,15 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     allowedNetworks: config.HTTP_ALLOWED_NETWORKS,
     allowAll: config.HTTP_ALLOW_ALL_NETWORKS,
   });
+  const cancellations = new RunningCancellations();
   const runner = new StepRunner({
     sql,
     registry,
     workflows,
     queue,
     publisher,
-    http: createGotHttp(guard),
+    http: createGotHttp(guard, { maxResponseBytes: config.MAX_HTTP_RESPONSE_BYTES }),
+    cancellations,
     clock,
     logger,
     onStepFinished: (type, outcome, seconds) => metrics.stepDuration.observe({ type, outcome }, seconds),
@@ -97,6 +101,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 
   let consumer: { close(): Promise<void> } | undefined;
   let reconciler: Reconciler | undefined;
+  let stopHearingCancellations = () => {};
 
   return {
     config,
@@ -110,6 +115,11 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     metrics,
     checkReady: () => infra.checkReady(),
     async startWorker() {
+      // Cancelling an execution (in any process) aborts its calls running here.
+      stopHearingCancellations = bus.listen("executionCancelled", ALL, (change) =>
+        cancellations.cancelled(change.executionId),
+      );
+      await bus.listening("executionCancelled", ALL);
       consumer = await infra.startConsumer(runner.process);
       reconciler = new Reconciler({
         sql,
@@ -124,6 +134,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       runner.drain();
       await reconciler?.stop();
       await consumer?.close();
+      stopHearingCancellations(); // after the running steps finished: a cancel may still abort them
       await infra.close();
     },
   };

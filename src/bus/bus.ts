@@ -9,7 +9,8 @@
  *
  * A commit is published on at most three channels: its execution's
  * (executionUpdated), every workflow's execution statuses (executionsChanged
- * "*") and every role's notifications (notificationSent "*"). The narrower
+ * "*") and every role's notifications (notificationSent "*"); a cancellation
+ * also on executionCancelled "*", which workers hear. The narrower
  * topics are those channels filtered where they are heard (see CHANNELS):
  * stepUpdated is an execution's channel without its execution changes, a
  * workflow's executionsChanged and a role's notificationSent are the "*"
@@ -37,7 +38,7 @@ export type BusEventTarget = TypedEventTarget<any> & {
 type Topic = keyof BusTopics;
 type Payload<T extends Topic> = BusTopics[T][1];
 /** The topics that have channels of their own; the others are read from these. */
-type ChannelTopic = "executionUpdated" | "executionsChanged" | "notificationSent";
+type ChannelTopic = "executionUpdated" | "executionsChanged" | "notificationSent" | "executionCancelled";
 /** What travels: the changes of one commit for one channel. */
 type WireTopics = { [T in ChannelTopic]: [id: string, payload: readonly Payload<T>[]] };
 
@@ -68,6 +69,7 @@ const CHANNELS: { [T in Topic]: (id: string) => Channel } = {
     id: ALL,
     keeps: toRole === ALL ? everything : (change) => (change as Payload<"notificationSent">).toRole === toRole,
   }),
+  executionCancelled: () => ({ topic: "executionCancelled", id: ALL, keeps: everything }),
 };
 
 export interface Bus extends ChangePublisher {
@@ -103,6 +105,7 @@ export function createBus(eventTarget?: BusEventTarget): Bus {
           const payload = { kind: "execution" as const, ...omitType(change) };
           outgoing.add("executionUpdated", change.executionId, payload);
           outgoing.add("executionsChanged", ALL, payload);
+          if (change.status === "CANCELLED") outgoing.add("executionCancelled", ALL, payload);
           break;
         }
         case "step":

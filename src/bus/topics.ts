@@ -20,6 +20,11 @@ export type BusTopics = {
   executionsChanged: [workflowId: string, payload: ExecutionChanged];
   /** Notifications for one role, or for all ("*"). */
   notificationSent: [toRole: string, payload: NotificationSent];
+  /**
+   * Executions that became CANCELLED, all of them ("*"): workers abort those
+   * executions' running calls. A channel of its own, so workers hear nothing else.
+   */
+  executionCancelled: [all: string, payload: ExecutionChanged];
 };
 
 export const ALL = "*";

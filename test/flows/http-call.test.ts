@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { startExecution } from "../../src/services/executions.js";
+import { cancelExecution, startExecution } from "../../src/services/executions.js";
 import { createWorkflow, updateWorkflow } from "../../src/services/workflows.js";
-import { startTestEngine, stepsByNode, waitForExecution } from "../support/engine.js";
+import { startTestEngine, stepsByNode, waitForExecution, waitUntil } from "../support/engine.js";
 import { useFlowHarness } from "../support/flow-harness.js";
 import { loadFlow } from "../support/flows.js";
 
@@ -12,10 +12,25 @@ beforeAll(async () => {
   workflowId = (await createWorkflow(harness.engine.services, loadFlow("http-call.json", harness.server.url("")))).id;
 });
 
-async function call(path: string) {
-  const started = await startExecution(harness.engine.services, workflowId, { path, lead: "Ada", score: 91 });
+async function call(path: string, lead = "Ada") {
+  const started = await startExecution(harness.engine.services, workflowId, { path, lead, score: 91 });
   const execution = await waitForExecution(harness.engine.db, started.id);
   return { execution, call: stepsByNode(execution.steps).call };
+}
+
+/** A workflow of one http_call node with `data`, retried up to 3 times. */
+async function oneCall(data: Record<string, unknown>) {
+  const workflow = await createWorkflow(harness.engine.services, {
+    name: "one call",
+    graph: {
+      nodes: [
+        { id: "start", type: "start", data: {} },
+        { id: "call", type: "http_call", data: { retry: { attempts: 3, backoffMs: 50 }, ...data } },
+      ],
+      edges: [{ id: "e1", source: "start", target: "call" }],
+    },
+  });
+  return startExecution(harness.engine.services, workflow.id, {});
 }
 
 describe("http_call against a local server", () => {
@@ -66,6 +81,76 @@ describe("http_call against a local server", () => {
       const step = stepsByNode(execution.steps).call;
       expect(step).toMatchObject({ status: "FAILED", attempt: 1 });
       expect(step?.error).toMatch(/refused to connect to 127\.0\.0\.1/);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it("keeps the URL's own query string and merges `query` into it, `query` replacing a key both name", async () => {
+    const started = await oneCall({ url: harness.server.url("/query?a=1&b=2&b=two"), query: { b: "20", c: "3" } });
+    const execution = await waitForExecution(harness.engine.db, started.id);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(harness.server.requestsTo("/query").map((r) => r.query)).toEqual(["a=1&b=20&c=3"]);
+  });
+
+  it("aborts a response past MAX_HTTP_RESPONSE_BYTES and fails the step at once, naming the host and the setting", async () => {
+    let closed = false;
+    harness.server.route("/endless", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      const chunk = Buffer.alloc(64 * 1024, "x");
+      const write = () => {
+        while (!closed && res.write(chunk)) {}
+      };
+      res.on("drain", write);
+      res.on("close", () => {
+        closed = true;
+      });
+      write();
+    });
+    const started = await oneCall({ url: harness.server.url("/endless") });
+    const execution = await waitForExecution(harness.engine.db, started.id);
+    const step = stepsByNode(execution.steps).call;
+    expect(step).toMatchObject({ status: "FAILED", attempt: 1 });
+    expect(step?.error).toContain(`the response from ${new URL(harness.server.url("")).host} passed 10000000 bytes`);
+    expect(step?.error).toContain("MAX_HTTP_RESPONSE_BYTES");
+    expect(harness.server.requestsTo("/endless")).toHaveLength(1);
+    await waitUntil(async () => closed, "the endless response's socket to close");
+  });
+
+  it("aborts the request in flight when its execution is cancelled; the step is CANCELLED, not retried", async () => {
+    let socketClosed = false;
+    // Never answers: the call would wait for its whole timeout.
+    harness.server.route("/hang", (req) => req.socket.once("close", () => (socketClosed = true)));
+    const started = await oneCall({ url: harness.server.url("/hang"), timeoutMs: 60_000 });
+    await waitUntil(async () => harness.server.requestsTo("/hang").length === 1, "the call to reach the server");
+    await cancelExecution(harness.engine.services, started.id);
+    await waitUntil(async () => socketClosed, "the server to see the call's socket close");
+    const execution = await waitForExecution(harness.engine.db, started.id);
+    expect(execution.status).toBe("CANCELLED");
+    expect(stepsByNode(execution.steps).call).toMatchObject({ status: "CANCELLED", attempt: 1 });
+    expect(harness.server.requestsTo("/hang")).toHaveLength(1);
+  });
+
+  it("fails an invalid templated header value after exactly one attempt, sending nothing", async () => {
+    const { execution, call: step } = await call("injected", "Ada\r\nX-Injected: yes");
+    expect(execution.status).toBe("FAILED");
+    expect(step).toMatchObject({ status: "FAILED", attempt: 1 });
+    expect(step?.error).toMatch(/data\.headers\.X-Lead: the value holds a character a header cannot carry/);
+    expect(harness.server.requestsTo("/injected")).toHaveLength(0);
+  });
+
+  it("names a refused host, not the internal address it resolves to", async () => {
+    const guarded = await startTestEngine(harness.database.url, { overrides: { HTTP_ALLOWED_NETWORKS: "" } });
+    try {
+      const port = new URL(harness.server.url("")).port;
+      const own = await createWorkflow(guarded.services, loadFlow("http-call.json", `http://localhost:${port}`));
+      const started = await startExecution(guarded.services, own.id, { path: "anything", lead: "Ada" });
+      const execution = await waitForExecution(guarded.db, started.id);
+      const step = stepsByNode(execution.steps).call;
+      expect(step).toMatchObject({ status: "FAILED", attempt: 1 });
+      expect(step?.error).toMatch(/refused to connect to localhost: the name resolves to a blocked address/);
+      expect(step?.error).not.toContain("127.0.0.1");
+      expect(step?.error).not.toMatch(/::1\b/);
     } finally {
       await guarded.stop();
     }

@@ -14,6 +14,7 @@ describe("loadConfig", () => {
       WORKER_CONCURRENCY: 16,
       HTTP_ALLOWED_NETWORKS: ["127.0.0.0/8", "::1/128"],
       HTTP_ALLOW_ALL_NETWORKS: false,
+      MAX_HTTP_RESPONSE_BYTES: 10_000_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -55,6 +56,32 @@ describe("NetworkGuard", () => {
     }
   });
 
+  it("refuses IPv4-compatible (::/96) and IPv4-mapped addresses in every spelling", () => {
+    for (const address of [
+      "::127.0.0.1",
+      "::7f00:1", // ::127.0.0.1 as the URL parser writes it
+      "::a9fe:a9fe", // 169.254.169.254
+      "::10.0.0.1",
+      "::8.8.8.8", // deprecated form: refused whatever the IPv4 address inside
+      "::",
+      "::ffff:7f00:1", // ::ffff:127.0.0.1 as the URL parser writes it
+      "::ffff:a9fe:a9fe",
+      "0:0:0:0:0:ffff:169.254.169.254",
+      "64:ff9b:1::a00:1", // local-use NAT64
+    ]) {
+      expect(guard.refusal(address), address).toMatch(/refused to connect/);
+    }
+    expect(guard.refusal("::ffff:8.8.8.8")).toBeUndefined(); // mapped public IPv4 is public
+    expect(guard.refusal("1::1")).toBeUndefined(); // outside ::/96
+  });
+
+  it("names a literal address but not the one a host name resolved to", () => {
+    expect(guard.refusal("127.0.0.1")).toMatch(/^refused to connect to 127\.0\.0\.1:/);
+    const named = guard.refusal("127.0.0.1", "internal.example");
+    expect(named).toMatch(/^refused to connect to internal\.example: the name resolves to a blocked address/);
+    expect(named).not.toContain("127.0.0.1");
+  });
+
   it("lets public addresses through", () => {
     for (const address of ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
       expect(guard.refusal(address), address).toBeUndefined();
@@ -64,6 +91,9 @@ describe("NetworkGuard", () => {
     const local = new NetworkGuard({ allowedNetworks: ["127.0.0.0/8", "::1/128"] });
     expect(local.refusal("127.0.0.1")).toBeUndefined();
     expect(local.refusal("::1")).toBeUndefined();
+    // An IPv4 range does not allow the IPv4-compatible spelling; an IPv6 range would.
+    expect(local.refusal("::127.0.0.1")).toMatch(/refused/);
+    expect(new NetworkGuard({ allowedNetworks: ["::7f00:0/104"] }).refusal("::127.0.0.1")).toBeUndefined();
     expect(local.refusal("10.0.0.1")).toMatch(/refused/);
     expect(new NetworkGuard({ allowAll: true }).refusal("169.254.169.254")).toBeUndefined();
     expect(() => new NetworkGuard({ allowedNetworks: ["nonsense"] })).toThrow(/HTTP_ALLOWED_NETWORKS/);

@@ -1,3 +1,4 @@
+import { validateHeaderName, validateHeaderValue } from "node:http";
 import { z } from "zod";
 import { isPlainObject } from "../json-logic.js";
 import { defineHandler, type HttpResponse, type StepOutcome } from "./types.js";
@@ -8,6 +9,32 @@ const DEFAULT_RETRY = { attempts: 3, backoffMs: 500 };
 const TEXT_PREVIEW_CHARS = 500;
 
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
+
+/**
+ * Header names and values Node would refuse to send. Checked by the schema, so
+ * a bad name or a static bad value is refused when the workflow is saved and a
+ * templated one fails the step at once (a retry would send the same header).
+ */
+function checkHeaders(headers: Record<string, string>, context: z.RefinementCtx): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const problem = headerProblem(name, value);
+    if (problem) context.addIssue({ code: "custom", path: [name], message: problem });
+  }
+}
+
+function headerProblem(name: string, value: string): string | undefined {
+  try {
+    validateHeaderName(name);
+  } catch {
+    return "not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only)";
+  }
+  try {
+    validateHeaderValue(name, value);
+  } catch {
+    return "the value holds a character a header cannot carry (a line break, another control character, or one above U+00FF)";
+  }
+  return undefined;
+}
 
 const dataSchema = z.looseObject({
   method: z
@@ -21,11 +48,15 @@ const dataSchema = z.looseObject({
     .min(1)
     .refine((url) => url.includes("{{") || /^https?:\/\/[^/\s]+/i.test(url), "must be an http(s) URL")
     .describe("Target URL (templates allowed)"),
-  headers: z.record(z.string(), z.string()).optional().describe("Request headers (templates allowed)"),
+  headers: z
+    .record(z.string(), z.string())
+    .superRefine(checkHeaders)
+    .optional()
+    .describe("Request headers (templates allowed)"),
   query: z
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
     .optional()
-    .describe("Query string parameters (templates allowed)"),
+    .describe("Query string parameters (templates allowed), merged into the URL's own; a key here replaces it there"),
   body: z.unknown().optional().describe("JSON body; strings inside are templated, deeply"),
   timeoutMs: z.number().int().min(1).max(300_000).optional().describe("Per-attempt timeout, default 20000"),
   retry: z
@@ -71,7 +102,7 @@ export const httpCallHandler = defineHandler({
   dataSchema,
   templatedKeys: ["url", "headers", "query", "body"],
   retryPolicy: (data) => data.retry ?? DEFAULT_RETRY,
-  async execute({ data, execution, node, attempt, maxAttempts, services }): Promise<StepOutcome> {
+  async execute({ data, execution, node, attempt, maxAttempts, services, signal }): Promise<StepOutcome> {
     const query: Record<string, string> = {};
     for (const [key, value] of Object.entries(data.query ?? {})) query[key] = String(value);
     const headers: Record<string, string> = {
@@ -85,6 +116,7 @@ export const httpCallHandler = defineHandler({
       query,
       body: data.body,
       timeoutMs: data.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
     });
     const output = toOutput(response);
     const status = response.statusCode;

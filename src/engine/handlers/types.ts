@@ -31,6 +31,8 @@ export interface HttpRequest {
   /** Sent as JSON when defined. */
   body?: unknown;
   timeoutMs: number;
+  /** Aborts the request (the step's execution was cancelled). */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -68,6 +70,13 @@ export interface HandlerInput<Data> {
   /** Targets of the node's own outgoing edges. */
   edgeTargets: readonly string[];
   services: HandlerServices;
+  /**
+   * Aborts when the step's execution is cancelled while the handler runs; a
+   * handler that waits on the outside world passes it on (http_call gives it to
+   * its request). Given to handlers that do not run in memory; absent when
+   * nothing can cancel the run.
+   */
+  signal?: AbortSignal;
 }
 
 /** A place in `data` that names another node (validated to exist; control may flow there). */

@@ -15,6 +15,7 @@ import type { HandlerServices, NodeHandler, RetryPolicy, StepOutcome } from "../
 import type { ChangePublisher, Clock, EngineLogger, EntryHint, JobResult, StepJob, StepQueue } from "../ports.js";
 import type { ClaimedStep } from "./advance.js";
 import { afterCommit } from "./after-commit.js";
+import type { RunningCancellations } from "./cancellations.js";
 import type { ChangeSet, PendingNotification } from "./execution-lock.js";
 import { handlerServices } from "./handler-services.js";
 import { LocalWakeups } from "./local-wakeups.js";
@@ -55,6 +56,8 @@ export interface StepRunnerDeps {
   limits: RunnerLimits;
   /** Called when a handler returns, with how long it took (metrics). */
   onStepFinished?: (type: string, outcome: StepOutcome["kind"], seconds: number) => void;
+  /** Aborts the running steps of a cancelled execution; without it, nothing aborts them. */
+  cancellations?: RunningCancellations;
 }
 
 /** Runs lost with a dead worker beyond the retry policy before the step is failed. */
@@ -429,6 +432,8 @@ export class StepRunner {
   ) {
     const notifications: PendingNotification[] = [];
     const started = Date.now();
+    // Only a handler that waits on the outside world has anything to abort.
+    const watch = run.handler.runsInMemory ? undefined : this.deps.cancellations?.watch(prepared.execution.id);
     const outcome = await this.execute(run.handler, {
       data: run.data,
       node: run.node,
@@ -438,7 +443,8 @@ export class StepRunner {
       maxAttempts: prepared.policy.attempts,
       edgeTargets: workflow.index.edgeTargets(run.node.id),
       services: handlerServices(this.deps, notifications),
-    });
+      ...(watch ? { signal: watch.signal } : {}),
+    }).finally(() => watch?.release());
     return { outcome, notifications, durationMs: Date.now() - started };
   }
 
@@ -448,6 +454,8 @@ export class StepRunner {
       return await handler.execute(input);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      // Cancelled meanwhile: the step is CANCELLED already, and this outcome's record changes nothing.
+      if (input.signal?.aborted) return { kind: "fail", error: message, retryable: false };
       return { kind: "fail", error: message, retryable: !(error instanceof NonRetryableStepError) };
     }
   }
