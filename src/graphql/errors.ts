@@ -2,7 +2,9 @@
  * The GraphQL edge of error handling: expected domain errors keep their message
  * and get an extension code (BAD_USER_INPUT with the list of problems,
  * NOT_FOUND); GraphQL's own errors (syntax, validation, limits) pass through;
- * anything else is logged with an id and masked for the client.
+ * anything else is logged at error level with an id and masked for the client.
+ * Expected errors are the client's business, not the operator's: they are
+ * never logged above debug.
  */
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
@@ -80,9 +82,72 @@ function withCode(error: GraphQLError): GraphQLError {
   });
 }
 
-/** graphql-armor rejects a query (depth, cost, aliases, directives) from a validation rule, without a code. */
-export function tagArmorRejection(_context: unknown, error: GraphQLError): void {
+/**
+ * yoga's logger, for the options' `logging`. yoga logs every error the masker
+ * replaced, at error level: an expected error (a BAD_USER_INPUT) was then
+ * logged as if the server had failed. The masker has already logged what
+ * deserves it (unexpected errors at error with their errorId, an unreachable
+ * database as a warning), so yoga's line about a masked error is debug.
+ */
+export function yogaLogging(logger: Logger) {
+  return {
+    debug: (...args: unknown[]) => logger.debug({ args }, "yoga"),
+    info: (...args: unknown[]) => logger.info({ args }, "yoga"),
+    warn: (...args: unknown[]) => logger.warn({ args }, "yoga"),
+    error: (...args: unknown[]) => {
+      if (args.length === 1 && args[0] instanceof Error)
+        logger.debug({ err: args[0] }, "yoga: error masked for the client");
+      else logger.error({ args }, "yoga");
+    },
+  };
+}
+
+/**
+ * graphql-armor rejects a query (depth, cost, aliases, directives, tokens)
+ * without a code, and with a message that starts "Syntax Error:" though the
+ * query is well formed. The rejection gets a code and a message that says
+ * which limit it passed and the setting that raises it.
+ */
+export function tagArmorRejection(context: unknown, error: GraphQLError): void {
   (error.extensions as Record<string, unknown>).code ??= "GRAPHQL_VALIDATION_FAILED";
+  clarifyArmorRejection(context, error);
+}
+
+/** For the token limit, which rejects while parsing: yoga then codes it GRAPHQL_PARSE_FAILED itself. */
+export function clarifyArmorRejection(_context: unknown, error: GraphQLError): void {
+  error.message = armorMessage(error.message);
+}
+
+const ARMOR_LIMITS: readonly { pattern: RegExp; message(limit: string, found?: string): string }[] = [
+  {
+    pattern: /^Query Cost limit of (\d+) exceeded, found (\d+)\.$/,
+    message: (limit, found) => `query cost ${found} exceeds the limit of ${limit} (GRAPHQL_MAX_COST)`,
+  },
+  {
+    pattern: /^Query depth limit of (\d+) exceeded, found (\d+)\.$/,
+    message: (limit, found) => `query depth ${found} exceeds the limit of ${limit} (GRAPHQL_MAX_DEPTH)`,
+  },
+  {
+    pattern: /^Aliases limit of (\d+) exceeded, found (\d+)\.$/,
+    message: (limit, found) => `query has ${found} aliases, more than the limit of ${limit} (GRAPHQL_MAX_ALIASES)`,
+  },
+  {
+    pattern: /^Directives limit of (\d+) exceeded, found (\d+)\.$/,
+    message: (limit, found) => `query has ${found} directives, more than the limit of ${limit}`,
+  },
+  {
+    pattern: /^Token limit of (\d+) exceeded\.$/,
+    message: (limit) => `query has more than ${limit} tokens, the limit (GRAPHQL_MAX_TOKENS)`,
+  },
+];
+
+function armorMessage(message: string): string {
+  const bare = message.replace(/^Syntax Error:\s*/, "");
+  for (const { pattern, message: clear } of ARMOR_LIMITS) {
+    const match = pattern.exec(bare);
+    if (match) return clear(match[1] ?? "", match[2]);
+  }
+  return bare;
 }
 
 function isGraphQLError(error: unknown): error is GraphQLError {

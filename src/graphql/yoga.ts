@@ -9,7 +9,8 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import type { Deps } from "../deps.js";
 import type { GraphQLContext } from "./context.js";
-import { createErrorMasker, tagArmorRejection } from "./errors.js";
+import { clarifyArmorRejection, createErrorMasker, tagArmorRejection, yogaLogging } from "./errors.js";
+import { useResumableSse } from "./live/sse-event-ids.js";
 import { schema } from "./schema.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -58,23 +59,20 @@ export function createGraphQLServer(
       subscriptionsOpen: deps.metrics.subscriptionsOpen,
     }),
     maskedErrors: { maskError: createErrorMasker(graphqlLogger) },
-    logging: {
-      debug: (...args) => graphqlLogger.debug({ args }, "yoga"),
-      info: (...args) => graphqlLogger.info({ args }, "yoga"),
-      warn: (...args) => graphqlLogger.warn({ args }, "yoga"),
-      error: (...args) => graphqlLogger.error({ args }, "yoga"),
-    },
+    logging: yogaLogging(graphqlLogger),
     plugins: [
       strictUtf8Bodies(),
       EnvelopArmorPlugin({
         maxDepth: { n: config.GRAPHQL_MAX_DEPTH, onReject: [tagArmorRejection] },
         costLimit: { maxCost: config.GRAPHQL_MAX_COST, onReject: [tagArmorRejection] },
         maxAliases: { n: config.GRAPHQL_MAX_ALIASES, onReject: [tagArmorRejection] },
-        maxTokens: { n: config.GRAPHQL_MAX_TOKENS },
+        maxTokens: { n: config.GRAPHQL_MAX_TOKENS, onReject: [clarifyArmorRejection] },
         maxDirectives: { n: 20, onReject: [tagArmorRejection] },
         // Suggestions ("did you mean…") are helpful in GraphiQL and reveal nothing private here.
         blockFieldSuggestion: { enabled: false },
       }),
+      // executionUpdated over SSE: `id:` lines, and Last-Event-ID to resume.
+      useResumableSse(),
     ],
   });
 }

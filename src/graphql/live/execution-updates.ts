@@ -3,6 +3,12 @@
  * (or, with afterSeq, every change the client missed, from the change log),
  * then live changes from the bus. Pub/sub is at most once, so gaps in seq are
  * filled from the change log, and a quiet stream checks the log now and then.
+ *
+ * The stream completes once the execution's final status (SUCCEEDED, FAILED,
+ * CANCELLED) is delivered, with the rest of the batch that brought it (the
+ * commit's other changes: the steps a cancel or failure closed). A FAILED
+ * execution may be retried and run on: its stream still completes at FAILED,
+ * and a client following the retry subscribes again with afterSeq.
  */
 
 import { AsyncQueue } from "../../bus/async-queue.js";
@@ -26,6 +32,8 @@ export const QUIET_CHECK_MS = 3000;
 
 /** How long a new stream waits for its subscription to be confirmed before reading anyway. */
 const LISTEN_WAIT_MS = 1000;
+
+const FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 type Change = ExecutionChanged | StepChanged;
 
@@ -55,6 +63,10 @@ class UpdateStream {
   /** Set while the change log is read: changes heard meanwhile, in order. */
   private held: Change[] | undefined = [];
   private heardSinceCheck = false;
+  /** The execution's latest known status, and the seq that set it (or of the row it was read from). */
+  private status = "";
+  private statusSeq = 0;
+  private completionCheckQueued = false;
   private readonly unlisten: () => void;
   private readonly quietCheck: NodeJS.Timeout;
 
@@ -80,26 +92,30 @@ class UpdateStream {
   private async start(afterSeq: number | null | undefined): Promise<void> {
     // Bounded: with Redis down the snapshot still comes, and the quiet check covers the rest.
     await waitAtMost(this.ctx.bus.listening("executionUpdated", this.executionId), LISTEN_WAIT_MS).catch(() => {});
-    if (afterSeq !== null && afterSeq !== undefined) return this.readLog();
+    let execution: { seq: number; status: string };
     try {
-      const execution = await this.ctx.db.execution.findUnique({
+      const found = await this.ctx.db.execution.findUnique({
         where: { id: this.executionId },
         select: { seq: true, status: true },
       });
-      if (!execution) throw new NotFoundError("Execution", this.executionId);
-      const { executionId } = this;
-      this.deliver({
-        kind: "SNAPSHOT",
-        seq: execution.seq,
-        executionId,
-        stepId: null,
-        nodeId: null,
-        status: execution.status,
-      });
+      if (!found) throw new NotFoundError("Execution", this.executionId);
+      execution = found;
     } catch (error) {
       this.output.end(error);
       return;
     }
+    this.learnStatus(execution.status, execution.seq);
+    // A replay ends finished once it reaches the row's seq (at once when the client has seen it all).
+    if (afterSeq !== null && afterSeq !== undefined) return this.readLog();
+    const { executionId } = this;
+    this.deliver({
+      kind: "SNAPSHOT",
+      seq: execution.seq,
+      executionId,
+      stepId: null,
+      nodeId: null,
+      status: execution.status,
+    });
     this.release();
   }
 
@@ -127,6 +143,7 @@ class UpdateStream {
       return;
     }
     this.release();
+    this.completeIfFinished();
   }
 
   /** Handles the changes held during a read, in order; a new gap holds the rest again. */
@@ -139,6 +156,30 @@ class UpdateStream {
   private deliver(update: ExecutionUpdate): void {
     this.output.push(update);
     this.last = update.seq;
+    if (update.kind !== "STEP") this.learnStatus(update.status, update.seq);
+    this.completeIfFinished();
+  }
+
+  private learnStatus(status: string, seq: number): void {
+    if (seq < this.statusSeq) return;
+    this.status = status;
+    this.statusSeq = seq;
+  }
+
+  /**
+   * Completes the stream if the execution is finished and everything up to
+   * its final status was delivered, checked once the batch being delivered is
+   * through: a bus message's changes are handled in one go, so the rest of
+   * the commit (and a retry's RUNNING right after a FAILED) is seen first.
+   * During a read of the log the check waits for the read.
+   */
+  private completeIfFinished(): void {
+    if (this.completionCheckQueued || !FINAL_STATUSES.has(this.status)) return;
+    this.completionCheckQueued = true;
+    queueMicrotask(() => {
+      this.completionCheckQueued = false;
+      if (!this.held && FINAL_STATUSES.has(this.status) && this.last >= this.statusSeq) this.output.end();
+    });
   }
 
   private ended(): void {

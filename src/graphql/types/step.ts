@@ -1,4 +1,6 @@
 import { builder } from "../builder.js";
+import { announcedStepSeq } from "../live/announced.js";
+import { stepChangeSeq } from "../live/step-change-seqs.js";
 import { StepStatusEnum } from "./scalars.js";
 
 builder.prismaObject("Step", {
@@ -10,6 +12,14 @@ builder.prismaObject("Step", {
     nodeId: t.exposeString("nodeId"),
     type: t.exposeString("type"),
     status: t.expose("status", { type: StepStatusEnum }),
+    seq: t.int({
+      description:
+        "The seq of the change that set this status (the execution's numbering, as in executionUpdated): " +
+        "in stepUpdated the change delivered. Per step, the highest seq is the newest state; " +
+        "a seq already seen is a repeat.",
+      select: { id: true, executionId: true, status: true, seq: true },
+      resolve: (step, _args, ctx) => announcedStepSeq(step) ?? stepChangeSeq(ctx, step),
+    }),
     attempt: t.exposeInt("attempt", { description: "Runs so far; 1 after the first try" }),
     input: t.expose("input", { type: "JSON", nullable: true, description: "The node's data after templating" }),
     output: t.expose("output", { type: "JSON", nullable: true }),

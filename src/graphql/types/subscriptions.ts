@@ -1,5 +1,6 @@
 import { ALL } from "../../bus/topics.js";
 import { builder } from "../builder.js";
+import { announcedExecution, announcedStep } from "../live/announced.js";
 import { countOpen } from "../live/count-open.js";
 import { type ExecutionUpdate, executionUpdates } from "../live/execution-updates.js";
 
@@ -38,30 +39,48 @@ builder.subscriptionType({
   fields: (t) => ({
     executionUpdated: t.field({
       type: ExecutionUpdateRef,
-      description: "The current execution first (or the changes after afterSeq), then every change to it or its steps",
+      description:
+        "The current execution first (or the changes after afterSeq), then every change to it or its steps; " +
+        "completes after the execution's final status (SUCCEEDED, FAILED, CANCELLED). " +
+        "Over SSE each event has `id: <seq>`, and a reconnect's Last-Event-ID resumes after it.",
       args: { id: t.arg.id({ required: true }), afterSeq: t.arg.int() },
-      subscribe: (_root, args, ctx) => executionUpdates(ctx, String(args.id), args.afterSeq),
-      resolve: (update) => update,
+      subscribe: (_root, args, ctx) => {
+        // A reconnecting EventSource repeats the operation as first sent: its Last-Event-ID is newer.
+        const lastEventId = ctx.eventIds?.resume();
+        return executionUpdates(ctx, String(args.id), later(args.afterSeq, lastEventId));
+      },
+      resolve: (update, _args, ctx) => {
+        ctx.eventIds?.note(update.seq);
+        return update;
+      },
     }),
     stepUpdated: t.prismaField({
       type: "Step",
-      description: "Every step change of one execution",
+      description:
+        "Every step change of one execution, once each, with the status it set; Step.seq is the change's seq. " +
+        "Other fields are read when the change is delivered.",
       args: { executionId: t.arg.id({ required: true }) },
       subscribe: (_root, args, ctx) =>
         countOpen(ctx.subscriptionsOpen, ctx.bus.subscribe("stepUpdated", String(args.executionId))),
-      resolve: (query, change, _args, ctx) => ctx.db.step.findUniqueOrThrow({ ...query, where: { id: change.stepId } }),
+      resolve: async (query, change, _args, ctx) =>
+        announcedStep(await ctx.db.step.findUniqueOrThrow({ ...query, where: { id: change.stepId } }), change),
     }),
     executionsChanged: t.prismaField({
       type: "Execution",
-      description: "Executions of one workflow (or of all) starting and changing status",
+      description:
+        "Executions of one workflow (or of all) starting and changing status: each change once, with the " +
+        "status and seq it set (PENDING first). Other fields are read when the change is delivered.",
       args: { workflowId: t.arg.id() },
       subscribe: (_root, args, ctx) =>
         countOpen(
           ctx.subscriptionsOpen,
           ctx.bus.subscribe("executionsChanged", args.workflowId ? String(args.workflowId) : ALL),
         ),
-      resolve: (query, change, _args, ctx) =>
-        ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: change.executionId } }),
+      resolve: async (query, change, _args, ctx) =>
+        announcedExecution(
+          await ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: change.executionId } }),
+          change,
+        ),
     }),
     notificationSent: t.prismaField({
       type: "Notification",
@@ -74,3 +93,9 @@ builder.subscriptionType({
     }),
   }),
 });
+
+/** The later of two positions in an execution's changes, either of which may be absent. */
+function later(a: number | null | undefined, b: number | undefined): number | undefined {
+  if (a === null || a === undefined) return b;
+  return b === undefined ? a : Math.max(a, b);
+}
