@@ -782,7 +782,12 @@ for (const [name, query, code, message] of [
   ],
   ["16 aliases", aliases(16), "GRAPHQL_VALIDATION_FAILED", /^query has 16 aliases, more than the limit of 15/],
   ["500 aliases", aliases(500), "GRAPHQL_VALIDATION_FAILED", /^query has 500 aliases, more than the limit of 15/],
-  ["5,001 tokens", `{ ${"nodeTypes { type } ".repeat(1_300)} }`, "GRAPHQL_PARSE_FAILED", /^query has more than 5000 tokens/],
+  [
+    "5,001 tokens",
+    `{ ${"nodeTypes { type } ".repeat(1_300)} }`,
+    "GRAPHQL_PARSE_FAILED",
+    /^query has more than 5000 tokens/,
+  ],
   [
     "30 directives",
     `{ nodeTypes ${"@skip(if: false) ".repeat(30)} { type } }`,
