@@ -12,7 +12,9 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
-ENV NODE_ENV=production PORT=4000 LOG_FORMAT=json
+# HOST: a container is reached through its published ports, so it listens on every address
+# (embedded mode alone would bind 127.0.0.1, which nothing outside the container reaches).
+ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0 LOG_FORMAT=json
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force

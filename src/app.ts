@@ -4,11 +4,16 @@
  * docs page, and health endpoints. Nothing listens here (see listen.ts).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Deps } from "./deps.js";
 import { createGraphQLServer, GRAPHQL_PATH, type Yoga } from "./graphql/yoga.js";
+import { allowedHostsFor, hostRefusal } from "./http/allowed-hosts.js";
 import { ApiKeys } from "./http/api-keys.js";
 import { declaredBodyLimit } from "./http/body-limit.js";
 import { corsHeaders } from "./http/cors.js";
+import { contentTypeRefusal, isJsonContentType } from "./http/json-content-type.js";
+import { AllowedOrigins } from "./http/origins.js";
 import { errorResponse } from "./rest/errors.js";
 import { mountOpenApi } from "./rest/openapi.js";
 import { mountRestRoutes } from "./rest/routes.js";
@@ -21,25 +26,23 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
   const app = new OpenAPIHono({ strict: false });
   const yoga = createGraphQLServer(deps);
 
-  app.use("*", corsHeaders({ origins: config.CORS_ORIGINS, maxAge: 600 }));
+  // DNS rebinding: a name the server does not go by (embedded mode, or ALLOWED_HOSTS set) is refused first.
+  const hosts = allowedHostsFor(config);
+  if (hosts !== undefined) {
+    app.use("*", async (c, next) => {
+      const host = c.req.header("host");
+      return hosts.allows(host) ? next() : refuse(c, 403, "FORBIDDEN", hostRefusal(host ?? ""));
+    });
+  }
+  app.use("*", corsHeaders({ origins: new AllowedOrigins(config.CORS_ORIGINS), maxAge: 600 }));
   app.use(
     "*",
     declaredBodyLimit({
       maxSize: config.MAX_REQUEST_BYTES,
       onError: (c) =>
         c.req.path.startsWith(GRAPHQL_PATH)
-          ? c.json(
-              {
-                errors: [
-                  {
-                    message: `request body larger than ${config.MAX_REQUEST_BYTES} bytes`,
-                    extensions: { code: "PAYLOAD_TOO_LARGE" },
-                  },
-                ],
-              },
-              413,
-            )
-          : c.json({ detail: `Request body larger than ${config.MAX_REQUEST_BYTES} bytes` }, 413),
+          ? refuse(c, 413, "PAYLOAD_TOO_LARGE", `request body larger than ${config.MAX_REQUEST_BYTES} bytes`)
+          : refuse(c, 413, "PAYLOAD_TOO_LARGE", `Request body larger than ${config.MAX_REQUEST_BYTES} bytes`),
     }),
   );
 
@@ -55,10 +58,7 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
   app.use("*", async (c, next) => {
     if (apiKeys.allows(c.req.header("authorization"))) return next();
     c.header("WWW-Authenticate", 'Bearer realm="workflow-engine"');
-    const message = "Not authenticated: send Authorization: Bearer <API key>";
-    return c.req.path.startsWith(GRAPHQL_PATH)
-      ? c.json({ errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }, 401)
-      : c.json({ detail: message }, 401);
+    return refuse(c, 401, "UNAUTHENTICATED", "Not authenticated: send Authorization: Bearer <API key>");
   });
 
   app.get("/metrics", async (c) =>
@@ -66,11 +66,16 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
   );
 
   app.all(GRAPHQL_PATH, async (c) => {
+    // Only JSON, so no cross-site form or no-cors fetch runs a mutation (http/json-content-type.ts).
+    const contentType = c.req.header("content-type");
+    if (c.req.method === "POST" && !isJsonContentType(contentType)) {
+      return refuse(c, 415, "BAD_REQUEST", contentTypeRefusal(contentType, "the operation"));
+    }
     const response = await yoga.fetch(c.req.raw, {});
-    // yoga refuses a POST body it cannot read with a bare 415: say why, the GraphQL way.
+    // yoga reads application/json and application/graphql+json, exactly as written, and refuses
+    // another JSON type (application/vnd.api+json, Application/JSON) with a bare 415: say why.
     if (response.status !== 415) return response;
-    const message = `Content-Type "${c.req.header("content-type") ?? ""}" is not accepted: send the operation as application/json`;
-    return c.json({ errors: [{ message, extensions: { code: "BAD_REQUEST" } }] }, 415);
+    return refuse(c, 415, "BAD_REQUEST", contentTypeRefusal(contentType, "the operation"));
   });
 
   const rest = mountRestRoutes(app, deps);
@@ -78,4 +83,11 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
   app.notFound((c) => rest.notFound(c));
   app.onError((error, c) => errorResponse(c, error, deps.logger));
   return { app, yoga };
+}
+
+/** A request refused before any route runs: a GraphQL error on /graphql, FastAPI's `detail` elsewhere. */
+function refuse(c: Context, status: ContentfulStatusCode, code: string, message: string): Response {
+  return c.req.path.startsWith(GRAPHQL_PATH)
+    ? c.json({ errors: [{ message, extensions: { code } }] }, status)
+    : c.json({ detail: message }, status);
 }

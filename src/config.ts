@@ -2,6 +2,7 @@
  * The only reader of process.env. Parses and validates every setting into a
  * typed, frozen Config; a bad variable stops start-up with a message naming it.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const bool = z
@@ -15,10 +16,24 @@ const list = z.string().transform((v) =>
     .filter(Boolean),
 );
 
+/** A DNS name (labels of letters, digits, hyphens and underscores), as HOST may be. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
+/** An ALLOWED_HOSTS entry: a name, ".name" (and its subdomains), "*", or an IP address (always allowed anyway). */
+const ALLOWED_HOST = /^(\*|\.?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*|\[[0-9a-f:.]+\])$/i;
+
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
   PORT: int(0, 65535).default(4000),
+  /**
+   * The address the HTTP server binds: 127.0.0.1 by default in embedded mode (this
+   * machine only), 0.0.0.0 in production mode (see loadConfig). "::" binds every
+   * IPv6 and IPv4 address.
+   */
+  HOST: z
+    .string()
+    .refine((v) => isIP(v) !== 0 || HOST_NAME.test(v), "must be an IP address or a host name")
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** json for machines; pretty for people (the default in embedded mode). */
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
@@ -85,8 +100,20 @@ const schema = z.object({
    * needs `Authorization: Bearer <key>` (WebSocket: connectionParams.Authorization).
    */
   API_KEYS: list.default([]),
-  /** Browser origins allowed to call the APIs (CORS); "*" for any. The original UI ran on :5173. */
-  CORS_ORIGINS: list.default(["http://localhost:5173"]),
+  /**
+   * Browser origins allowed to call the APIs (CORS) and to open GraphQL WebSockets; "*" for
+   * any. The original UI runs on :5173, reached as localhost or 127.0.0.1.
+   */
+  CORS_ORIGINS: list.default(["http://localhost:5173", "http://127.0.0.1:5173"]),
+  /**
+   * Host names requests may be addressed to (the Host header), against DNS rebinding; a
+   * leading dot allows subdomains too, "*" any. localhost and IP addresses are always
+   * allowed. Unset: embedded mode checks (allowing HOST when it is a name), production
+   * mode does not (see http/allowed-hosts.ts).
+   */
+  ALLOWED_HOSTS: list
+    .pipe(z.array(z.string().regex(ALLOWED_HOST, 'must be a host name without a port, ".example.com" or "*"')))
+    .optional(),
 });
 
 /**
@@ -95,7 +122,7 @@ const schema = z.object({
  */
 export type Mode = "production" | "embedded";
 
-export type Config = Readonly<z.infer<typeof schema> & { MODE: Mode }>;
+export type Config = Readonly<Omit<z.infer<typeof schema>, "HOST"> & { MODE: Mode; HOST: string }>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -119,5 +146,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `${missing}: required when ${missing === "REDIS_URL" ? "DATABASE_URL" : "REDIS_URL"} is set (set both for production mode, neither for embedded mode)`,
     ]);
   }
-  return Object.freeze({ ...parsed.data, MODE: DATABASE_URL ? "production" : "embedded" } as const);
+  const MODE: Mode = DATABASE_URL ? "production" : "embedded";
+  // Embedded mode is one person's engine on their machine: nothing else on the network reaches it.
+  const HOST = parsed.data.HOST ?? (MODE === "embedded" ? "127.0.0.1" : "0.0.0.0");
+  return Object.freeze({ ...parsed.data, MODE, HOST });
 }

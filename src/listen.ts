@@ -3,12 +3,15 @@
  * to stop it: close WebSockets, stop accepting requests, finish open ones.
  */
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, isIP } from "node:net";
 import { serve } from "@hono/node-server";
 import { type AppDeps, createApp } from "./app.js";
 import { createErrorMasker } from "./graphql/errors.js";
 import { attachGraphQLWebSocket, type GraphQLWebSocket } from "./graphql/ws/server.js";
+import { allowedHostsFor } from "./http/allowed-hosts.js";
 import { ApiKeys } from "./http/api-keys.js";
+import { AllowedOrigins } from "./http/origins.js";
+import { upgradeRefusal } from "./http/upgrade-check.js";
 
 export interface RunningServer {
   url: string;
@@ -18,22 +21,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function listen(deps: AppDeps, port: number, hostname = "0.0.0.0"): Promise<RunningServer> {
+/** Listens on `hostname` (default: the HOST setting) and `port` (0: any free port). */
+export async function listen(deps: AppDeps, port: number, hostname = deps.config.HOST): Promise<RunningServer> {
   const { app, yoga } = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server)) as Server;
   });
   const logger = deps.logger.child({ component: "graphql" });
+  // The same origins as CORS and the same hosts as every HTTP request (app.ts).
+  const upgradePolicy = { origins: new AllowedOrigins(deps.config.CORS_ORIGINS), hosts: allowedHostsFor(deps.config) };
   const ws = attachGraphQLWebSocket(server, {
     yoga,
     apiKeys: new ApiKeys(deps.config.API_KEYS),
     maskError: createErrorMasker(logger),
     logger,
     maxMessageBytes: deps.config.MAX_REQUEST_BYTES,
+    refuseUpgrade: (request) => upgradeRefusal(request.headers, upgradePolicy),
   });
   const actualPort = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${actualPort}`,
+    url: `http://${reachableHost(hostname)}:${actualPort}`,
     port: actualPort,
     server,
     ws,
@@ -48,4 +55,10 @@ export async function listen(deps: AppDeps, port: number, hostname = "0.0.0.0"):
       await yoga.dispose();
     },
   };
+}
+
+/** Where this machine reaches a server bound to `hostname`: loopback for the any-address. */
+function reachableHost(hostname: string): string {
+  if (hostname === "0.0.0.0" || hostname === "::") return "127.0.0.1";
+  return isIP(hostname) === 6 ? `[${hostname}]` : hostname;
 }

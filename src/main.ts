@@ -10,6 +10,8 @@ import { listen } from "./listen.js";
 import { seed } from "./services/seed.js";
 import { onShutdownSignal } from "./shutdown.js";
 
+const LOOPBACK = ["127.0.0.1", "::1", "localhost"];
+
 const config = loadConfig();
 const deps = await createDeps(config);
 if (config.MODE === "embedded") {
@@ -23,10 +25,13 @@ onShutdownSignal(deps.logger, "workflow engine", async () => {
   await deps.close();
 });
 
-const base = `http://localhost:${server.port}`;
+// Bound to loopback or every address, this machine reaches it as localhost; otherwise at HOST.
+const local = [...LOOPBACK, "0.0.0.0", "::"].includes(config.HOST);
+const base = local ? `http://localhost:${server.port}` : server.url;
 const banner = [
   "",
   `  Workflow engine is running (${config.MODE} mode${config.MODE === "embedded" ? `, data in ${config.DATA_DIR}` : ""})`,
+  `  Listening on ${config.HOST}:${server.port}${LOOPBACK.includes(config.HOST) ? " (this machine only; HOST to change)" : ""}`,
   "",
   `  GraphiQL   ${base}/graphql`,
   `  REST docs  ${base}/docs`,

@@ -10,7 +10,7 @@ import { onShutdownSignal } from "./shutdown.js";
 const config = loadConfig();
 const deps = await createDeps(config);
 const server = await listen(deps, config.PORT);
-deps.logger.info({ port: server.port, graphql: `${server.url}/graphql` }, "server listening");
+deps.logger.info({ host: config.HOST, port: server.port, graphql: `${server.url}/graphql` }, "server listening");
 onShutdownSignal(deps.logger, "server", async () => {
   await server.close();
   await deps.close();

@@ -12,18 +12,23 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import type { AllowedOrigins } from "./origins.js";
 
 export interface CorsOptions {
-  /** Allowed origins; "*" among them allows any (and then no credentials). */
-  origins: readonly string[];
+  /** Allowed origins (CORS_ORIGINS); "*" among them allows any (and then no credentials). */
+  origins: AllowedOrigins;
   /** Seconds a browser may keep a preflight's answer. */
   maxAge: number;
 }
 
 export function corsHeaders(options: CorsOptions): MiddlewareHandler {
-  const anyOrigin = options.origins.includes("*");
-  const allowed = new Set(options.origins);
-  const preflight = cors({ origin: anyOrigin ? "*" : [...allowed], credentials: !anyOrigin, maxAge: options.maxAge });
+  const { origins } = options;
+  const anyOrigin = origins.any;
+  const preflight = cors({
+    origin: anyOrigin ? "*" : (origin) => (origins.allows(origin) ? origin : null),
+    credentials: !anyOrigin,
+    maxAge: options.maxAge,
+  });
   return async (c, next) => {
     if (c.req.method === "OPTIONS") return preflight(c, next);
     await next();
@@ -34,7 +39,7 @@ export function corsHeaders(options: CorsOptions): MiddlewareHandler {
       return;
     }
     const origin = c.req.header("origin");
-    if (origin !== undefined && allowed.has(origin)) headers.set("Access-Control-Allow-Origin", origin);
+    if (origin !== undefined && origins.allows(origin)) headers.set("Access-Control-Allow-Origin", origin);
     headers.set("Access-Control-Allow-Credentials", "true");
     // The answer depends on the Origin header: caches must keep one per origin.
     headers.append("Vary", "Origin");

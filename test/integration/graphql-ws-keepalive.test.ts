@@ -35,6 +35,7 @@ beforeAll(async () => {
     logger: engine.logger,
     maxMessageBytes: 100_000,
     keepAliveMs: KEEP_ALIVE_MS,
+    refuseUpgrade: () => undefined,
   });
   url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 });

@@ -285,27 +285,48 @@ for (const [name, body, status, detail] of NOT_AN_OBJECT.slice(0, 10)) {
   rest({ method: "PUT", path: "/workflows/{workflow}", name, body, status, detail });
 }
 
-// Wrong content types and bytes that are not UTF-8.
-for (const path of ["/workflows", "/events", "/executions"]) {
-  for (const type of [
-    "text/plain",
-    "text/html",
-    "application/xml",
-    "multipart/form-data; boundary=x",
-    "application/x-www-form-urlencoded",
-    "application/jsonp",
-    "image/png",
-  ]) {
+// Bodies that do not say they are JSON (a cross-site form or no-cors fetch sends these without
+// asking): 415 before the body is read, naming the type to send. Then bytes that are not UTF-8.
+const NOT_JSON_TYPES = [
+  "text/plain",
+  "text/plain; charset=utf-8",
+  "text/html",
+  "application/xml",
+  "multipart/form-data; boundary=x",
+  "application/x-www-form-urlencoded",
+  "application/jsonp",
+  "application/graphql",
+  "image/png",
+];
+for (const [method, path] of [
+  ["POST", "/workflows"],
+  ["POST", "/events"],
+  ["POST", "/executions"],
+  ["PUT", "/workflows/{workflow}"],
+]) {
+  for (const type of NOT_JSON_TYPES) {
     rest({
-      method: "POST",
+      method,
       path,
       name: `Content-Type ${type}`,
       body: '{"name":"x"}',
       contentType: type,
-      status: 422,
-      detail: /Content-Type must be application\/json/,
+      status: 415,
+      detail: /is not accepted: send the body as application\/json/,
     });
   }
+  rest({
+    method,
+    path,
+    name: "no Content-Type",
+    // Bytes: a string body would get text/plain from fetch.
+    body: utf8('{"name":"x"}'),
+    contentType: null,
+    status: 415,
+    detail: /Content-Type is missing: send the body as application\/json/,
+  });
+}
+for (const path of ["/workflows", "/events", "/executions"]) {
   for (const [name, sequence] of BAD_UTF8) {
     rest({
       method: "POST",
@@ -515,6 +536,8 @@ interface GraphQLCase {
   method?: string;
   /** For GET: the path with the query string. */
   path?: string;
+  /** Content-Type of a POST (default application/json); null sends none. */
+  contentType?: string | null;
   /** The code errors[0] must carry. */
   code: string;
   /** What some error's message must say. */
@@ -864,6 +887,35 @@ transport("PUT", "BAD_REQUEST", /only supports GET and POST/, json({ query: "{ n
   method: "PUT",
 });
 transport("DELETE", "BAD_REQUEST", /only supports GET and POST/, "", { method: "DELETE" });
+// Only JSON bodies: what a cross-site form or no-cors fetch sends is refused before yoga reads it.
+const MUTATION = json({ query: 'mutation { createWorkflow(input: {name: "cross-site"}) { id } }' });
+for (const type of NOT_JSON_TYPES) {
+  transport(
+    `Content-Type ${type}`,
+    "BAD_REQUEST",
+    /is not accepted: send the operation as application\/json$/,
+    MUTATION,
+    {
+      contentType: type,
+    },
+  );
+}
+transport(
+  "no Content-Type",
+  "BAD_REQUEST",
+  /^Content-Type is missing: send the operation as application\/json$/,
+  utf8(MUTATION),
+  {
+    contentType: null,
+  },
+);
+transport(
+  "a JSON type yoga does not read",
+  "BAD_REQUEST",
+  /"application\/vnd.api\+json" is not accepted: send the operation as application\/json$/,
+  MUTATION,
+  { contentType: "application/vnd.api+json" },
+);
 for (const [name, sequence] of BAD_UTF8) {
   transport(
     `invalid UTF-8: ${name}`,
@@ -911,7 +963,7 @@ describe("the malformed-request corpus", () => {
         ? await call("GET", c.path ?? "/graphql", undefined, { accept })
         : await call(method, "/graphql", typeof c.body === "string" ? withFixture(c.body) : c.body, {
             accept,
-            "content-type": JSON_TYPE,
+            ...(c.contentType === null ? {} : { "content-type": c.contentType ?? JSON_TYPE }),
           });
     expect(reply.status, reply.text.slice(0, 300)).toBeGreaterThanOrEqual(200);
     expect(reply.status, reply.text.slice(0, 300)).toBeLessThan(500);

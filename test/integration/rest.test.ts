@@ -158,13 +158,18 @@ describe("errors of any route", () => {
     expect(await rest(app, "POST", "/executions/abc")).toMatchObject({ status: 405 });
   });
 
-  it("answers malformed JSON and wrong content types with 422, never 500", async () => {
+  it("answers malformed JSON with 422 and bodies that are not declared JSON with 415, never 500", async () => {
     const broken = await rest(app, "POST", "/workflows", '{"name": ', { "content-type": "application/json" });
     expect(broken.status).toBe(422);
     expect(broken.body.detail[0]).toMatchObject({ loc: ["body"], type: "json_invalid" });
     expect(broken.body.detail[0].msg).toMatch(/^JSON decode error/);
     const form = await rest(app, "POST", "/events", "a=1", { "content-type": "application/x-www-form-urlencoded" });
-    expect(form).toMatchObject({ status: 422, body: { detail: [{ loc: ["body"], type: "content_type" }] } });
+    expect(form).toMatchObject({
+      status: 415,
+      body: {
+        detail: 'Content-Type "application/x-www-form-urlencoded" is not accepted: send the body as application/json',
+      },
+    });
     const empty = await rest(app, "POST", "/events", "", { "content-type": "application/json" });
     expect(empty).toMatchObject({
       status: 422,
@@ -172,12 +177,18 @@ describe("errors of any route", () => {
     });
   });
 
-  it("parses a body sent without a Content-Type as JSON, as the original engine did", async () => {
+  it("refuses a body sent without a Content-Type (the original engine read it as JSON; any site can send one)", async () => {
     // Bytes, unlike a string, get no default Content-Type from fetch.
     const body = new TextEncoder().encode(JSON.stringify({ anything: 1 }));
     const response = await app.request("/events", { method: "POST", body });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ matched: 0, execution_ids: [] });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({ detail: "Content-Type is missing: send the body as application/json" });
+    const declared = await app.request("/events", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
+    expect(await declared.json()).toMatchObject({ matched: 0, execution_ids: [] });
   });
 
   it("answers CORS preflights for the original UI's origin only", async () => {

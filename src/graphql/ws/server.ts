@@ -6,7 +6,7 @@
  * cheaply: one execution per event and operation, one write per socket per
  * turn (see operations.ts and corked-writes.ts).
  */
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import { WebSocketServer } from "ws";
 import type { ApiKeys } from "../../http/api-keys.js";
 import type { Logger } from "../../logger.js";
@@ -35,6 +35,11 @@ export interface GraphQLWebSocketOptions {
   maxMessageBytes: number;
   /** How often sockets are pinged; one that has not answered the last ping is cut off (default 12 s). */
   keepAliveMs?: number;
+  /**
+   * Why an upgrade request is refused (answered 403 with this text, before any
+   * WebSocket exists), or undefined to accept it: see http/upgrade-check.ts.
+   */
+  refuseUpgrade: (request: IncomingMessage) => string | undefined;
 }
 
 export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocketOptions): GraphQLWebSocket {
@@ -44,6 +49,12 @@ export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocket
     path: GRAPHQL_PATH,
     handleProtocols: (offered) => handleProtocols(offered),
     maxPayload: options.maxMessageBytes,
+    verifyClient: ({ req }, done) => {
+      const refusal = options.refuseUpgrade(req);
+      if (refusal === undefined) return done(true);
+      logger.warn({ origin: req.headers.origin, host: req.headers.host, refusal }, "WebSocket upgrade refused");
+      done(false, 403, refusal, { "Content-Type": "text/plain; charset=utf-8" });
+    },
   });
   const operations = new Operations(options.yoga, options.maskError);
   const alive = new WeakSet<object>();
