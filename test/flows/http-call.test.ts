@@ -139,6 +139,15 @@ describe("http_call against a local server", () => {
     expect(harness.server.requestsTo("/injected")).toHaveLength(0);
   });
 
+  it("refuses an invalid header name, or a value no template made, when the workflow is saved", async () => {
+    await expect(oneCall({ url: harness.server.url("/x"), headers: { "X Bad": "1" } })).rejects.toThrow(
+      /data\.headers\.X Bad: not a valid header name/,
+    );
+    await expect(oneCall({ url: harness.server.url("/x"), headers: { "X-Ok": "a\nb" } })).rejects.toThrow(
+      /data\.headers\.X-Ok: the value holds a character a header cannot carry/,
+    );
+  });
+
   it("names a refused host, not the internal address it resolves to", async () => {
     const guarded = await startTestEngine(harness.database.url, { overrides: { HTTP_ALLOWED_NETWORKS: "" } });
     try {

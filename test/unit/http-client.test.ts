@@ -121,7 +121,8 @@ describe("aborting", () => {
 
 describe("requests that cannot succeed on a retry", () => {
   it("fails an invalid header name or value as non-retryable", async () => {
-    for (const headers of [{ "X Bad": "1" }, { "X-Bad": "a\nb" }]) {
+    const invalid: Record<string, string>[] = [{ "X Bad": "1" }, { "X-Bad": "a\nb" }];
+    for (const headers of invalid) {
       const error = await failure(http(request("/ok", { headers })));
       expect(error, JSON.stringify(headers)).toBeInstanceOf(NonRetryableStepError);
       expect(error.message).toMatch(

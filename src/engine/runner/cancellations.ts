@@ -9,10 +9,22 @@
  */
 export class RunningCancellations {
   private readonly running = new Map<string, Set<AbortController>>();
+  /**
+   * Executions cancelled lately, oldest first. A step claimed just before its
+   * execution was cancelled may start its handler after the cancellation was
+   * heard; its signal then aborts at once. A cancelled execution never runs again.
+   */
+  private readonly recent = new Set<string>();
+
+  constructor(private readonly remember = 1_000) {}
 
   /** A signal that aborts if `executionId` is cancelled before `release()`; call release when the run ends. */
   watch(executionId: string): { signal: AbortSignal; release(): void } {
     const controller = new AbortController();
+    if (this.recent.has(executionId)) {
+      controller.abort(cancelledError());
+      return { signal: controller.signal, release: () => {} };
+    }
     let controllers = this.running.get(executionId);
     if (!controllers) {
       controllers = new Set();
@@ -29,16 +41,23 @@ export class RunningCancellations {
 
   /** The execution was cancelled: abort what its running steps wait on. */
   cancelled(executionId: string): void {
+    this.recent.add(executionId);
+    if (this.recent.size > this.remember) this.recent.delete(this.recent.values().next().value as string);
     const controllers = this.running.get(executionId);
     if (!controllers) return;
     this.running.delete(executionId);
-    for (const controller of controllers) controller.abort(new Error("its execution was cancelled"));
+    for (const controller of controllers) controller.abort(cancelledError());
   }
 
-  /** Runs being watched (for tests and metrics). */
+  /** Runs being watched (for tests). */
   get size(): number {
     let count = 0;
     for (const controllers of this.running.values()) count += controllers.size;
     return count;
   }
+}
+
+/** The abort reason: http_call's error reads "the request to <host> was aborted: its execution was cancelled". */
+function cancelledError(): Error {
+  return new Error("its execution was cancelled");
 }
