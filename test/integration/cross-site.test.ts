@@ -99,7 +99,7 @@ describe("GraphQL over WebSocket from a page on another site", () => {
   it("still serves the allowed origins, the server's own pages and clients that send no Origin", async () => {
     const { url, port } = served.server;
     for (const headers of [
-      { origin: "http://localhost:5173" },
+      { origin: "http://localhost:5173" } as Record<string, string>,
       { origin: "http://127.0.0.1:5173" },
       { origin: `http://127.0.0.1:${port}` },
       {},

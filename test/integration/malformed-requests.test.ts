@@ -303,7 +303,7 @@ for (const [method, path] of [
   ["POST", "/events"],
   ["POST", "/executions"],
   ["PUT", "/workflows/{workflow}"],
-]) {
+] as const) {
   for (const type of NOT_JSON_TYPES) {
     rest({
       method,
