@@ -16,6 +16,7 @@ const PORTABLE_FLOWS = [
   "test/flows/metrics.test.ts",
   "test/flows/rest-flow.test.ts",
   "test/flows/rule-budget.test.ts",
+  "test/flows/original-ui.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

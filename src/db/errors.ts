@@ -84,3 +84,44 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (UNAVAILABLE_SOCKET_CODES.has(code) || code.startsWith("08") || UNAVAILABLE_SQLSTATES.has(code)) return true;
   return error instanceof Error && PG_CONNECTION_MESSAGE.test(error.message);
 }
+
+/**
+ * SQLSTATE classes of errors that the same statement with the same data meets
+ * again however often it is retried, whatever else happens meanwhile:
+ * 22 data exception (22001 string_data_right_truncation, 22021
+ * character_not_in_repertoire: a NUL in text, 22P05 untranslatable_character:
+ * \u0000 in jsonb, 22P02 invalid JSON, …) and 54 program limit exceeded (54000:
+ * "index row size exceeds btree maximum", 54001 statement too complex, …).
+ * Not included, as a retry may succeed: 23 constraint violations (they depend
+ * on other rows), 40 serialization failures and deadlocks, 42 missing tables
+ * or columns (a migration not yet applied), 53 insufficient resources (disk
+ * full, out of memory), 57 operator intervention, 08 connection errors.
+ */
+const PERMANENT_SQLSTATE_CLASSES = new Set(["22", "54"]);
+
+/** The SQLSTATE and PostgreSQL's own message of a failed statement, through Prisma's driver adapter or from pg. */
+function sqlState(error: unknown): { code: string; message: string } | undefined {
+  const cause = driverCause(error) as (DriverCause & { originalCode?: unknown; originalMessage?: unknown }) | undefined;
+  if (cause) {
+    const code = typeof cause.originalCode === "string" ? cause.originalCode : cause.code;
+    if (typeof code !== "string") return undefined;
+    const message = typeof cause.originalMessage === "string" ? cause.originalMessage : (error as Error).message;
+    return { code, message };
+  }
+  const code = pgCode(error);
+  return code && /^[0-9A-Z]{5}$/.test(code) ? { code, message: (error as Error).message } : undefined;
+}
+
+/**
+ * Why writing a step's record can never succeed, or undefined when it might on
+ * another try: PostgreSQL refused the data itself (PERMANENT_SQLSTATE_CLASSES),
+ * or the statement could not even be built (a RangeError such as V8's
+ * "Invalid string length"; JavaScript raises those for sizes and depths, never
+ * for the network). The reason is PostgreSQL's or V8's own message.
+ */
+export function permanentWriteError(error: unknown): string | undefined {
+  if (error instanceof RangeError) return `the statement could not be built: ${error.message}`;
+  const state = sqlState(error);
+  if (!state || !PERMANENT_SQLSTATE_CLASSES.has(state.code.slice(0, 2))) return undefined;
+  return `${state.message} (SQLSTATE ${state.code})`;
+}

@@ -26,15 +26,78 @@ const WHOLE_TEMPLATE = /^\{\{\s*([^{}]*?)\s*\}\}$/;
 /** A dotted path with optional [index] parts: payload.lead.title, steps.n3.output.body.items[0]. */
 const PATH = /^[A-Za-z_$][\w$-]*(?:\.[\w$-]+|\[\d+\])*$/;
 
-export function renderTemplates(value: unknown, context: TemplateContext): unknown {
-  if (typeof value === "string") return renderString(value, context);
-  if (Array.isArray(value)) return value.map((item) => renderTemplates(item, context));
+/**
+ * Rendering stopped because the value would pass its byte limit: nothing
+ * larger than the limit (and one value templates reached) was ever built.
+ */
+export class TemplateTooLargeError extends Error {
+  constructor(
+    /** Bytes counted when the limit was passed: a lower bound of the whole value's JSON size. */
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the rendered template is at least ${bytes} bytes; the limit is ${limit}`);
+    this.name = "TemplateTooLargeError";
+  }
+}
+
+/**
+ * Renders every template in `value`. With `maxBytes`, the JSON size of what is
+ * rendered is counted as it is built (strings by their UTF-8 bytes, so the
+ * count never exceeds the JSON text's size), and TemplateTooLargeError is
+ * thrown before any string past the limit is made: a template repeated over a
+ * large payload can neither reach V8's string limit nor take the worker's memory.
+ */
+export function renderTemplates(
+  value: unknown,
+  context: TemplateContext,
+  maxBytes = Number.POSITIVE_INFINITY,
+): unknown {
+  return renderValue(value, context, new RenderBudget(maxBytes));
+}
+
+/** Bytes a rendering may still use; charging past the limit throws. */
+class RenderBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  get remaining(): number {
+    return this.limit - this.used;
+  }
+
+  charge(bytes: number): void {
+    this.used += bytes;
+    if (this.used > this.limit) throw new TemplateTooLargeError(this.used, this.limit);
+  }
+
+  /** Charges the JSON size of a value templates reached, measured only as far as the budget goes. */
+  chargeValue(value: unknown): void {
+    if (this.limit !== Number.POSITIVE_INFINITY) this.charge(jsonBytesWithin(value, this.remaining));
+  }
+
+  /** Throws, charging nothing, unless the value's JSON would fit in what is left. */
+  ensureFits(value: unknown): void {
+    if (this.limit === Number.POSITIVE_INFINITY) return;
+    const bytes = jsonBytesWithin(value, this.remaining);
+    if (bytes > this.remaining) throw new TemplateTooLargeError(this.used + bytes, this.limit);
+  }
+}
+
+function renderValue(value: unknown, context: TemplateContext, budget: RenderBudget): unknown {
+  if (typeof value === "string") return renderString(value, context, budget);
+  if (Array.isArray(value)) {
+    budget.charge(1 + Math.max(value.length, 1)); // brackets and commas
+    return value.map((item) => renderValue(item, context, budget));
+  }
   if (isPlainObject(value)) {
     const rendered: Record<string, unknown> = {};
+    budget.charge(1); // the opening brace; each entry below pays for its comma or the closing brace
     for (const [key, item] of Object.entries(value)) {
+      budget.charge(Buffer.byteLength(key) + 4); // quotes, colon, and a comma or the closing brace
       // defineProperty, so an own "__proto__" key (from JSON) stays data instead of becoming the prototype.
       Object.defineProperty(rendered, key, {
-        value: renderTemplates(item, context),
+        value: renderValue(item, context, budget),
         enumerable: true,
         writable: true,
         configurable: true,
@@ -42,20 +105,74 @@ export function renderTemplates(value: unknown, context: TemplateContext): unkno
     }
     return rendered;
   }
+  budget.chargeValue(value);
   return value;
 }
 
-function renderString(text: string, context: TemplateContext): unknown {
+function renderString(text: string, context: TemplateContext, budget: RenderBudget): unknown {
   const whole = WHOLE_TEMPLATE.exec(text);
-  if (whole) return resolvePath(context, whole[1] as string) ?? null;
-  if (!text.includes("{{")) return text;
-  return text.replace(TEMPLATE, (_match, path: string) => asText(resolvePath(context, path)));
+  if (whole) {
+    // The value itself, not a copy: only its size counts.
+    const resolved = resolvePath(context, whole[1] as string) ?? null;
+    budget.chargeValue(resolved);
+    return resolved;
+  }
+  budget.charge(2); // quotes
+  if (!text.includes("{{")) {
+    budget.charge(Buffer.byteLength(text));
+    return text;
+  }
+  // As text.replace(TEMPLATE, …) would build it, each part charged before the whole is joined.
+  const parts: string[] = [];
+  const keep = (part: string) => {
+    budget.charge(Buffer.byteLength(part));
+    parts.push(part);
+  };
+  let from = 0;
+  for (const match of text.matchAll(TEMPLATE)) {
+    keep(text.slice(from, match.index));
+    keep(asText(resolvePath(context, match[1] as string), budget));
+    from = match.index + match[0].length;
+  }
+  keep(text.slice(from));
+  return parts.join("");
 }
 
-function asText(value: unknown): string {
+/** A value inside a longer string: objects as JSON, made only once their size is known to fit. */
+function asText(value: unknown, budget: RenderBudget): string {
   if (value === undefined || value === null) return "";
-  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "object") {
+    budget.ensureFits(value); // the text is charged once made, when it is kept
+    return JSON.stringify(value);
+  }
   return String(value);
+}
+
+/**
+ * The UTF-8 size of `value` as JSON, strings counted without their escapes
+ * (so never more than JSON.stringify's text), or a number above `max` as soon
+ * as the walk passes it: a large value is never walked further than needed.
+ */
+export function jsonBytesWithin(value: unknown, max: number): number {
+  let total = 0;
+  const visit = (item: unknown): boolean => {
+    if (typeof item === "string") total += Buffer.byteLength(item) + 2;
+    else if (Array.isArray(item)) {
+      total += 1 + Math.max(item.length, 1);
+      for (const child of item) if (!visit(child)) return false;
+    } else if (item !== null && typeof item === "object") {
+      total += 1; // as in renderValue: each entry pays for its comma or the closing brace
+      for (const [key, child] of Object.entries(item)) {
+        if (child === undefined) continue;
+        total += Buffer.byteLength(key) + 4;
+        if (!visit(child)) return false;
+      }
+    } else if (item === undefined || item === null) total += 4;
+    else total += String(item).length;
+    return total <= max;
+  };
+  visit(value);
+  return total;
 }
 
 /** Splits "a.b[0].c" into ["a", "b", "0", "c"]. */

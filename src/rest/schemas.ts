@@ -68,7 +68,10 @@ export const StepOut = z
     type: z.string(),
     status: StepStatus,
     output: json.nullable(),
-    error: z.string().nullable(),
+    error: z
+      .object({ message: z.string() })
+      .nullable()
+      .openapi({ description: "Why the step failed (or its last try, while it is retried); null when it did not" }),
     attempt: z.number().int(),
     input: json.nullable(),
     resume_at: z.string().nullable().openapi({ format: "date-time" }),

@@ -41,7 +41,8 @@ export function stepOut(s: Step) {
     type: s.type,
     status: s.status,
     output: s.output,
-    error: s.error,
+    // An object, as the original engine returned it (GraphQL's Step.error stays a string).
+    error: s.error === null ? null : { message: s.error },
     attempt: s.attempt,
     input: s.input,
     resume_at: iso(s.resumeAt),

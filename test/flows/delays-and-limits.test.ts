@@ -175,7 +175,7 @@ describe("limits", () => {
       expect(say?.status).toBe("FAILED");
       expect(say?.attempt).toBe(1);
       expect(say?.error).toMatch(
-        /data\.message: the rendered template is \d+ bytes; the limit is 10000 \(MAX_TEMPLATE_OUTPUT_BYTES\)/,
+        /data\.message: the rendered template is at least \d+ bytes; the limit is 10000 \(MAX_TEMPLATE_OUTPUT_BYTES\)/,
       );
       expect(say?.input).toEqual({ toRole: "ops", message: { refused: true, bytes: expect.any(Number) } });
       expect(await limited.db.notification.count({ where: { executionId: done.id } })).toBe(0);

@@ -133,7 +133,11 @@ const BAD_GRAPHS: [string, string, RegExp][] = [
     /not reachable/,
   ],
   ["node data that is an array", json({ nodes: [{ id: "start", type: "start", data: [1] }] }), /must be an object/],
-  ["a notification without toRole", json(fanOut(node("a", "send_notification", { message: "x" }))), /toRole/],
+  [
+    "a notification with a 201-character toRole",
+    json(fanOut(node("a", "send_notification", { toRole: "r".repeat(201), message: "x" }))),
+    /toRole.*at most 200 characters/,
+  ],
   [
     "a notification with a numeric toRole",
     json(fanOut(node("a", "send_notification", { toRole: 7, message: "x" }))),
@@ -151,9 +155,13 @@ const BAD_GRAPHS: [string, string, RegExp][] = [
     json(fanOut(node("h", "http_call", { url: "https://x.test", timeoutMs: -1 }))),
     /timeoutMs/,
   ],
-  ["a delay without a duration", json(fanOut(node("d", "delay", {}))), /exactly one of ms, seconds or until/],
+  [
+    "a delay with ms and until",
+    json(fanOut(node("d", "delay", { ms: 1, until: "2030-01-01T00:00:00Z" }))),
+    /at most one of ms, seconds or until/,
+  ],
   ["a delay of -5 ms", json(fanOut(node("d", "delay", { ms: -5 }))), /ms/],
-  ["a delay with ms and seconds", json(fanOut(node("d", "delay", { ms: 1, seconds: 1 }))), /exactly one of/],
+  ["a delay with ms and seconds", json(fanOut(node("d", "delay", { ms: 1, seconds: 1 }))), /at most one of/],
   ['a delay of "5" ms', json(fanOut(node("d", "delay", { ms: "5" }))), /expected number/],
   [
     "a branch with two else cases",

@@ -6,6 +6,7 @@
 import { type Config, loadConfig } from "../../src/config.js";
 import type { Db } from "../../src/db/client.js";
 import { createDeps, type Deps } from "../../src/deps.js";
+import type { NodeHandler } from "../../src/engine/handlers/types.js";
 import type { ExecutionStatus } from "../../src/generated/prisma/enums.js";
 import { createLogger, type Logger } from "../../src/logger.js";
 import { TEST_ENGINE, TEST_REDIS_URL } from "./env.js";
@@ -47,10 +48,17 @@ export interface TestEngine extends Deps {
 
 export async function startTestEngine(
   databaseUrl: string,
-  options: { worker?: boolean; config?: Config; overrides?: Record<string, string>; logger?: Logger } = {},
+  options: {
+    worker?: boolean;
+    config?: Config;
+    overrides?: Record<string, string>;
+    logger?: Logger;
+    /** Node types instead of the built-in ones (a test's own handlers beside them). */
+    handlers?: readonly NodeHandler[];
+  } = {},
 ): Promise<TestEngine> {
   const config = options.config ?? testConfig(databaseUrl, options.overrides);
-  const deps = await createDeps(config, { logger: options.logger });
+  const deps = await createDeps(config, { logger: options.logger, handlers: options.handlers });
   if (options.worker !== false) await deps.startWorker();
   return Object.assign(deps, {
     async stop() {

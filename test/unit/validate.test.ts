@@ -135,23 +135,26 @@ describe("validateWorkflow: each rule", () => {
     const graph = {
       nodes: [
         node("start", "start"),
-        node("a", "send_notification", { message: "no role" }),
+        node("a", "send_notification", { toRole: "r".repeat(201), message: "role too long" }),
         node("a2", "send_notification", { toRole: 7, message: "role of the wrong type" }),
-        node("b", "delay", {}),
+        node("b", "delay", { ms: 1, seconds: 1 }),
         node("c", "http_call", { method: "POST" }),
         node("d", "http_call", { method: "FETCH", url: "ftp://example.com" }),
       ],
       edges: [edge("start", "a"), edge("a", "a2"), edge("a2", "b"), edge("b", "c"), edge("c", "d")],
     };
     const issues = issuesOf(graph);
-    expect(issues).toContainEqual({ path: "graph.nodes[1].data.toRole", message: "required" });
+    expect(issues).toContainEqual({
+      path: "graph.nodes[1].data.toRole",
+      message: "must be at most 200 characters; this one is 201",
+    });
     expect(issues).toContainEqual({
       path: "graph.nodes[2].data.toRole",
       message: "Invalid input: expected string, received number",
     });
     expect(issues).toContainEqual({
       path: "graph.nodes[3].data",
-      message: "exactly one of ms, seconds or until is required",
+      message: "at most one of ms, seconds or until may be given",
     });
     expect(issues).toContainEqual({ path: "graph.nodes[4].data.url", message: "required" });
     expect(issues.find((i) => i.path === "graph.nodes[5].data.method")?.message).toMatch(/GET/);
@@ -245,7 +248,7 @@ describe("validateWorkflow: each rule", () => {
 
   it("reports every problem at once", () => {
     const graph = {
-      nodes: [node("start", "start"), node("a", "send_notification", {}), node("a", "nope")],
+      nodes: [node("start", "start"), node("a", "send_notification", { toRole: 7, message: 7 }), node("a", "nope")],
       edges: [edge("start", "zzz")],
     };
     const issues = issuesOf(graph, { nope: [] });

@@ -6,7 +6,15 @@ export const MAX_DELAY_MS = 366 * 24 * 60 * 60 * 1000;
 
 const dataSchema = z
   .looseObject({
-    ms: z.number().int().min(0).max(MAX_DELAY_MS).optional().describe("Milliseconds to wait"),
+    ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_DELAY_MS)
+      .optional()
+      // Shown in nodeTypes' JSON Schema; applied by execute() only when seconds and until are absent too.
+      .meta({ default: 0 })
+      .describe("Milliseconds to wait (0 when none of ms, seconds and until is given)"),
     seconds: z
       .number()
       .min(0)
@@ -15,8 +23,9 @@ const dataSchema = z
       .describe("Seconds to wait"),
     until: z.string().optional().describe("ISO 8601 time to wait until (templates allowed)"),
   })
-  .refine((data) => [data.ms, data.seconds, data.until].filter((v) => v !== undefined).length === 1, {
-    message: "exactly one of ms, seconds or until is required",
+  // None of them is a wait of 0 ms, as in the original engine (its UI sends `data: {}`).
+  .refine((data) => [data.ms, data.seconds, data.until].filter((v) => v !== undefined).length <= 1, {
+    message: "at most one of ms, seconds or until may be given",
   });
 
 /**
@@ -25,7 +34,8 @@ const dataSchema = z
  */
 export const delayHandler = defineHandler({
   type: "delay",
-  description: "Waits for a duration (ms or seconds) or until a time, durably: the wait survives restarts.",
+  description:
+    "Waits for a duration (ms or seconds) or until a time, durably: the wait survives restarts. With none of them, 0 ms.",
   dataSchema,
   // Only a wait already over runs on in memory; any other is parked as usual.
   runsInMemory: true,

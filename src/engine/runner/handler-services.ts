@@ -7,6 +7,7 @@
  */
 import type { HandlerServices } from "../handlers/types.js";
 import type { PendingNotification } from "./execution-lock.js";
+import { limitMessage } from "./step-context.js";
 import type { StepRunnerDeps } from "./step-runner.js";
 
 export function handlerServices(deps: StepRunnerDeps, notifications: PendingNotification[]): HandlerServices {
@@ -15,7 +16,8 @@ export function handlerServices(deps: StepRunnerDeps, notifications: PendingNoti
     http,
     now: () => clock.now(),
     notify: async ({ toRole, message }) => {
-      notifications.push({ toRole, message });
+      // Stored under the same limit as a step's output, so a large event is not copied into every notification.
+      notifications.push({ toRole, message: limitMessage(message, deps.limits.maxOutputBytes) });
     },
   };
 }

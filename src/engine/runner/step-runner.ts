@@ -6,6 +6,7 @@
  * so on. Handlers run at least once; a step that already finished is never run
  * again. Safe to call any number of times for the same job.
  */
+import { permanentWriteError } from "../../db/errors.js";
 import type { SqlDb } from "../../db/sql.js";
 import { NonRetryableStepError } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
@@ -21,7 +22,7 @@ import { handlerServices } from "./handler-services.js";
 import { LocalWakeups } from "./local-wakeups.js";
 import type { PlannedStep } from "./plan-successors.js";
 import { claimJob, completeInOneStatement, planAfter, type RanAhead } from "./single-statement.js";
-import { limitOutput, type PreparedInput, prepareInput } from "./step-context.js";
+import { limitStored, type PreparedInput, prepareInput } from "./step-context.js";
 import {
   type Ahead,
   completeStep,
@@ -32,6 +33,7 @@ import {
   type StepRef,
   waitStep,
 } from "./transitions.js";
+import { failUnstorable } from "./unstorable.js";
 import type { PinnedWorkflow, WorkflowCache } from "./workflow-cache.js";
 
 export interface RunnerLimits {
@@ -183,6 +185,12 @@ export class StepRunner {
     const options = this.advanceOptions(clock.now(), context.stepsRun);
     const recorded = await completeInOneStatement(this.deps.sql, workflow, finish, ahead.steps, ahead.after, options, {
       startedAt,
+    }).catch((error: unknown) => {
+      // Refused for good (nothing was written): the claim runs these steps again, one record at a time,
+      // and the one whose record is refused fails alone (commitRecord).
+      if (permanentWriteError(error) === undefined) throw error;
+      logger.warn({ ...step, err: error }, "entry step's record refused; running it through a claim");
+      return undefined;
     });
     if (!recorded) return false;
     this.deps.onStepFinished?.(type, ran.kind, durationMs / 1000);
@@ -229,12 +237,14 @@ export class StepRunner {
     if (!input.ok || !handler || !node) {
       const error = input.ok ? "node not found" : input.error;
       this.deps.logger.warn({ ...ref, attempt, error }, "step input invalid");
-      await this.commit(failStep(sql, { ...finish, output: undefined, error }, clock.now()));
+      const failed = { ...finish, output: undefined };
+      await this.commitRecord(failed, [() => failStep(sql, { ...failed, error }, clock.now())], false);
       return undefined;
     }
     if (lostRuns > MAX_LOST_RUNS) {
       const error = `the step was interrupted ${lostRuns} times (its worker was lost)`;
-      await this.commit(failStep(sql, { ...finish, output: undefined, error }, clock.now()));
+      const failed = { ...finish, output: undefined };
+      await this.commitRecord(failed, [() => failStep(sql, { ...failed, error }, clock.now())], false);
       return undefined;
     }
 
@@ -248,7 +258,7 @@ export class StepRunner {
     this.deps.onStepFinished?.(node.type, outcome.kind, durationMs / 1000);
     return this.record(
       outcome,
-      { ...finish, output: limitOutput(outcome.output, limits.maxOutputBytes), notifications },
+      { ...finish, output: limitStored(outcome.output, limits.maxOutputBytes), notifications },
       context,
       policy,
       { ...ref, type: node.type, attempt, lostRuns, durationMs },
@@ -330,7 +340,7 @@ export class StepRunner {
       type: node.type,
       kind: outcome.kind,
       input: input.input,
-      output: limitOutput(outcome.output, this.deps.limits.maxOutputBytes),
+      output: limitStored(outcome.output, this.deps.limits.maxOutputBytes),
       next: (outcome.kind === "done" ? outcome.next : undefined) ?? workflow.index.outgoing(nodeId),
       notifications,
       durationMs,
@@ -365,7 +375,7 @@ export class StepRunner {
               execution: { id: execution.id },
               workflow: { id: workflow.workflowId, name: workflow.name },
             },
-            this.deps.limits.maxTemplateBytes,
+            { maxTemplateBytes: this.deps.limits.maxTemplateBytes, maxStoredBytes: this.deps.limits.maxOutputBytes },
           )
         : {
             ok: false,
@@ -398,11 +408,15 @@ export class StepRunner {
         // Steps recorded together share the instant they are recorded.
         const at = ahead.steps.length > 0 ? clock.now() : now;
         const options = this.advanceOptions(at, context.stepsRun);
-        return this.commit(completeStep(sql, workflow, { ...finish, next }, options, ahead));
+        const complete = (withAhead?: Ahead) => () =>
+          completeStep(sql, workflow, { ...finish, next }, options, withAhead);
+        // A record refused for good may be a step's ahead's: recorded alone, they run again on their own.
+        const tries = ahead.steps.length > 0 ? [complete(ahead), complete()] : [complete(ahead)];
+        return this.commitRecord(finish, tries, undefined);
       }
       case "wait":
         logger.info({ ...log, until: outcome.until.toISOString() }, "step waiting");
-        if (await this.commit(waitStep(sql, { ...finish, until: outcome.until }))) {
+        if (await this.commitRecord(finish, [() => waitStep(sql, { ...finish, until: outcome.until })], false)) {
           const { stepId, executionId } = finish.step;
           this.wakeups.schedule({ stepId, executionId, generation: "w" }, outcome.until);
         }
@@ -413,11 +427,15 @@ export class StepRunner {
         if (outcome.retryable && tries < policy.attempts) {
           const retryAt = new Date(now.getTime() + policy.backoffMs * 2 ** (tries - 1));
           logger.warn({ ...log, error: outcome.error, retryAt: retryAt.toISOString() }, "step failed, will retry");
-          await this.commit(retryStepLater(sql, { ...finish, error: outcome.error, retryAt }));
+          await this.commitRecord(
+            finish,
+            [() => retryStepLater(sql, { ...finish, error: outcome.error, retryAt })],
+            false,
+          );
           return undefined;
         } else {
           logger.warn({ ...log, error: outcome.error }, "step failed");
-          await this.commit(failStep(sql, { ...finish, error: outcome.error }, now));
+          await this.commitRecord(finish, [() => failStep(sql, { ...finish, error: outcome.error }, now)], false);
         }
         return undefined;
       }
@@ -458,6 +476,37 @@ export class StepRunner {
       if (input.signal?.aborted) return { kind: "fail", error: message, retryable: false };
       return { kind: "fail", error: message, retryable: !(error instanceof NonRetryableStepError) };
     }
+  }
+
+  /**
+   * commit() for the transitions that record a step's outcome, tried in order
+   * while the database refuses one for good (permanentWriteError: the same rows
+   * would be refused on every retry of the job). If every one is refused, the
+   * step fails, not retried, naming what could not be stored and why
+   * (failUnstorable), and `refused` is returned. Any other error is thrown: the
+   * job is retried, as for a database that is briefly away.
+   */
+  private async commitRecord<T>(
+    finish: Finish,
+    tries: readonly (() => Promise<{ result: T; changes: ChangeSet }>)[],
+    refused: T,
+  ): Promise<T> {
+    let error: unknown;
+    for (const transition of tries) {
+      let done: { result: T; changes: ChangeSet };
+      try {
+        done = await transition();
+      } catch (thrown) {
+        if (permanentWriteError(thrown) === undefined) throw thrown;
+        error = thrown;
+        continue;
+      }
+      await this.afterCommit(done.changes);
+      return done.result;
+    }
+    this.deps.logger.warn({ ...finish.step, attempt: finish.attempt, err: error }, "step's record refused; failing it");
+    await this.commit(failUnstorable(this.deps.sql, finish, error, this.deps.clock.now()));
+    return refused;
   }
 
   /** Awaits a transition, enqueues and publishes what it changed, and returns its result. */
