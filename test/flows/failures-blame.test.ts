@@ -74,7 +74,10 @@ describe("a template rendering past its limit", () => {
   it("fails its node at once, naming the field and MAX_TEMPLATE_OUTPUT_BYTES, before V8's string limit", async () => {
     // 15,000 × 40,000 characters = 600 M: past V8's longest string, which used to throw inside rendering.
     const { done, steps } = await run(
-      chain(node("start", "start"), node("say", "send_notification", { message: "{{payload.t}}".repeat(15_000) })),
+      chain(
+        node("start", "start"),
+        node("say", "send_notification", { toRole: "ops", message: "{{payload.t}}".repeat(15_000) }),
+      ),
       { t: "x".repeat(40_000) },
     );
     const error =
