@@ -70,10 +70,12 @@ const schema = z.object({
   GRAPHQL_MAX_COST: int(1, 1_000_000).default(5_000),
   GRAPHQL_MAX_ALIASES: int(0, 1_000).default(15),
   GRAPHQL_MAX_TOKENS: int(10, 1_000_000).default(5_000),
+  /** Largest step output, input and notification message stored whole; larger ones as a preview. */
   MAX_STEP_OUTPUT_BYTES: int(1_000, 50_000_000).default(256_000),
   /**
    * Largest value one templated field of a node may render to (bytes of JSON). A template
-   * can repeat a large payload many times; above this the step fails with a clear error.
+   * can repeat a large payload many times; rendering stops at this size, before building
+   * anything larger, and the step fails with a clear error.
    */
   MAX_TEMPLATE_OUTPUT_BYTES: int(1_000, 50_000_000).default(1_000_000),
   /**
