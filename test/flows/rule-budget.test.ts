@@ -14,7 +14,7 @@ import { rest } from "../support/rest.js";
 
 const harness = useFlowHarness();
 let app: ReturnType<typeof createApp>["app"];
-let dispose: () => Promise<void>;
+let dispose: () => Promise<void> | void;
 
 beforeAll(() => {
   const built = createApp(harness.engine);
