@@ -7,6 +7,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Deps } from "./deps.js";
+import { mountGraphiQLAssets } from "./graphql/graphiql-assets.js";
 import { createGraphQLServer, GRAPHQL_PATH, type Yoga } from "./graphql/yoga.js";
 import { allowedHostsFor, hostRefusal } from "./http/allowed-hosts.js";
 import { ApiKeys } from "./http/api-keys.js";
@@ -60,6 +61,9 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
     c.header("WWW-Authenticate", 'Bearer realm="workflow-engine"');
     return refuse(c, 401, "UNAUTHENTICATED", "Not authenticated: send Authorization: Bearer <API key>");
   });
+
+  // GraphiQL's script, styles and editor workers, from the installed package (behind the key like its page).
+  mountGraphiQLAssets(app);
 
   app.get("/metrics", async (c) =>
     c.body(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }),

@@ -10,6 +10,7 @@ import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } 
 import type { Deps } from "../deps.js";
 import type { GraphQLContext } from "./context.js";
 import { clarifyArmorRejection, createErrorMasker, tagArmorRejection, yogaLogging } from "./errors.js";
+import { renderGraphiQLPage } from "./graphiql-page.js";
 import { useResumableSse } from "./live/sse-event-ids.js";
 import { schema } from "./schema.js";
 
@@ -49,7 +50,15 @@ export function createGraphQLServer(
     landingPage: false,
     // CORS is answered by the HTTP app for every route alike (see app.ts).
     cors: false,
-    graphiql: { title: "Workflow engine", defaultQuery: EXAMPLE_QUERY },
+    // GraphiQL from the installed package, served by this server (no CDN: it works offline).
+    // Subscriptions over SSE on this endpoint, as yoga's GraphiQL sends them.
+    graphiql: {
+      title: "Workflow engine",
+      defaultQuery: EXAMPLE_QUERY,
+      endpoint: GRAPHQL_PATH,
+      subscriptionsProtocol: "SSE",
+    },
+    renderGraphiQL: renderGraphiQLPage,
     // A fresh context per operation; resolvers see services, never the HTTP request.
     context: () => ({
       services: deps.services,
