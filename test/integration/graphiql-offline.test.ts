@@ -22,14 +22,20 @@ const served = useServedEngine();
 /** Generous: under the full suite two cores also run every other test file while Chromium parses 5 MB of script. */
 const UI_TIMEOUT = 45_000;
 
-/** Replaces the query in GraphiQL's editor as a user would (select all, type) and presses run. */
-async function runInGraphiQL(page: Page, query: string): Promise<void> {
+/**
+ * Replaces the query in GraphiQL's editor as a user would (select all, type),
+ * waits until GraphiQL has read it (the tab takes the operation's name: it
+ * parses the editor a moment after each change, and a run before that sends
+ * the previous operation's name), then presses run.
+ */
+async function runInGraphiQL(page: Page, operationName: string, query: string): Promise<void> {
   await page.locator(".graphiql-query-editor .monaco-editor").click();
   await page.keyboard.press("ControlOrMeta+A");
   await page.keyboard.insertText(query);
   // The editor closes brackets as they are typed: drop what it added after the cursor.
   await page.keyboard.press("Shift+ControlOrMeta+End");
   await page.keyboard.press("Delete");
+  await expect.poll(() => shownText(page.locator(".graphiql-tab-active")), { timeout: UI_TIMEOUT }).toBe(operationName);
   await page.locator(".graphiql-execute-button").click();
 }
 
@@ -93,7 +99,7 @@ describe("GraphiQL in a browser with no internet", () => {
         .toBe(true);
 
       // A query, typed and run: the answer comes from this server.
-      await runInGraphiQL(page, "{ nodeTypes { type } }");
+      await runInGraphiQL(page, "NodeTypes", "query NodeTypes { nodeTypes { type } }");
       const result = page.locator(".graphiql-response");
       await expect.poll(() => shownText(result), { timeout: UI_TIMEOUT }).toContain('"http_call"');
       expect(await shownText(result)).toContain('"send_notification"');
@@ -104,9 +110,10 @@ describe("GraphiQL in a browser with no internet", () => {
         trigger: { "==": [{ var: "kind" }, "graphiql-offline"] },
         graph: { nodes: [{ id: "start", type: "start" }], edges: [] },
       });
-      await runInGraphiQL(page, "subscription { executionsChanged { id status } }");
+      await runInGraphiQL(page, "LiveExecutions", "subscription LiveExecutions { executionsChanged { id status } }");
       await waitForBusSubscribers(served.engine.config.QUEUE_PREFIX, ["executionsChanged:*"], UI_TIMEOUT);
-      expect(sseRequests.filter((url) => url.startsWith(`${origin}/graphql?`))).toHaveLength(1);
+      // Over SSE, to this server's /graphql.
+      await expect.poll(() => sseRequests.filter((url) => url.startsWith(`${origin}/graphql?`)).length).toBe(1);
 
       const sent = await fetch(`${origin}/events`, {
         method: "POST",
