@@ -25,32 +25,58 @@ export function textProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** The first problem in a parsed JSON value, walking it without recursion (so any depth is safe to check). */
+/** A list or object being walked: which of its members comes next, and its key in its parent. */
+interface Frame {
+  container: unknown[] | Record<string, unknown>;
+  /** An object's keys; undefined for a list (its members are read by index). */
+  keys: string[] | undefined;
+  next: number;
+  /** Its key in its parent ("" for the root, which has none). */
+  key: string | number;
+}
+
+/**
+ * The first problem in a parsed JSON value, in document order. Walks it
+ * without recursion (any depth is safe to check) and without building a path
+ * per member: the path is put together from the walk's frames only when a
+ * problem is found (a 490,000-item list took 320–420 ms with a path per item).
+ */
 export function findJsonProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): JsonInputProblem | undefined {
-  const pending: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
-  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
-    const { value: current, path } = item;
-    if (typeof current === "string") {
-      const problem = textProblem(current);
-      if (problem) return { path, message: `text ${problem}` };
+  const frames: Frame[] = [];
+  const pathTo = (key?: string | number) => {
+    const path = frames.slice(1).map((frame) => frame.key);
+    if (key !== undefined) path.push(key);
+    return path;
+  };
+  /** Checks one value; a list or object is entered (its keys checked first, as they come before its members). */
+  const visit = (member: unknown, key: string | number | undefined): JsonInputProblem | undefined => {
+    if (typeof member === "string") {
+      const problem = textProblem(member);
+      return problem ? { path: pathTo(key), message: `text ${problem}` } : undefined;
+    }
+    if (typeof member !== "object" || member === null) return undefined;
+    if (frames.length >= maxDepth) return { path: pathTo(key), message: `nested deeper than ${maxDepth} levels` };
+    const keys = Array.isArray(member) ? undefined : Object.keys(member);
+    frames.push({ container: member as Frame["container"], keys, next: 0, key: key ?? "" });
+    for (const name of keys ?? []) {
+      const problem = textProblem(name);
+      if (problem) return { path: pathTo(name), message: `key ${problem}` };
+    }
+    return undefined;
+  };
+
+  let problem = visit(value, undefined);
+  for (let frame = frames.at(-1); problem === undefined && frame !== undefined; frame = frames.at(-1)) {
+    const size = frame.keys ? frame.keys.length : (frame.container as unknown[]).length;
+    if (frame.next >= size) {
+      frames.pop();
       continue;
     }
-    if (typeof current !== "object" || current === null) continue;
-    if (path.length >= maxDepth) return { path, message: `nested deeper than ${maxDepth} levels` };
-    const children: [string | number, unknown][] = Array.isArray(current)
-      ? current.map((child, index) => [index, child])
-      : Object.entries(current);
-    for (const [key] of children) {
-      const problem = typeof key === "string" ? textProblem(key) : undefined;
-      if (problem) return { path: [...path, key], message: `key ${problem}` };
-    }
-    // Pushed in reverse so the first problem in document order is found first.
-    for (let i = children.length - 1; i >= 0; i--) {
-      const [key, child] = children[i] as [string | number, unknown];
-      pending.push({ value: child, path: [...path, key] });
-    }
+    const key = frame.keys ? (frame.keys[frame.next] as string) : frame.next;
+    frame.next += 1;
+    problem = visit((frame.container as Record<string | number, unknown>)[key], key);
   }
-  return undefined;
+  return problem;
 }
 
 /** "$.lead.tags[3]" for messages; a very deep path is cut short after `maxParts` parts. */
