@@ -67,9 +67,23 @@ const schema = z.object({
   /** Largest HTTP request body (GraphQL and REST); must hold an event plus its envelope. */
   MAX_REQUEST_BYTES: int(1_000, 100_000_000).default(2_000_000),
   GRAPHQL_MAX_DEPTH: int(1, 100).default(12),
-  GRAPHQL_MAX_COST: int(1, 1_000_000).default(5_000),
+  /**
+   * Estimated work of one GraphQL operation (src/graphql/cost.ts): every field counts 1 (a JSON
+   * field 10) times the size of every list around it (first/last, or the page size).
+   */
+  GRAPHQL_MAX_COST: int(1, 100_000_000).default(50_000),
   GRAPHQL_MAX_ALIASES: int(0, 1_000).default(15),
   GRAPHQL_MAX_TOKENS: int(10, 1_000_000).default(5_000),
+  /** Largest GraphQL result (bytes of JSON) sent in one response or subscription event; larger ones become an error. */
+  GRAPHQL_MAX_RESPONSE_BYTES: int(10_000, 1_000_000_000).default(10_000_000),
+  /** Operations one GraphQL WebSocket may have open at once (subscriptions and queries in flight). */
+  GRAPHQL_MAX_OPERATIONS_PER_SOCKET: int(1, 100_000).default(100),
+  /**
+   * How long a client may take to send a whole request, and its headers (Node's requestTimeout
+   * and headersTimeout): a body shorter than its Content-Length is dropped (408) after this.
+   */
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   /** Largest step output, input and notification message stored whole; larger ones as a preview. */
   MAX_STEP_OUTPUT_BYTES: int(1_000, 50_000_000).default(256_000),
   /**

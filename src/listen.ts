@@ -2,7 +2,7 @@
  * Serves the app on a port, with graphql-ws on the same server, and knows how
  * to stop it: close WebSockets, stop accepting requests, finish open ones.
  */
-import type { Server } from "node:http";
+import type { Server, ServerOptions } from "node:http";
 import { type AddressInfo, isIP } from "node:net";
 import { serve } from "@hono/node-server";
 import { type AppDeps, createApp } from "./app.js";
@@ -25,7 +25,9 @@ export interface RunningServer {
 export async function listen(deps: AppDeps, port: number, hostname = deps.config.HOST): Promise<RunningServer> {
   const { app, yoga } = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s as Server)) as Server;
+    const s = serve({ fetch: app.fetch, port, hostname, serverOptions: requestTimeouts(deps.config) }, () =>
+      resolve(s as Server),
+    ) as Server;
   });
   const logger = deps.logger.child({ component: "graphql" });
   // The same origins as CORS and the same hosts as every HTTP request (app.ts).
@@ -55,6 +57,20 @@ export async function listen(deps: AppDeps, port: number, hostname = deps.config
       await yoga.dispose();
     },
   };
+}
+
+/**
+ * How long a client may take to send its headers and its whole request. Node's
+ * defaults (60 s and 300 s) let a body shorter than its Content-Length hold its
+ * memory for minutes. Node checks them every connectionsCheckingInterval (30 s
+ * by default, too coarse for short limits); they do not apply once a request
+ * has arrived, so SSE streams and WebSockets are not cut off.
+ */
+function requestTimeouts(config: AppDeps["config"]): ServerOptions {
+  const requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(config.HTTP_HEADERS_TIMEOUT_MS, requestTimeout);
+  return { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2) };
 }
 
 /** Where this machine reaches a server bound to `hostname`: loopback for the any-address. */
