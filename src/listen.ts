@@ -38,6 +38,8 @@ export async function listen(deps: AppDeps, port: number, hostname = deps.config
     maskError: createErrorMasker(logger),
     logger,
     maxMessageBytes: deps.config.MAX_REQUEST_BYTES,
+    maxOperationsPerSocket: deps.config.GRAPHQL_MAX_OPERATIONS_PER_SOCKET,
+    maxResultBytes: deps.config.GRAPHQL_MAX_RESPONSE_BYTES,
     refuseUpgrade: (request) => upgradeRefusal(request.headers, upgradePolicy),
   });
   const actualPort = (server.address() as AddressInfo).port;

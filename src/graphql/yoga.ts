@@ -9,9 +9,11 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import type { Deps } from "../deps.js";
 import type { GraphQLContext } from "./context.js";
+import { costLimitRule } from "./cost.js";
 import { clarifyArmorRejection, createErrorMasker, tagArmorRejection, yogaLogging } from "./errors.js";
 import { renderGraphiQLPage } from "./graphiql-page.js";
 import { useResumableSse } from "./live/sse-event-ids.js";
+import { useResponseSizeLimit } from "./response-size.js";
 import { schema } from "./schema.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -73,17 +75,30 @@ export function createGraphQLServer(
       strictUtf8Bodies(),
       EnvelopArmorPlugin({
         maxDepth: { n: config.GRAPHQL_MAX_DEPTH, onReject: [tagArmorRejection] },
-        costLimit: { maxCost: config.GRAPHQL_MAX_COST, onReject: [tagArmorRejection] },
+        // Ours counts list sizes (cost.ts); armor's ignores arguments.
+        costLimit: { enabled: false },
         maxAliases: { n: config.GRAPHQL_MAX_ALIASES, onReject: [tagArmorRejection] },
         maxTokens: { n: config.GRAPHQL_MAX_TOKENS, onReject: [clarifyArmorRejection] },
         maxDirectives: { n: 20, onReject: [tagArmorRejection] },
         // Suggestions ("did you mean…") are helpful in GraphiQL and reveal nothing private here.
         blockFieldSuggestion: { enabled: false },
       }),
+      useCostLimit(config.GRAPHQL_MAX_COST),
+      useResponseSizeLimit(config.GRAPHQL_MAX_RESPONSE_BYTES),
       // executionUpdated over SSE: `id:` lines, and Last-Event-ID to resume.
       useResumableSse(),
     ],
   });
+}
+
+/** The list-size cost estimate (cost.ts) as a validation rule: HTTP, SSE and WebSocket operations alike. */
+function useCostLimit(maxCost: number): Plugin {
+  const rule = costLimitRule(maxCost);
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(rule);
+    },
+  };
 }
 
 /** JSON is UTF-8 (RFC 8259): a body with bad bytes is refused, not read with U+FFFD in their place. */

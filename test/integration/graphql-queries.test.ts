@@ -52,7 +52,7 @@ async function countStatements(first: number) {
   statements = [];
   const result = await gql(
     yoga,
-    `query($first: Int) { executions(first: $first) { edges { node { id status durationMs workflow { id name version } steps { nodeId status output } notifications { message } } } } }`,
+    `query($first: Int) { executions(first: $first) { edges { node { id status durationMs workflow { id name version } steps(first: 10) { nodeId status output } notifications(first: 10) { message } } } } }`,
     { first },
   );
   expect(result.errors).toBeUndefined();

@@ -36,6 +36,8 @@ beforeAll(async () => {
     maxMessageBytes: 100_000,
     keepAliveMs: KEEP_ALIVE_MS,
     refuseUpgrade: () => undefined,
+    maxOperationsPerSocket: 100,
+    maxResultBytes: 10_000_000,
   });
   url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 });

@@ -1,6 +1,8 @@
 import { NotFoundError } from "../../errors.js";
 import { cancelExecution, retryExecution, startExecution } from "../../services/executions.js";
 import { builder } from "../builder.js";
+import { LIST_PAGE, listPage } from "../pages.js";
+import { pageArgs } from "./page-args.js";
 import { ExecutionStatusEnum } from "./scalars.js";
 
 builder.prismaObject("Execution", {
@@ -25,10 +27,18 @@ builder.prismaObject("Execution", {
       resolve: (e) => (e.startedAt ? (e.finishedAt ?? new Date()).getTime() - e.startedAt.getTime() : null),
     }),
     steps: t.relation("steps", {
-      description: "One per node visited, in execution order",
-      query: { orderBy: { seq: "asc" } },
+      description: `One per node visited, in execution order; a page of \`first\` (default and at most ${LIST_PAGE.max}) after skipping \`offset\``,
+      args: pageArgs(LIST_PAGE.max),
+      query: (args) => ({ orderBy: { seq: "asc" }, ...listPage("steps", args, LIST_PAGE.max) }),
     }),
-    notifications: t.relation("notifications", { query: { orderBy: { createdAt: "asc" } } }),
+    notifications: t.relation("notifications", {
+      description: `What send_notification steps delivered, in the order of their steps; a page of \`first\` (default and at most ${LIST_PAGE.max}) after skipping \`offset\``,
+      args: pageArgs(LIST_PAGE.max),
+      query: (args) => ({
+        orderBy: [{ step: { seq: "asc" } }, { id: "asc" }],
+        ...listPage("notifications", args, LIST_PAGE.max),
+      }),
+    }),
   }),
 });
 

@@ -8,7 +8,12 @@ import {
   type WorkflowInput,
 } from "../../services/workflows.js";
 import { builder } from "../builder.js";
+import { LIST_PAGE, listPage } from "../pages.js";
+import { pageArgs } from "./page-args.js";
 import { ProblemRef } from "./scalars.js";
+
+/** Versions a workflow lists by default: the latest hundred edits. */
+const VERSIONS_PAGE = 100;
 
 builder.prismaObject("Workflow", {
   description: "A saved workflow: a graph of nodes started by events that match its trigger.",
@@ -23,8 +28,9 @@ builder.prismaObject("Workflow", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     versions: t.relation("versions", {
-      description: "Every saved version, newest first",
-      query: { orderBy: { version: "desc" } },
+      description: `Saved versions, newest first; a page of \`first\` (default ${VERSIONS_PAGE}, at most ${LIST_PAGE.max}) after skipping \`offset\``,
+      args: pageArgs(VERSIONS_PAGE),
+      query: (args) => ({ orderBy: { version: "desc" }, ...listPage("versions", args, VERSIONS_PAGE) }),
     }),
     executions: t.relatedConnection("executions", {
       cursor: "id",

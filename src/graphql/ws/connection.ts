@@ -23,6 +23,8 @@ export interface ConnectionOptions {
   authorize(connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): boolean;
   /** How long a client has to send connection_init. */
   initTimeoutMs: number;
+  /** Operations the client may have open at once (GRAPHQL_MAX_OPERATIONS_PER_SOCKET). */
+  maxOperations: number;
   logger: Logger;
 }
 
@@ -117,6 +119,12 @@ export class GraphQLConnection {
     }
     if (this.runs.has(id)) {
       this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+      return;
+    }
+    if (this.runs.size >= this.options.maxOperations) {
+      // That operation is refused; the socket and its other operations go on.
+      const message = `this connection already has ${this.runs.size} operations open, the limit (GRAPHQL_MAX_OPERATIONS_PER_SOCKET): complete some, or open another connection`;
+      this.send(protocol.error(id, [{ message, extensions: { code: "TOO_MANY_OPERATIONS" } }]));
       return;
     }
     const run: Run = { stopped: false };

@@ -25,6 +25,7 @@ import {
 } from "graphql";
 import type { SubscribePayload } from "graphql-ws";
 import type WebSocket from "ws";
+import { exceedsJsonSize, tooLargeResult } from "../response-size.js";
 import type { Yoga } from "../yoga.js";
 import { nextBody } from "./protocol.js";
 
@@ -55,6 +56,8 @@ export class Operations {
   constructor(
     private readonly yoga: Yoga,
     private readonly maskError: MaskError,
+    /** The largest result one subscription event may carry (queries and mutations: yoga's plugin). */
+    private readonly maxResultBytes: number,
   ) {}
 
   async prepare(payload: SubscribePayload, transport: Transport): Promise<Prepared> {
@@ -116,7 +119,8 @@ export class Operations {
   eventResult(operation: Operation, event: unknown): Promise<Buffer> {
     return this.shared.get(event, operation.sharingKey, async () => {
       const result = await execute({ ...operation.args, rootValue: event });
-      return nextBody(JSON.stringify(this.masked(result)));
+      const limited = exceedsJsonSize(result, this.maxResultBytes) ? tooLargeResult(this.maxResultBytes) : result;
+      return nextBody(JSON.stringify(this.masked(limited)));
     });
   }
 

@@ -35,6 +35,10 @@ export interface GraphQLWebSocketOptions {
   maxMessageBytes: number;
   /** How often sockets are pinged; one that has not answered the last ping is cut off (default 12 s). */
   keepAliveMs?: number;
+  /** Operations one socket may have open at once; a subscribe beyond gets an error for that id. */
+  maxOperationsPerSocket: number;
+  /** The largest result one subscription event may carry (larger: an error in its place). */
+  maxResultBytes: number;
   /**
    * Why an upgrade request is refused (answered 403 with this text, before any
    * WebSocket exists), or undefined to accept it: see http/upgrade-check.ts.
@@ -56,7 +60,7 @@ export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocket
       done(false, 403, refusal, { "Content-Type": "text/plain; charset=utf-8" });
     },
   });
-  const operations = new Operations(options.yoga, options.maskError);
+  const operations = new Operations(options.yoga, options.maskError, options.maxResultBytes);
   const alive = new WeakSet<object>();
   wss.on("error", (error) => logger.error({ err: error }, "WebSocket server error"));
   wss.on("connection", (ws, request) => {
@@ -67,6 +71,7 @@ export function attachGraphQLWebSocket(server: Server, options: GraphQLWebSocket
     new GraphQLConnection(ws, request, {
       operations,
       initTimeoutMs: INIT_TIMEOUT_MS,
+      maxOperations: options.maxOperationsPerSocket,
       logger,
       // Browsers cannot set headers on a WebSocket: the key may come in connectionParams instead.
       authorize: (params, upgrade) => {
