@@ -39,7 +39,13 @@ const ok = (schema: z.ZodType, description: string) => ({
 const notFound = (what: string) => ({
   404: { description: `${what} not found`, content: { "application/json": { schema: ErrorOut } } },
 });
+/** What a route that reads a JSON body may answer besides its success. */
 const invalid = {
+  413: { description: "Body larger than MAX_REQUEST_BYTES", content: { "application/json": { schema: ErrorOut } } },
+  415: {
+    description: "Content-Type is not JSON (a form or text body could come from any site)",
+    content: { "application/json": { schema: ErrorOut } },
+  },
   422: { description: "Validation failed", content: { "application/json": { schema: ValidationErrorOut } } },
 };
 const jsonBody = (schema: z.ZodType, description?: string) => ({

@@ -60,6 +60,30 @@ describe("OpenAPI", () => {
     );
   });
 
+  it("documents the 413 and 415 that every route with a JSON body answers", async () => {
+    const document = (await (await built.app.request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+    };
+    const withBody = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, operation]) => operation.requestBody !== undefined)
+        .map(([method, operation]) => ({ route: `${method} ${path}`, codes: Object.keys(operation.responses) })),
+    );
+    expect(withBody.map((r) => r.route).sort()).toEqual(
+      ["post /events", "post /executions", "post /workflows", "put /workflows/{id}"].sort(),
+    );
+    for (const { route, codes } of withBody)
+      expect(codes, route).toEqual(expect.arrayContaining(["413", "415", "422"]));
+    // What the document promises is what a form post gets.
+    const form = await built.app.request("/workflows", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "name=x",
+    });
+    expect(form.status).toBe(415);
+    expect(await form.json()).toEqual({ detail: expect.stringContaining("application/json") });
+  });
+
   it("renders a docs page from installed packages, without any CDN", async () => {
     const page = await built.app.request("/docs");
     expect(page.status).toBe(200);
