@@ -8,13 +8,17 @@ import type { Bus } from "./bus/bus.js";
 import { ALL } from "./bus/topics.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
-import { createHandlerRegistry, type HandlerRegistry } from "./engine/handlers/index.js";
-import type { NodeHandler } from "./engine/handlers/types.js";
-import { type Clock, systemClock } from "./engine/ports.js";
-import { RunningCancellations } from "./engine/runner/cancellations.js";
-import { Reconciler } from "./engine/runner/reconciler.js";
-import { StepRunner } from "./engine/runner/step-runner.js";
-import { WorkflowCache } from "./engine/runner/workflow-cache.js";
+import {
+  type Clock,
+  createHandlerRegistry,
+  type HandlerRegistry,
+  type NodeHandler,
+  Reconciler,
+  RunningCancellations,
+  StepRunner,
+  systemClock,
+  WorkflowCache,
+} from "./engine/index.js";
 import { createGotHttp } from "./http/got-http.js";
 import { NetworkGuard } from "./http/network-guard.js";
 import type { QueueAdapter } from "./infrastructure/types.js";

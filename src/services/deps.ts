@@ -1,9 +1,14 @@
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { SqlDb } from "../db/sql.js";
-import type { HandlerRegistry } from "../engine/handlers/index.js";
-import type { ChangePublisher, Clock, EngineLogger, StepQueue } from "../engine/ports.js";
-import type { WorkflowCache } from "../engine/runner/workflow-cache.js";
+import type {
+  ChangePublisher,
+  Clock,
+  EngineLogger,
+  HandlerRegistry,
+  StepQueue,
+  WorkflowCache,
+} from "../engine/index.js";
 import type { TriggerCache } from "./trigger-cache.js";
 
 /** What the use cases need; built once by the composition root (src/deps.ts). */

@@ -1,16 +1,15 @@
 /**
  * Ingesting an event: match every active workflow's trigger, then persist the
- * event with one execution per match, all in one statement (new-executions.ts)
+ * event with one execution per match, all in one statement (the engine's startForEvent)
  * that also checks the triggers matched were current.
  * With an idempotency key, sending the same event again returns the first
  * result and starts nothing.
  */
 import { isUniqueViolation } from "../db/errors.js";
-import { afterCommit } from "../engine/runner/after-commit.js";
+import * as engine from "../engine/index.js";
 import { ConflictError, ValidationError } from "../errors.js";
 import type { Event, Execution } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
-import { type NewExecution, newExecution, writeEvent } from "./new-executions.js";
 import { checkPayload } from "./payload.js";
 import type { RevisionMatch } from "./trigger-cache.js";
 
@@ -49,15 +48,9 @@ export async function ingestEvent(
   for (let attempt = 1; ; attempt++) {
     const planned = await plannedExecutions(deps, match);
     try {
-      const now = deps.clock.now();
-      const written = await writeEvent(deps.sql, { payload, idempotencyKey: key }, planned, now, match.revision);
-      if (written) {
-        await afterCommit(
-          deps,
-          planned.map((p) => p.changes),
-        );
-        return { ...written, duplicate: false };
-      }
+      const event = { payload, idempotencyKey: key };
+      const written = await engine.startForEvent(deps, event, planned, match.revision);
+      if (written) return { ...written, duplicate: false };
     } catch (error) {
       // Two requests with one key raced: the other one won; answer as it did.
       if (key !== null && isUniqueViolation(error)) {
@@ -74,12 +67,12 @@ export async function ingestEvent(
 }
 
 /** One execution per matched workflow, pinned to the version the match saw. */
-async function plannedExecutions(deps: ServiceDeps, match: RevisionMatch): Promise<NewExecution[]> {
+async function plannedExecutions(deps: ServiceDeps, match: RevisionMatch): Promise<engine.NewExecution[]> {
   reportTriggerFailures(deps, match);
   const pinned = await Promise.all(
     match.matched.map((workflowId, i) => deps.workflows.get(workflowId, match.versions[i] as number)),
   );
-  return pinned.map(newExecution);
+  return pinned.map(engine.planExecution);
 }
 
 /** A trigger that failed on an event does not match it; the operator hears of it (log and metric). */

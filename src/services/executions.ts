@@ -1,28 +1,17 @@
 /**
- * Execution use cases: start, read, cancel, retry. Starting writes the
- * execution and its entry step in one statement (new-executions.ts), then
- * enqueues the step.
+ * Execution use cases: start, read, cancel, retry. Input is checked here;
+ * the changes themselves are the engine's (src/engine/index.ts).
  */
-import { cancelOpenSteps, createPlannedSteps, readSteps } from "../engine/runner/advance.js";
-import { afterCommit } from "../engine/runner/after-commit.js";
-import { ACTIVE_STEP_STATUSES, inExecutionTransaction } from "../engine/runner/execution-lock.js";
-import { planSuccessors, type StepState } from "../engine/runner/plan-successors.js";
-import { ConflictError, NotFoundError } from "../errors.js";
-import { type Execution, type ExecutionStatus, Prisma, type Step } from "../generated/prisma/client.js";
+import * as engine from "../engine/index.js";
+import { NotFoundError } from "../errors.js";
+import type { Execution, ExecutionStatus, Step } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
-import { newExecution, writeExecutions } from "./new-executions.js";
 import { checkPayload } from "./payload.js";
 
 /** Starts a workflow directly, ignoring its trigger and whether it is active. */
 export async function startExecution(deps: ServiceDeps, workflowId: string, payload: unknown = {}): Promise<Execution> {
   checkPayload(payload, deps.limits.MAX_EVENT_BYTES, "payload");
-  const [workflow] = await deps.sql.query<{ version: number }>(Prisma.sql`
-    SELECT version FROM "Workflow" WHERE id = ${workflowId} AND "deletedAt" IS NULL`);
-  if (!workflow) throw new NotFoundError("Workflow", workflowId);
-  const planned = newExecution(await deps.workflows.get(workflowId, workflow.version));
-  const [execution] = await writeExecutions(deps.sql, [planned], payload, deps.clock.now());
-  await afterCommit(deps, [planned.changes]);
-  return execution as Execution;
+  return engine.startExecution(deps, workflowId, payload);
 }
 
 export async function getExecution(deps: ServiceDeps, id: string): Promise<Execution> {
@@ -66,19 +55,7 @@ export async function cancelExecution(
   id: string,
   options: { ifActive?: boolean } = {},
 ): Promise<Execution> {
-  const { changes } = await inExecutionTransaction(deps.sql, id, async (tx, changes) => {
-    const status = changes.execution.status;
-    if (status !== "PENDING" && status !== "RUNNING") {
-      if (options.ifActive) return;
-      throw new ConflictError(`execution is already ${status}; only PENDING or RUNNING executions can be cancelled`);
-    }
-    const now = deps.clock.now();
-    changes.executionStatus("CANCELLED", { finishedAt: now });
-    await cancelOpenSteps(tx, changes, ["PENDING", "WAITING", "RUNNING"], now);
-  }).catch((error: unknown) => {
-    throw error instanceof NotFoundError ? new NotFoundError("Execution", id) : error;
-  });
-  await afterCommit(deps, [changes]);
+  await engine.cancelExecution(deps, id, options);
   return getExecution(deps, id);
 }
 
@@ -88,34 +65,6 @@ export async function cancelExecution(
  * cut short by the failure resume.
  */
 export async function retryExecution(deps: ServiceDeps, id: string): Promise<Execution> {
-  const pinned = await getExecution(deps, id);
-  const workflow = await deps.workflows.get(pinned.workflowId, pinned.workflowVersion);
-  const { changes } = await inExecutionTransaction(deps.sql, id, async (tx, changes) => {
-    if (changes.execution.status !== "FAILED") {
-      throw new ConflictError(`execution is ${changes.execution.status}; only FAILED executions can be retried`);
-    }
-    changes.executionStatus("RUNNING", { error: null, finishedAt: null });
-    const again = await tx.query<{ id: string; nodeId: string }>(Prisma.sql`
-      UPDATE "Step"
-      SET status = 'PENDING', attempt = 0, "lostRuns" = 0, error = NULL, output = 'null'::jsonb,
-          "resumeAt" = NULL, "startedAt" = NULL, "finishedAt" = NULL, "leaseUntil" = NULL
-      WHERE "executionId" = ${id} AND status IN ('FAILED', 'CANCELLED')
-      RETURNING id, "nodeId"`);
-    for (const step of again) {
-      changes.step({ ...step, status: "PENDING" });
-      changes.enqueue({ stepId: step.id, executionId: id, generation: "1" });
-    }
-    // Steps that succeeded while the execution was failing never started their successors.
-    const rows = await readSteps(tx, id);
-    const states = new Map<string, StepState>(rows.map((r) => [r.nodeId, { status: r.status, next: r.next }]));
-    const succeeded = rows.filter((r) => r.status === "SUCCEEDED").map((r) => r.nodeId);
-    const planned = planSuccessors(workflow.index, states, succeeded);
-    createPlannedSteps(changes, workflow, planned, deps.clock.now());
-    const open =
-      rows.filter((r) => ACTIVE_STEP_STATUSES.includes(r.status)).length +
-      planned.filter((p) => p.status === "PENDING").length;
-    if (open === 0) changes.executionStatus("SUCCEEDED", { finishedAt: deps.clock.now() });
-  });
-  await afterCommit(deps, [changes]);
+  await engine.retryExecution(deps, await getExecution(deps, id));
   return getExecution(deps, id);
 }

@@ -1,4 +1,4 @@
-import { isPlainObject } from "../engine/json-logic.js";
+import { isPlainObject } from "../engine/index.js";
 import { ValidationError } from "../errors.js";
 
 /** An event or execution payload must be a JSON object within the size limit. */

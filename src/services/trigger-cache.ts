@@ -7,9 +7,7 @@
  */
 import type { Db } from "../db/client.js";
 import type { SqlDb } from "../db/sql.js";
-import { TriggerIndex, type TriggerMatch } from "../engine/triggers.js";
-import { Prisma } from "../generated/prisma/client.js";
-import { WORKFLOWS_REVISION } from "./revisions.js";
+import { readRevision, TriggerIndex, type TriggerMatch, WORKFLOWS_REVISION } from "../engine/index.js";
 
 /** A match and the workflows revision of the triggers it used. */
 export type RevisionMatch = TriggerMatch & { revision: bigint };
@@ -47,11 +45,7 @@ export class TriggerCache {
 
   /** Reloads the index if the workflows revision moved; returns the revision the index holds. */
   private async ensureFresh(): Promise<bigint> {
-    // Plain SQL, not a Prisma query (see src/db/sql.ts).
-    const [row] = await this.sql.query<{ value: bigint | string | number }>(
-      Prisma.sql`SELECT value FROM "Revision" WHERE key = ${WORKFLOWS_REVISION}`,
-    );
-    const revision = BigInt(row?.value ?? 0);
+    const revision = await readRevision(this.sql, WORKFLOWS_REVISION);
     if (revision === this.loadedRevision) return revision;
     // Concurrent events share one reload.
     this.loading ??= this.reload(revision).finally(() => {

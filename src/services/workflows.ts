@@ -3,12 +3,11 @@
  * validated in full and writes an immutable WorkflowVersion snapshot.
  */
 import { jsonColumn } from "../db/json.js";
-import { type ValidationLimits, validateWorkflow } from "../engine/validate.js";
+import { bumpRevision, type ValidationLimits, validateWorkflow, WORKFLOWS_REVISION } from "../engine/index.js";
 import { ConflictError, NotFoundError, type Problem, ValidationError } from "../errors.js";
 import type { Workflow } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
 import { cancelExecution } from "./executions.js";
-import { bumpRevision, WORKFLOWS_REVISION } from "./revisions.js";
 
 export interface WorkflowInput {
   name: string;

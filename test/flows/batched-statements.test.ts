@@ -7,14 +7,13 @@
 import { describe, expect, it } from "vitest";
 import type { Sql, SqlDb } from "../../src/db/sql.js";
 import type { EngineChange } from "../../src/engine/ports.js";
-import { claimSteps } from "../../src/engine/runner/batched-statements.js";
-import { claimJob } from "../../src/engine/runner/single-statement.js";
-import { claimStep, completeStep } from "../../src/engine/runner/transitions.js";
+import { claimJob, claimStep, claimSteps } from "../../src/engine/store/claim-step.js";
 import { ingestEvent } from "../../src/services/events.js";
 import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
 import { startTestEngine, stepsByNode, type TestEngine } from "../support/engine.js";
+import { completeStep } from "../support/record-step.js";
 
 const database = useTestDatabase();
 

@@ -11,7 +11,7 @@
 import { describe, expect, it } from "vitest";
 import type { Sql } from "../../src/db/sql.js";
 import type { StepJob } from "../../src/engine/ports.js";
-import { claimJob } from "../../src/engine/runner/single-statement.js";
+import { claimJob } from "../../src/engine/store/claim-step.js";
 import { cancelExecution, startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";

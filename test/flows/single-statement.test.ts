@@ -7,12 +7,13 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/client.js";
-import { claimStep, completeStep } from "../../src/engine/runner/transitions.js";
+import { claimStep } from "../../src/engine/store/claim-step.js";
 import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
 import { startTestEngine, stepsByNode, waitForExecution, waitForStep } from "../support/engine.js";
 import { useFlowHarness } from "../support/flow-harness.js";
+import { completeStep } from "../support/record-step.js";
 
 const harness = useFlowHarness();
 

@@ -1,14 +1,13 @@
 /**
- * Which finishes may be written in one statement (single-statement.ts): only
+ * Which finishes may be written in one statement (store/finish-step.ts): only
  * those whose plan cannot depend on any other step of the execution. Each case
  * is checked against planSuccessors given the full state, which the locked
  * transaction would use.
  */
 import { describe, expect, it } from "vitest";
 import { GraphIndex } from "../../src/engine/graph.js";
-import { planSuccessors } from "../../src/engine/runner/plan-successors.js";
-import { independentPlan } from "../../src/engine/runner/single-statement.js";
-import type { PinnedWorkflow } from "../../src/engine/runner/workflow-cache.js";
+import { independentPlan, planSuccessors } from "../../src/engine/plan-successors.js";
+import type { PinnedWorkflow } from "../../src/engine/workflow-cache.js";
 
 function workflow(edges: [string, string][]): PinnedWorkflow {
   const ids = [...new Set(edges.flat())];
@@ -19,7 +18,7 @@ function workflow(edges: [string, string][]): PinnedWorkflow {
   return { workflowId: "w", version: 1, name: "w", graph, index: new GraphIndex(graph) };
 }
 
-const plan = (w: PinnedWorkflow, node: string, next: string[], max = 100) => independentPlan(w, node, next, max);
+const plan = (w: PinnedWorkflow, node: string, next: string[], max = 100) => independentPlan(w.index, node, next, max);
 
 describe("independentPlan", () => {
   it("plans a chain's next node and a fan-out's targets", () => {

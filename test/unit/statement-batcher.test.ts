@@ -3,7 +3,7 @@
  * statements themselves run against PostgreSQL in test/flows/batched-statements.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { StatementBatcher } from "../../src/engine/runner/statement-batcher.js";
+import { StatementBatcher } from "../../src/engine/store/statement-batcher.js";
 
 interface Item {
   n: number;

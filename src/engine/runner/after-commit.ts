@@ -1,5 +1,5 @@
 import type { ChangePublisher, EngineLogger, StepQueue } from "../ports.js";
-import type { ChangeSet } from "./execution-lock.js";
+import type { ChangeSet } from "../store/change-set.js";
 
 export interface AfterCommitDeps {
   queue: StepQueue;

@@ -6,11 +6,17 @@
  * run was recorded, and costs no round trip of its own.
  */
 import type { HandlerServices } from "../handlers/types.js";
-import type { PendingNotification } from "./execution-lock.js";
+import type { Clock } from "../ports.js";
+import type { PendingNotification } from "../store/change-set.js";
 import { limitMessage } from "./step-context.js";
-import type { StepRunnerDeps } from "./step-runner.js";
 
-export function handlerServices(deps: StepRunnerDeps, notifications: PendingNotification[]): HandlerServices {
+interface ServicesDeps {
+  http: HandlerServices["http"];
+  clock: Clock;
+  limits: { maxOutputBytes: number };
+}
+
+export function handlerServices(deps: ServicesDeps, notifications: PendingNotification[]): HandlerServices {
   const { clock, http } = deps;
   return {
     http,

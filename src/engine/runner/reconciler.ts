@@ -6,8 +6,8 @@
  * is not added twice, and a step that already moved on ignores a stale job.
  */
 import type { SqlDb } from "../../db/sql.js";
-import { Prisma } from "../../generated/prisma/client.js";
 import type { EngineLogger, StepJob, StepQueue } from "../ports.js";
+import { type OpenStep, readOpenSteps } from "../store/open-steps.js";
 
 export interface ReconcilerOptions {
   sql: SqlDb;
@@ -17,14 +17,6 @@ export interface ReconcilerOptions {
   /** Work overdue by more than this is considered lost. */
   graceMs: number;
   batchSize?: number;
-}
-
-interface OpenStep {
-  id: string;
-  executionId: string;
-  status: "PENDING" | "WAITING" | "RUNNING";
-  attempt: number;
-  resumeAt: Date | null;
 }
 
 export interface ReconcileReport {
@@ -75,30 +67,10 @@ export class Reconciler {
     return { full, enqueued };
   }
 
-  /**
-   * Open steps of live executions: all of them on a full pass; otherwise those
-   * whose job is overdue (PENDING or WAITING past due, RUNNING past its lease).
-   * Found through the open executions (Execution's status index) and their
-   * steps (by executionId), so the cost follows what is open, not the history;
-   * Step has no status index on purpose (see its model).
-   */
+  /** Open steps of live executions: all on a full pass, else only those overdue (see readOpenSteps). */
   private openSteps(full: boolean, cutoff: Date, afterId: string): Promise<OpenStep[]> {
-    const limit = this.options.batchSize ?? 500;
-    if (full) {
-      return this.options.sql.query<OpenStep>(Prisma.sql`
-        SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
-        FROM "Execution" e JOIN "Step" s ON s."executionId" = e.id
-        WHERE e.status IN ('PENDING', 'RUNNING') AND s.status IN ('PENDING', 'WAITING', 'RUNNING') AND s.id > ${afterId}
-        ORDER BY s.id LIMIT ${limit}`);
-    }
-    return this.options.sql.query<OpenStep>(Prisma.sql`
-      SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
-      FROM "Execution" e JOIN "Step" s ON s."executionId" = e.id
-      WHERE e.status IN ('PENDING', 'RUNNING') AND s.id > ${afterId} AND (
-        (s.status = 'PENDING' AND COALESCE(s."resumeAt", s."createdAt") < ${cutoff}) OR
-        (s.status = 'WAITING' AND s."resumeAt" < ${cutoff}) OR
-        (s.status = 'RUNNING' AND s."leaseUntil" < ${cutoff}))
-      ORDER BY s.id LIMIT ${limit}`);
+    const page = { afterId, limit: this.options.batchSize ?? 500 };
+    return readOpenSteps(this.options.sql, page, full ? undefined : cutoff);
   }
 }
 

@@ -7,9 +7,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GraphIndex } from "../../../src/engine/graph.js";
-import { planSuccessors, type StepState } from "../../../src/engine/runner/plan-successors.js";
-import { independentPlan } from "../../../src/engine/runner/single-statement.js";
-import type { PinnedWorkflow } from "../../../src/engine/runner/workflow-cache.js";
+import { independentPlan, planSuccessors, type StepState } from "../../../src/engine/plan-successors.js";
+import type { PinnedWorkflow } from "../../../src/engine/workflow-cache.js";
 import type { StepStatus } from "../../../src/generated/prisma/enums.js";
 
 const STATUSES: StepStatus[] = ["PENDING", "RUNNING", "WAITING", "SUCCEEDED", "FAILED", "SKIPPED", "CANCELLED"];
@@ -52,7 +51,7 @@ describe("independentPlan", () => {
           const finished = `n${pick % size}`;
           const outgoing = workflow.index.outgoing(finished);
           const next = outgoing.filter((_, i) => flows[i]);
-          const plan = independentPlan(workflow, finished, next, 1000);
+          const plan = independentPlan(workflow.index, finished, next, 1000);
           if (!plan) return;
           applied++;
           const created = new Set(plan.map((p) => p.nodeId));

@@ -1,19 +1,14 @@
 /**
- * Every state change of an execution happens in one transaction that first
- * locks the execution row. That serialises the changes of one execution (so two
- * paths finishing at once cannot both miss that a join became ready), and it
- * is where each change gets the next per-execution sequence number.
+ * What one change of an execution writes and announces, collected before it
+ * is written: new step rows, execution fields, the numbered change log (each
+ * change gets the execution's next seq), jobs to enqueue and changes to
+ * publish once it commits. Every store operation builds one; change-set-sql.ts
+ * writes it, afterCommit (runner/after-commit.ts) enqueues and publishes it.
  */
 import { randomUUID } from "node:crypto";
-import type { SqlDb, SqlRunner } from "../../db/sql.js";
-import { NotFoundError } from "../../errors.js";
-import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus, StepStatus } from "../../generated/prisma/enums.js";
+import type { PlannedStep } from "../plan-successors.js";
 import type { EngineChange, StepJob } from "../ports.js";
-import { persistParts } from "./persist-sql.js";
-
-/** The transaction an execution's changes run in. */
-export type Tx = SqlRunner;
 
 export interface LockedExecution {
   id: string;
@@ -65,11 +60,17 @@ export interface RanStep {
   next: readonly string[];
 }
 
-/**
- * Collects what a transaction changed: new step rows, execution fields and
- * numbered changes to write when it ends, jobs to enqueue and changes to
- * publish once it commits.
- */
+/** A step run in memory right after the step before it (see NodeHandler.runsInMemory). */
+export interface RanAhead {
+  nodeId: string;
+  type: string;
+  ran: RanStep;
+  notifications: readonly PendingNotification[];
+  /** What the completion of the step before it plans: this step (PENDING) and any it skips. */
+  createdWith: readonly PlannedStep[];
+}
+
+/** What one change of an execution writes, announces and enqueues (see the header). */
 export class ChangeSet {
   readonly changes: EngineChange[] = [];
   readonly jobs: StepJob[] = [];
@@ -154,14 +155,6 @@ export class ChangeSet {
   }
 
   /**
-   * Writes, in the caller's transaction and in one statement, the new steps,
-   * the execution's seq and patched fields, and its numbered change log.
-   */
-  async persist(tx: Tx): Promise<void> {
-    await tx.execute(Prisma.sql`WITH ${persistParts(this)} SELECT 1`);
-  }
-
-  /**
    * Moves every number of this set up by `base`: for a set built from seq 0
    * before the statement that wrote it told the execution's real seq.
    */
@@ -170,30 +163,4 @@ export class ChangeSet {
     for (const step of this.newSteps) step.seq += base;
     for (const change of this.changes) if (change.type !== "notification") change.seq += base;
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const LOCK_SELECT = `SELECT id, "workflowId", "workflowVersion", status::text AS status, seq FROM "Execution"`;
-
-export async function inExecutionTransaction<T>(
-  db: SqlDb,
-  executionId: string,
-  work: (tx: Tx, changes: ChangeSet) => Promise<T>,
-): Promise<{ result: T; changes: ChangeSet }> {
-  // Execution ids are UUIDs: such an id may be written into the statement that opens the
-  // transaction (saving a round trip per transition); anything else is only ever a parameter.
-  const opening = UUID.test(executionId)
-    ? { text: `${LOCK_SELECT} WHERE id = '${executionId}' FOR UPDATE` }
-    : undefined;
-  return db.transaction(async (tx, opened) => {
-    const [execution] = opening
-      ? (opened as LockedExecution[])
-      : await tx.query<LockedExecution>(Prisma.sql`${Prisma.raw(LOCK_SELECT)} WHERE id = ${executionId} FOR UPDATE`);
-    if (!execution) throw new NotFoundError("Execution", executionId);
-    const startSeq = execution.seq;
-    const changes = new ChangeSet(execution);
-    const result = await work(tx, changes);
-    if (execution.seq !== startSeq) await changes.persist(tx);
-    return { result, changes };
-  }, opening);
 }

@@ -14,8 +14,9 @@
  */
 import { permanentWriteError } from "../../db/errors.js";
 import type { SqlDb } from "../../db/sql.js";
-import type { ChangeSet } from "./execution-lock.js";
-import { type Finish, failStep } from "./transitions.js";
+import type { ChangeSet } from "./change-set.js";
+import { failStep } from "./fail-step.js";
+import type { Finish } from "./held-step.js";
 
 /** Longest database reason kept in the step's error. */
 const MAX_REASON_CHARS = 1000;

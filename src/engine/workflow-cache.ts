@@ -3,11 +3,10 @@
  * an entry never goes stale; the cache is bounded so a long-lived worker that
  * sees many versions keeps its memory flat.
  */
-import type { SqlDb } from "../../db/sql.js";
-import { NotFoundError } from "../../errors.js";
-import { Prisma } from "../../generated/prisma/client.js";
-import { GraphIndex, type WorkflowGraph } from "../graph.js";
-import type { HandlerRegistry } from "../handlers/index.js";
+import type { SqlDb } from "../db/sql.js";
+import { GraphIndex, type WorkflowGraph } from "./graph.js";
+import type { HandlerRegistry } from "./handlers/index.js";
+import { readWorkflowVersion } from "./store/workflow-version.js";
 
 export interface PinnedWorkflow {
   workflowId: string;
@@ -46,10 +45,7 @@ export class WorkflowCache {
   }
 
   private async load(workflowId: string, version: number): Promise<PinnedWorkflow> {
-    // Plain SQL (src/db/sql.ts): a worker then never needs the Prisma client, nor its memory.
-    const [row] = await this.sql.query<{ name: string; graph: unknown }>(Prisma.sql`
-      SELECT name, graph FROM "WorkflowVersion" WHERE "workflowId" = ${workflowId} AND version = ${version}`);
-    if (!row) throw new NotFoundError("Workflow", `${workflowId}@${version}`);
+    const row = await readWorkflowVersion(this.sql, workflowId, version);
     const graph = row.graph as unknown as WorkflowGraph;
     return { workflowId, version, name: row.name, graph, index: indexGraph(graph, this.registry) };
   }

@@ -8,14 +8,15 @@
  * statement (StatementBatcher), each still written or refused on its own terms.
  */
 import { randomUUID } from "node:crypto";
-import type { SqlDb } from "../db/sql.js";
-import { findEntryNode } from "../engine/graph.js";
-import { ChangeSet } from "../engine/runner/execution-lock.js";
-import { newRowParts, utcText } from "../engine/runner/persist-sql.js";
-import { perDatabase, StatementBatcher } from "../engine/runner/statement-batcher.js";
-import type { PinnedWorkflow } from "../engine/runner/workflow-cache.js";
-import { type Event, type Execution, Prisma } from "../generated/prisma/client.js";
+import type { SqlDb } from "../../db/sql.js";
+import { type Event, type Execution, Prisma } from "../../generated/prisma/client.js";
+import { findEntryNode } from "../graph.js";
+import type { PinnedWorkflow } from "../workflow-cache.js";
+import { ChangeSet } from "./change-set.js";
+import { newRowParts, utcText } from "./change-set-sql.js";
+import { EXECUTION_COLUMNS } from "./execution-columns.js";
 import { WORKFLOWS_REVISION } from "./revisions.js";
+import { perDatabase, StatementBatcher } from "./statement-batcher.js";
 
 export interface NewExecution {
   id: string;
@@ -45,9 +46,6 @@ export function newExecution(workflow: PinnedWorkflow): NewExecution {
   }
   return { id, workflow, changes };
 }
-
-const EXECUTION_COLUMNS = Prisma.raw(`id, "workflowId", "workflowVersion", status::text AS status, payload, "eventId",
-  error, seq, "createdAt", "startedAt", "finishedAt"`);
 
 /** Executions to write with their payload, and the event that started them if any. */
 interface StartRequest {
@@ -124,7 +122,7 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
     LEFT JOIN new_executions x ON x.id = ANY(a.executions)`);
 }
 
-/** Statements out at once and requests per statement: as for the worker's transitions (batched-statements.ts). */
+/** Statements out at once and requests per statement: as for the worker's transitions (batched-locks.ts). */
 const startBatcher = perDatabase(
   (sql) =>
     new StatementBatcher<StartRequest, StartRow[]>(

@@ -5,13 +5,14 @@
  * rows there are (none included), so a connection prepares each statement
  * that uses it once.
  *
- * Three statements use it: the locked transaction (ChangeSet.persist, seqs
- * absolute), the batched transitions (batched-statements.ts, seqs offsets from
- * the seq each execution's lock read, rows written only for the requests whose
- * update took effect) and new executions (new-executions.ts).
+ * Three statements use it: the locked transaction (persistChangeSet, seqs
+ * absolute), the batched finish (finish-step.ts, seqs offsets from the seq
+ * each execution's lock read, rows written only for the requests whose update
+ * took effect) and new executions (start-executions.ts).
  */
+import type { SqlRunner } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import type { ChangeSet } from "./execution-lock.js";
+import type { ChangeSet } from "./change-set.js";
 
 /** UTC text without a zone, the way timestamp(3) columns hold DateTimes. */
 export function utcText(date: Date): string {
@@ -64,14 +65,14 @@ export function newRowParts(sets: readonly ChangeSet[], written: Prisma.Sql, mor
 }
 
 /**
- * WITH parts writing one change set whose seqs are absolute (inside the
- * execution's locked transaction): its new rows, and the execution's seq and
+ * Writes, in the caller's locked transaction and in one statement, a change
+ * set whose seqs are absolute: its new rows, and the execution's seq and
  * patched fields.
  */
-export function persistParts(changes: ChangeSet): Prisma.Sql {
+export async function persistChangeSet(tx: SqlRunner, changes: ChangeSet): Promise<void> {
   const { id } = changes.execution;
   const rows = newRowParts([changes], Prisma.sql`(SELECT ${id}::text AS execution_id, 0 AS base)`);
-  return Prisma.sql`${rows}, execution_update AS (${updateExecution(changes)})`;
+  await tx.execute(Prisma.sql`WITH ${rows}, execution_update AS (${updateExecution(changes)}) SELECT 1`);
 }
 
 function updateExecution(changes: ChangeSet): Prisma.Sql {

@@ -6,9 +6,10 @@
 
 import { Prisma } from "../../generated/prisma/client.js";
 import type { StepStatus } from "../../generated/prisma/enums.js";
-import { ACTIVE_STEP_STATUSES, type ChangeSet, type Tx } from "./execution-lock.js";
-import { type PlannedStep, planSuccessors, type StepState } from "./plan-successors.js";
-import type { PinnedWorkflow } from "./workflow-cache.js";
+import { type PlannedStep, planSuccessors, type StepState } from "../plan-successors.js";
+import type { PinnedWorkflow } from "../workflow-cache.js";
+import { ACTIVE_STEP_STATUSES, type ChangeSet } from "./change-set.js";
+import type { Tx } from "./execution-lock.js";
 
 export interface AdvanceOptions {
   now: Date;

@@ -1,0 +1,58 @@
+/**
+ * The engine's public face: everything services, REST, GraphQL, the worker
+ * and the composition root use from the engine comes from here, grouped by
+ * concern. What is not exported here is the engine's own business (the
+ * store's SQL, the runner's parts); see src/engine/README.md for how they fit.
+ */
+
+// Executions as a whole: start (directly, or with the event that matched them), cancel, retry.
+export {
+  cancelExecution,
+  type ExecutionDeps,
+  type NewExecution,
+  planExecution,
+  retryExecution,
+  startExecution,
+  startForEvent,
+} from "./executions.js";
+
+// Steps: the runner that processes step jobs, the reconciler that rebuilds them from PostgreSQL,
+// and the registry of in-flight steps a cancel aborts.
+export { RunningCancellations } from "./runner/cancellations.js";
+export { type ReconcileReport, Reconciler, type ReconcilerOptions } from "./runner/reconciler.js";
+export { type RunnerLimits, StepRunner, type StepRunnerDeps } from "./runner/step-runner.js";
+
+// Waits: the kinds of waiting a step can do (for now, a delay until a time: store/wait-step.ts and
+// store/end-wait.ts). Waiting for events, concurrency slots, child workflows and schedules will
+// live here; src/engine/README.md, "Adding a new kind of wait", says how.
+
+// Workflows: definitions, their validation, pinned versions, triggers, and the revision counter
+// that tells every process's caches when workflows changed.
+export type { GraphEdge, GraphNode, WorkflowGraph } from "./graph.js";
+// Node types: the handlers a registry holds, and what they see of the outside world.
+export { builtinHandlers, createHandlerRegistry, type HandlerRegistry } from "./handlers/index.js";
+export type { HandlerServices, HttpRequest, HttpResponse, NodeHandler, StepOutcome } from "./handlers/types.js";
+export { checkRule, isPlainObject, type JsonLogicRule } from "./json-logic.js";
+// Ports: what the engine needs from the outside (queue, bus, clock, logger), implemented in src/queue and src/bus.
+export type {
+  ChangePublisher,
+  Clock,
+  EngineChange,
+  EngineLogger,
+  EntryHint,
+  JobResult,
+  StepJob,
+  StepJobProcessor,
+  StepQueue,
+} from "./ports.js";
+export { systemClock } from "./ports.js";
+export { bumpRevision, readRevision, WORKFLOWS_REVISION } from "./store/revisions.js";
+export { type TriggerFailure, TriggerIndex, type TriggerMatch, type TriggerSource } from "./triggers.js";
+export {
+  DEFAULT_VALIDATION_LIMITS,
+  type ValidationIssue,
+  type ValidationLimits,
+  type ValidationResult,
+  validateWorkflow,
+} from "./validate.js";
+export { type PinnedWorkflow, WorkflowCache } from "./workflow-cache.js";

@@ -1,0 +1,42 @@
+/** The open steps of live executions, as the reconciler rebuilds queue jobs from them. */
+import type { SqlDb } from "../../db/sql.js";
+import { Prisma } from "../../generated/prisma/client.js";
+
+export interface OpenStep {
+  id: string;
+  executionId: string;
+  status: "PENDING" | "WAITING" | "RUNNING";
+  attempt: number;
+  resumeAt: Date | null;
+}
+
+/**
+ * Open steps with ids after `afterId`, in id order, at most `limit`: all of
+ * them when `overdueBefore` is undefined; otherwise those whose job is overdue
+ * (PENDING or WAITING past due, RUNNING past its lease, before that instant).
+ * Found through the open executions (Execution's status index) and their
+ * steps (by executionId), so the cost follows what is open, not the history;
+ * Step has no status index on purpose (see its model).
+ */
+export function readOpenSteps(
+  sql: SqlDb,
+  page: { afterId: string; limit: number },
+  overdueBefore: Date | undefined,
+): Promise<OpenStep[]> {
+  const { afterId, limit } = page;
+  if (!overdueBefore) {
+    return sql.query<OpenStep>(Prisma.sql`
+      SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
+      FROM "Execution" e JOIN "Step" s ON s."executionId" = e.id
+      WHERE e.status IN ('PENDING', 'RUNNING') AND s.status IN ('PENDING', 'WAITING', 'RUNNING') AND s.id > ${afterId}
+      ORDER BY s.id LIMIT ${limit}`);
+  }
+  return sql.query<OpenStep>(Prisma.sql`
+    SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
+    FROM "Execution" e JOIN "Step" s ON s."executionId" = e.id
+    WHERE e.status IN ('PENDING', 'RUNNING') AND s.id > ${afterId} AND (
+      (s.status = 'PENDING' AND COALESCE(s."resumeAt", s."createdAt") < ${overdueBefore}) OR
+      (s.status = 'WAITING' AND s."resumeAt" < ${overdueBefore}) OR
+      (s.status = 'RUNNING' AND s."leaseUntil" < ${overdueBefore}))
+    ORDER BY s.id LIMIT ${limit}`);
+}
