@@ -13,6 +13,7 @@
 import type { SqlRunner } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { ChangeSet } from "./change-set.js";
+import { CHANGE_LOG_COLUMNS, insertRecords, NOTIFICATION_COLUMNS, type RowRecord, STEP_COLUMNS } from "./new-rows.js";
 
 /** UTC text without a zone, the way timestamp(3) columns hold DateTimes. */
 export function utcText(date: Date): string {
@@ -31,37 +32,16 @@ export function jsonParam(value: unknown): string | null {
  * change-log rows (a SELECT of the same columns).
  */
 export function newRowParts(sets: readonly ChangeSet[], written: Prisma.Sql, moreLog?: Prisma.Sql): Prisma.Sql {
-  const steps = JSON.stringify(sets.flatMap(stepRecords));
-  const notifications = JSON.stringify(sets.flatMap(notificationRecords));
-  const log = JSON.stringify(sets.flatMap(changeLogRecords));
-  return Prisma.sql`new_steps AS (
-    INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, attempt, "startedAt", "leaseUntil",
-                        "finishedAt", input, output, next)
-    SELECT n.id, n.execution_id, n.node_id, n.type, n.status::"StepStatus", w.base + n.seq, n.attempt,
-           n.started_at, n.lease_until, n.finished_at, n.input, n.output, COALESCE(n.next, '{}')
-    FROM jsonb_to_recordset(${steps}::jsonb)
-      AS n(id text, execution_id text, node_id text, type text, status text, seq int, attempt int,
-           started_at timestamp(3), lease_until timestamp(3), finished_at timestamp(3),
-           input jsonb, output jsonb, next text[])
-    JOIN ${written} w ON w.execution_id = n.execution_id
-  ),
+  const steps = insertRecords("Step", STEP_COLUMNS, sets.flatMap(stepRecords), written);
+  const notifications = insertRecords("Notification", NOTIFICATION_COLUMNS, sets.flatMap(notificationRecords), written);
+  const log = insertRecords("ExecutionChange", CHANGE_LOG_COLUMNS, sets.flatMap(changeLogRecords), written, moreLog);
+  return Prisma.sql`new_steps AS (${steps}),
   new_notifications AS (
-    INSERT INTO "Notification" (id, "executionId", "stepId", "toRole", message)
-    SELECT n.id, n.execution_id, n.step_id, n.to_role, n.message
-    FROM jsonb_to_recordset(${notifications}::jsonb)
-      AS n(id text, execution_id text, step_id text, to_role text, message text)
-    JOIN ${written} w ON w.execution_id = n.execution_id
+    ${notifications}
     -- At most one per step: the unique index keeps the first (a step run again after a lost worker).
     ON CONFLICT ("stepId") DO NOTHING
   ),
-  change_log AS (
-    INSERT INTO "ExecutionChange" ("executionId", seq, kind, "stepId", "nodeId", status)
-    SELECT c.execution_id, w.base + c.seq, c.kind, c.step_id, c.node_id, c.status
-    FROM jsonb_to_recordset(${log}::jsonb)
-      AS c(execution_id text, seq int, kind text, step_id text, node_id text, status text)
-    JOIN ${written} w ON w.execution_id = c.execution_id
-    ${moreLog ? Prisma.sql`UNION ALL ${moreLog}` : Prisma.empty}
-  )`;
+  change_log AS (${log})`;
 }
 
 /**
@@ -89,20 +69,20 @@ function timestamp(date: Date | null): Prisma.Sql {
   return date ? Prisma.sql`${utcText(date)}::timestamp(3)` : Prisma.sql`NULL::timestamp(3)`;
 }
 
-function stepRecords(changes: ChangeSet) {
+function stepRecords(changes: ChangeSet): RowRecord<typeof STEP_COLUMNS>[] {
   return changes.newSteps.map((s) => {
     const startedAt = s.claim?.startedAt ?? (s.ran ? s.finishedAt : undefined);
     return {
       id: s.id,
-      execution_id: changes.execution.id,
-      node_id: s.nodeId,
+      executionId: changes.execution.id,
+      nodeId: s.nodeId,
       type: s.type,
       status: s.status,
       seq: s.seq,
       attempt: s.claim?.attempt ?? (s.ran ? 1 : 0),
-      started_at: startedAt ? utcText(startedAt) : null,
-      lease_until: s.claim ? utcText(s.claim.leaseUntil) : null,
-      finished_at: s.finishedAt ? utcText(s.finishedAt) : null,
+      startedAt: startedAt ? utcText(startedAt) : null,
+      leaseUntil: s.claim ? utcText(s.claim.leaseUntil) : null,
+      finishedAt: s.finishedAt ? utcText(s.finishedAt) : null,
       // JSON values as they are (a null output is SQL NULL, as for a step recorded on its own).
       input: s.ran?.input ?? null,
       output: s.ran?.output ?? null,
@@ -111,27 +91,27 @@ function stepRecords(changes: ChangeSet) {
   });
 }
 
-function notificationRecords(changes: ChangeSet) {
+function notificationRecords(changes: ChangeSet): RowRecord<typeof NOTIFICATION_COLUMNS>[] {
   return changes.newNotifications.map((n) => ({
     id: n.id,
-    execution_id: changes.execution.id,
-    step_id: n.stepId,
-    to_role: n.toRole,
+    executionId: changes.execution.id,
+    stepId: n.stepId,
+    toRole: n.toRole,
     message: n.message,
   }));
 }
 
-function changeLogRecords(changes: ChangeSet) {
+function changeLogRecords(changes: ChangeSet): RowRecord<typeof CHANGE_LOG_COLUMNS>[] {
   return changes.changes.flatMap((change) =>
     change.type === "notification"
       ? []
       : [
           {
-            execution_id: change.executionId,
+            executionId: change.executionId,
             seq: change.seq,
             kind: change.type,
-            step_id: change.type === "step" ? change.stepId : null,
-            node_id: change.type === "step" ? change.nodeId : null,
+            stepId: change.type === "step" ? change.stepId : null,
+            nodeId: change.type === "step" ? change.nodeId : null,
             status: change.status,
           },
         ],
