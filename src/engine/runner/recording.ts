@@ -8,14 +8,14 @@
  */
 import { permanentWriteError } from "../../db/errors.js";
 import type { RetryPolicy, StepOutcome } from "../handlers/types.js";
-import { planFollowUp } from "../plan-successors.js";
+import { type FollowUp, planFollowUp } from "../plan-successors.js";
 import type { ClaimedStep } from "../store/advance-execution.js";
 import { failUnstorable } from "../store/fail-unstorable.js";
-import type { Finish } from "../store/held-step.js";
+import type { Finish, Succeeded } from "../store/held-step.js";
 import { type Recorded, type RecordPlan, recordOutcome } from "../store/record-outcome.js";
 import { afterCommit } from "./after-commit.js";
 import type { LocalWakeups } from "./local-wakeups.js";
-import { runAhead } from "./run-ahead.js";
+import { type Ahead, runAhead } from "./run-ahead.js";
 import { advanceOptions, type ExecutionContext, type Runner } from "./runner-deps.js";
 
 /** What the logs say about the run being recorded. */
@@ -41,24 +41,7 @@ export async function recordRun(
       const next = outcome.next ?? context.workflow.index.outgoing(finish.step.nodeId);
       logger.info(log, "step succeeded");
       const ahead = await runAhead(runner, context, { nodeId: finish.step.nodeId, output: finish.output }, next);
-      const succeeded = { ...finish, next };
-      const { index } = context.workflow;
-      const plans: RecordPlan[] =
-        ahead.steps.length > 0 && ahead.followUp.kind !== "undecided"
-          ? [
-              {
-                kind: "succeed",
-                finish: succeeded,
-                route: { kind: "with-ahead", ahead: ahead.steps, followUp: ahead.followUp },
-              },
-              // A record refused for good may be a step's ahead's: recorded alone, they run again on their own.
-              {
-                kind: "succeed",
-                finish: succeeded,
-                route: { kind: "alone", followUp: planFollowUp(index, finish.step.nodeId, next, maxSteps) },
-              },
-            ]
-          : [{ kind: "succeed", finish: succeeded, route: { kind: "alone", followUp: ahead.followUp } }];
+      const plans = successPlans(context, { ...finish, next }, ahead, maxSteps);
       // Steps recorded together share the instant they are recorded.
       const at = ahead.steps.length > 0 ? clock.now() : now;
       const recorded = await commitRecord(runner, context, plans, at);
@@ -88,6 +71,28 @@ export async function recordRun(
       return undefined;
     }
   }
+}
+
+/**
+ * How to write a success, in the order to try while the database refuses a
+ * record for good: with the steps run ahead (if any), then alone (they run
+ * again on their own: one of them may be what was refused).
+ */
+function successPlans(context: ExecutionContext, succeeded: Succeeded, ahead: Ahead, maxSteps: number): RecordPlan[] {
+  const alone = (followUp: FollowUp): RecordPlan => ({
+    kind: "succeed",
+    finish: succeeded,
+    route: { kind: "alone", followUp },
+  });
+  const { followUp } = ahead;
+  if (ahead.steps.length === 0 || followUp.kind === "undecided") return [alone(followUp)];
+  const withAhead: RecordPlan = {
+    kind: "succeed",
+    finish: succeeded,
+    route: { kind: "with-ahead", ahead: ahead.steps, followUp },
+  };
+  const { nodeId } = succeeded.step;
+  return [withAhead, alone(planFollowUp(context.workflow.index, nodeId, succeeded.next, maxSteps))];
 }
 
 /** Fails a step this job holds without running it (its input is invalid, it was lost too often). */
