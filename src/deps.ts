@@ -19,8 +19,8 @@ import {
   systemClock,
   WorkflowCache,
 } from "./engine/index.js";
-import { createGotHttp } from "./http/got-http.js";
-import { NetworkGuard } from "./http/network-guard.js";
+import { createGotHttp } from "./http-client/got-http.js";
+import { NetworkGuard } from "./http-client/network-guard.js";
 import type { QueueAdapter } from "./infrastructure/types.js";
 import { createLogger, type Logger } from "./logger.js";
 import { Metrics } from "./metrics.js";

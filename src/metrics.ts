@@ -3,7 +3,7 @@
  * counted as they are published, so every process counts what it commits.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { ChangePublisher, EngineChange } from "./engine/ports.js";
+import type { ChangePublisher, EngineChange } from "./engine/index.js";
 
 export class Metrics {
   readonly registry = new Registry();

@@ -21,7 +21,7 @@
  */
 import { createPubSub } from "@graphql-yoga/subscription";
 import type { TypedEventTarget } from "@graphql-yoga/typed-event-target";
-import type { ChangePublisher, EngineChange } from "../engine/ports.js";
+import type { ChangePublisher, EngineChange } from "../engine/index.js";
 import { AsyncQueue } from "./async-queue.js";
 import { ALL, type BusTopics } from "./topics.js";
 

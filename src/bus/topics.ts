@@ -3,7 +3,7 @@
  * only); subscribers re-read what they need, so a client's selection decides
  * what loads.
  */
-import type { EngineChange } from "../engine/ports.js";
+import type { EngineChange } from "../engine/index.js";
 
 type Change<T extends EngineChange["type"]> = Omit<Extract<EngineChange, { type: T }>, "type">;
 

@@ -7,9 +7,9 @@
 import { isUtf8 } from "node:buffer";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
-import type { Deps } from "../deps.js";
 import type { GraphQLContext } from "./context.js";
 import { costLimitRule } from "./cost.js";
+import type { GraphQLDeps } from "./deps.js";
 import { clarifyArmorRejection, createErrorMasker, tagArmorRejection, yogaLogging } from "./errors.js";
 import { renderGraphiQLPage } from "./graphiql-page.js";
 import { useResumableSse } from "./live/sse-event-ids.js";
@@ -20,9 +20,7 @@ export const GRAPHQL_PATH = "/graphql";
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
-export function createGraphQLServer(
-  deps: Pick<Deps, "config" | "services" | "db" | "bus" | "logger" | "metrics">,
-): Yoga {
+export function createGraphQLServer(deps: GraphQLDeps): Yoga {
   const { config, logger } = deps;
   const graphqlLogger = logger.child({ component: "graphql" });
   return createYoga<Record<string, unknown>, GraphQLContext>({

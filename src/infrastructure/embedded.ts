@@ -6,9 +6,9 @@
 import path from "node:path";
 import { createBus } from "../bus/bus.js";
 import type { Config } from "../config.js";
+import { openEmbeddedDatabase } from "../db/pglite-db.js";
 import { databaseReadiness } from "../db/readiness.js";
 import { prismaSqlDb } from "../db/sql.js";
-import { openEmbeddedDatabase } from "../embedded/pglite-db.js";
 import type { Logger } from "../logger.js";
 import { InProcessStepQueue } from "../queue/in-process-queue.js";
 import type { Infrastructure } from "./types.js";

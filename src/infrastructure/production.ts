@@ -8,7 +8,7 @@ import { databaseReadiness } from "../db/readiness.js";
 import type { Logger } from "../logger.js";
 import { BullStepConsumer } from "../queue/bullmq-consumer.js";
 import { BullStepQueue } from "../queue/bullmq-queue.js";
-import { closeRedis, createRedis, type RedisRole, throttled, watchRedis } from "../queue/redis-connections.js";
+import { closeRedis, createRedis, type RedisRole, throttled, watchRedis } from "../redis/connections.js";
 import type { Infrastructure } from "./types.js";
 
 export function productionInfrastructure(config: Config, logger: Logger): Infrastructure {

@@ -1,7 +1,7 @@
 import type { Bus } from "../bus/bus.js";
 import type { Db } from "../db/client.js";
 import type { SqlDb } from "../db/sql.js";
-import type { StepJobProcessor, StepQueue } from "../engine/ports.js";
+import type { StepJobProcessor, StepQueue } from "../engine/index.js";
 
 /** A step queue adapter as the composition root and operations see it. */
 export interface QueueAdapter extends StepQueue {

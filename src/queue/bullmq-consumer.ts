@@ -1,7 +1,7 @@
 import { DelayedError, type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { EngineLogger, StepJobProcessor } from "../engine/ports.js";
-import { throttled } from "./redis-connections.js";
+import type { EngineLogger, StepJobProcessor } from "../engine/index.js";
+import { throttled } from "../redis/connections.js";
 import type { StepJobData } from "./step-jobs.js";
 
 export interface BullConsumerOptions {

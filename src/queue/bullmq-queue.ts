@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { EngineLogger, StepJob, StepQueue } from "../engine/ports.js";
+import type { EngineLogger, StepJob, StepQueue } from "../engine/index.js";
 import { STEP_JOB_NAME, type StepJobData, stepJobOptions, toJobData } from "./step-jobs.js";
 
 export interface BullQueueOptions {

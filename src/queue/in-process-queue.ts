@@ -4,7 +4,7 @@
  * jobs) inside this process. It keeps nothing: after a restart the reconciler
  * rebuilds every job from the database, as it does when Redis loses its data.
  */
-import type { EngineLogger, StepJob, StepJobProcessor, StepQueue } from "../engine/ports.js";
+import type { EngineLogger, StepJob, StepJobProcessor, StepQueue } from "../engine/index.js";
 import { stepJobId } from "./step-ids.js";
 
 /** setTimeout's ceiling (about 24.8 days); longer waits re-arm when it fires. */

@@ -3,7 +3,7 @@
  * entry hint), and the options every step job gets. Only src/queue/ knows BullMQ.
  */
 import type { JobsOptions } from "bullmq";
-import type { EntryHint, StepJob } from "../engine/ports.js";
+import type { EntryHint, StepJob } from "../engine/index.js";
 import { stepJobId } from "./step-ids.js";
 
 export const STEP_JOB_NAME = "step";

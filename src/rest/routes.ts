@@ -5,11 +5,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { z } from "zod";
-import type { AppDeps } from "../app.js";
 import { ValidationError } from "../errors.js";
 import { ingestEvent } from "../services/events.js";
 import { getExecution, listExecutions, listSteps, startExecution } from "../services/executions.js";
 import { createWorkflow, deleteWorkflow, getWorkflow, listWorkflows, updateWorkflow } from "../services/workflows.js";
+import type { RestDeps } from "./deps.js";
 import { detailFromProblems, HttpError } from "./errors.js";
 import { parseWith, readJsonBody, validBody } from "./request.js";
 import { RestRouter } from "./router.js";
@@ -52,7 +52,7 @@ const jsonBody = (schema: z.ZodType, description?: string) => ({
   body: { content: { "application/json": { schema } }, required: true, description },
 });
 
-export function mountRestRoutes(app: OpenAPIHono, deps: AppDeps): RestRouter {
+export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
   const router = new RestRouter(app, deps.logger);
   const { services } = deps;
 
@@ -200,7 +200,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: AppDeps): RestRouter {
 }
 
 /** POST creates, PUT replaces in full: omitted fields take their defaults, as in the original engine. */
-async function saveWorkflow(c: Context, deps: AppDeps, id: string | undefined) {
+async function saveWorkflow(c: Context, deps: RestDeps, id: string | undefined) {
   const body = await validBody(c, WorkflowIn);
   const graph = body.graph ?? body.definition ?? {};
   const input = {

@@ -1,6 +1,6 @@
 /**
  * Claims and finishes of many executions share one statement
- * (src/engine/runner/batched-statements.ts): each request must come out as if
+ * (src/engine/store/claim-step.ts, finish-statement.ts): each request must come out as if
  * it had run alone, numbered from its own execution's seq, and concurrent
  * statements over the same executions must not deadlock.
  */

@@ -1,6 +1,6 @@
 /**
  * Claims, and finishes whose successors depend on no other step, are written
- * in one statement each (src/engine/runner/single-statement.ts); joins, skips
+ * in one statement each (src/engine/store/finish-step.ts); joins, skips
  * and the last step go through the locked transaction. Both must leave the
  * same trail: a change log numbered 1…seq without gaps or repeats, each step
  * announced PENDING → RUNNING → SUCCEEDED from the seq it was created at.

@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../src/db/database.js";
 import { permanentWriteError } from "../../src/db/errors.js";
+import { type EmbeddedDatabase, openEmbeddedDatabase } from "../../src/db/pglite-db.js";
 import type { SqlDb } from "../../src/db/sql.js";
 import { prismaSqlDb } from "../../src/db/sql.js";
-import { type EmbeddedDatabase, openEmbeddedDatabase } from "../../src/embedded/pglite-db.js";
 import { Prisma } from "../../src/generated/prisma/client.js";
 import { useTestDatabase } from "../support/database.js";
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrefixedRedisEventTarget } from "../../src/bus/redis-event-target.js";
 import { BullStepQueue } from "../../src/queue/bullmq-queue.js";
-import { createRedis } from "../../src/queue/redis-connections.js";
+import { createRedis } from "../../src/redis/connections.js";
 import { waitUntil } from "../support/engine.js";
 import { createTestRedis, deleteKeys, uniqueName } from "../support/redis.js";
 

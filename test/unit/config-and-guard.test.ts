@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { NetworkGuard } from "../../src/http/network-guard.js";
+import { NetworkGuard } from "../../src/http-client/network-guard.js";
 
 describe("loadConfig", () => {
   it("applies defaults and parses types", () => {

@@ -10,9 +10,9 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HttpRequest } from "../../src/engine/handlers/types.js";
 import { NonRetryableStepError } from "../../src/errors.js";
-import { createGotHttp } from "../../src/http/got-http.js";
-import { NetworkGuard } from "../../src/http/network-guard.js";
-import { requestUrl } from "../../src/http/request-url.js";
+import { createGotHttp } from "../../src/http-client/got-http.js";
+import { NetworkGuard } from "../../src/http-client/network-guard.js";
+import { requestUrl } from "../../src/http-client/request-url.js";
 import { freePort } from "../support/ports.js";
 
 const LIMIT = 100_000;

@@ -8,8 +8,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HttpRequest } from "../../src/engine/handlers/types.js";
 import { NonRetryableStepError } from "../../src/errors.js";
-import { createGotHttp } from "../../src/http/got-http.js";
-import { NetworkGuard } from "../../src/http/network-guard.js";
+import { createGotHttp } from "../../src/http-client/got-http.js";
+import { NetworkGuard } from "../../src/http-client/network-guard.js";
 
 let allowedHost: Server;
 let refusedHost: Server;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { NodeHandler } from "../../engine/handlers/types.js";
+import type { NodeHandler } from "../../engine/index.js";
 import { builder } from "../builder.js";
 
 const NodeTypeRef = builder.objectRef<NodeHandler>("NodeType").implement({

@@ -1,4 +1,4 @@
-import { validateWorkflow } from "../../engine/validate.js";
+import { validateWorkflow } from "../../engine/index.js";
 import { NotFoundError } from "../../errors.js";
 import {
   createWorkflow,

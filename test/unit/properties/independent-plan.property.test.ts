@@ -1,5 +1,5 @@
 /**
- * The single-statement finish (src/engine/runner/single-statement.ts) plans
+ * The single-statement finish (src/engine/store/finish-step.ts) plans
  * successors from the finished step alone. Whenever independentPlan agrees to
  * that, the locked transaction's planner, given every other step of the
  * execution in any state, must plan exactly the same rows.

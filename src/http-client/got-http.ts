@@ -12,7 +12,7 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP } from "node:net";
 import got, { type Progress, RequestError } from "got";
-import type { HttpRequest, HttpResponse } from "../engine/handlers/types.js";
+import type { HttpRequest, HttpResponse } from "../engine/index.js";
 import { NonRetryableStepError } from "../errors.js";
 import type { NetworkGuard } from "./network-guard.js";
 import { requestUrl } from "./request-url.js";

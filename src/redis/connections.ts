@@ -1,11 +1,11 @@
 /**
- * Redis connections by role. BullMQ workers block on Redis and need
+ * Redis connections by role, for the queue (src/queue) and the bus (src/bus) alike. BullMQ workers block on Redis and need
  * `maxRetriesPerRequest: null`; producers should fail fast instead of queueing
  * commands forever while Redis is down; the pub/sub subscriber is a connection
  * in subscriber mode and can do nothing else, so it is never shared.
  */
 import { Redis, type RedisOptions } from "ioredis";
-import type { EngineLogger } from "../engine/ports.js";
+import type { EngineLogger } from "../engine/index.js";
 
 export type RedisRole = "producer" | "worker" | "publisher" | "subscriber";
 
