@@ -11,12 +11,11 @@ import {
   waitForExecution,
   waitUntil,
 } from "../support/engine.js";
+import { edge, node } from "../support/graphs.js";
 
 const database = useTestDatabase();
 let workers: TestEngine[] = [];
 
-const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({ id, type, data });
-const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 const DELAY_MS = 700;
 
 const delayFlow = {

@@ -16,6 +16,7 @@ import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
 import { capturingLogger, startTestEngine, stepsByNode, type TestEngine, waitForExecution } from "../support/engine.js";
+import { linked, node, type TestGraph } from "../support/graphs.js";
 import { TestHttpServer } from "../support/http-server.js";
 
 const database = useTestDatabase();
@@ -41,12 +42,6 @@ const uncheckedNotify = defineHandler({
   },
 });
 
-const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({ id, type, data });
-const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
-const chain = (...nodes: ReturnType<typeof node>[]) => ({
-  nodes,
-  edges: nodes.slice(1).map((n, i) => edge((nodes[i] as { id: string }).id, n.id)),
-});
 /** Text PostgreSQL cannot compress, so its size in an index is its length. */
 const incompressible = (chars: number) => randomBytes(chars).toString("base64").slice(0, chars);
 
@@ -63,7 +58,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function run(graph: ReturnType<typeof chain>, payload: Record<string, unknown>) {
+async function run(graph: TestGraph, payload: Record<string, unknown>) {
   const workflow = await createWorkflow(engine.services, { name: "blame", graph });
   const execution = await startExecution(engine.services, workflow.id, payload);
   const done = await waitForExecution(engine.db, execution.id, undefined, PROMPTLY_MS);
@@ -74,7 +69,7 @@ describe("a template rendering past its limit", () => {
   it("fails its node at once, naming the field and MAX_TEMPLATE_OUTPUT_BYTES, before V8's string limit", async () => {
     // 15,000 × 40,000 characters = 600 M: past V8's longest string, which used to throw inside rendering.
     const { done, steps } = await run(
-      chain(
+      linked(
         node("start", "start"),
         node("say", "send_notification", { toRole: "ops", message: "{{payload.t}}".repeat(15_000) }),
       ),
@@ -93,7 +88,7 @@ describe("a template rendering past its limit", () => {
 describe("a 3,400-character templated toRole", () => {
   it("fails that node within one attempt, with the 200-character limit as the reason", async () => {
     const { done, steps } = await run(
-      chain(
+      linked(
         node("start", "start"),
         node("n1", "send_notification", { toRole: "{{payload.role}}", message: "hello" }),
         node("n2", "send_notification", { toRole: "ops", message: "after" }),
@@ -113,7 +108,7 @@ describe("a record PostgreSQL refuses for good", () => {
   it("fails the step whose notification passed btree's row limit, with PostgreSQL's reason, and not its batch-mates", async () => {
     const workflow = await createWorkflow(engine.services, {
       name: "unchecked roles",
-      graph: chain(
+      graph: linked(
         node("start", "start"),
         node("n1", "unchecked_notify", { toRole: "{{payload.role}}", message: "hello" }),
         node("n2", "send_notification", { toRole: "ops", message: "after" }),
@@ -149,7 +144,7 @@ describe("a record PostgreSQL refuses for good", () => {
       res.end('{"text":"a\\u0000b"}');
     });
     const { done, steps } = await run(
-      chain(
+      linked(
         node("start", "start"),
         node("h", "http_call", { method: "GET", url: server.url("/nul") }),
         node("n", "send_notification", { toRole: "ops", message: "got it" }),
@@ -182,7 +177,7 @@ describe("stored sizes", () => {
     };
     const before = await size();
     const text = incompressible(480_000);
-    const { done } = await run(chain(...nodes), { text });
+    const { done } = await run(linked(...nodes), { text });
     const grown = (await size()) - before;
 
     expect(done.status).toBe("SUCCEEDED");

@@ -5,11 +5,9 @@ import { cancelExecution, retryExecution, startExecution } from "../../src/servi
 import { createWorkflow, deleteWorkflow, updateWorkflow } from "../../src/services/workflows.js";
 import { startTestEngine, stepsByNode, waitForExecution, waitForStep, waitUntil } from "../support/engine.js";
 import { useFlowHarness } from "../support/flow-harness.js";
+import { edge, node } from "../support/graphs.js";
 
 const harness = useFlowHarness();
-
-const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({ id, type, data });
-const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 
 /** start → wait (delay) → say (notification with the given message) */
 function waitThenSay(message: string, ms: number, trigger: unknown = {}) {

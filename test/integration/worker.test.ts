@@ -5,6 +5,7 @@ import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
 import { startTestEngine, testConfig, testEnv, waitForExecution, waitForStep } from "../support/engine.js";
+import { edge, node } from "../support/graphs.js";
 import { TestHttpServer } from "../support/http-server.js";
 import { spawnWorker } from "../support/processes.js";
 import { waitForBusSubscribers } from "../support/redis.js";
@@ -19,8 +20,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({ id, type, data });
-const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 const twoNotifications = {
   name: "two notifications",
   graph: {

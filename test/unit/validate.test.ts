@@ -5,6 +5,7 @@ import { DEFAULT_VALIDATION_LIMITS, type ValidationIssue, validateWorkflow } fro
 import leadRouting from "../../src/samples/lead-routing.json" with { type: "json" };
 import temperatureControl from "../../src/samples/temperature-control.json" with { type: "json" };
 import originalReadme from "../fixtures/original-readme-workflow.json" with { type: "json" };
+import { edge, node, notificationChain, notify } from "../support/graphs.js";
 
 const registry = createHandlerRegistry();
 
@@ -12,10 +13,6 @@ function issuesOf(graph: unknown, trigger: unknown = {}): ValidationIssue[] {
   const result = validateWorkflow({ graph, trigger }, registry);
   return result.ok ? [] : result.issues;
 }
-
-const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({ id, type, data });
-const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
-const notify = (id: string) => node(id, "send_notification", { toRole: "AE", message: "hi" });
 
 describe("validateWorkflow: valid definitions", () => {
   it("accepts the original UI's new workflow: only a start node and an empty trigger", () => {
@@ -284,13 +281,6 @@ describe("validateWorkflow: each rule", () => {
   });
 });
 
-/** start → n1 → n2 → … : `size` nodes and `size - 1` edges, valid in every other respect. */
-function chain(size: number) {
-  const nodes = [node("start", "start"), ...Array.from({ length: size - 1 }, (_, i) => notify(`n${i + 1}`))];
-  const edges = nodes.slice(1).map((n, i) => edge(nodes[i]?.id as string, n.id));
-  return { nodes, edges };
-}
-
 describe("validateWorkflow: graph size limits (MAX_GRAPH_NODES, MAX_GRAPH_EDGES)", () => {
   it("defaults to the settings' defaults: 500 nodes and 2000 edges", () => {
     const config = loadConfig({});
@@ -299,14 +289,14 @@ describe("validateWorkflow: graph size limits (MAX_GRAPH_NODES, MAX_GRAPH_EDGES)
   });
 
   it("accepts a graph of exactly 500 nodes and rejects 501, naming the limit and the setting", () => {
-    expect(issuesOf(chain(500))).toEqual([]);
-    expect(issuesOf(chain(501))).toEqual([
+    expect(issuesOf(notificationChain(500))).toEqual([]);
+    expect(issuesOf(notificationChain(501))).toEqual([
       { path: "graph.nodes", message: "too many nodes: 501; at most 500 are allowed (MAX_GRAPH_NODES)" },
     ]);
   });
 
   it("rejects more edges than allowed, even when every edge is well-formed", () => {
-    const graph = chain(3);
+    const graph = notificationChain(3);
     const edges = Array.from({ length: 2001 }, () => edge("start", "n1"));
     expect(issuesOf({ ...graph, edges })).toEqual([
       { path: "graph.edges", message: "too many edges: 2001; at most 2000 are allowed (MAX_GRAPH_EDGES)" },
@@ -319,8 +309,8 @@ describe("validateWorkflow: graph size limits (MAX_GRAPH_NODES, MAX_GRAPH_EDGES)
       const result = validateWorkflow({ graph, trigger: {} }, registry, limits);
       return result.ok ? [] : result.issues;
     };
-    expect(check(chain(3))).toEqual([]);
-    expect(check(chain(4))).toEqual([
+    expect(check(notificationChain(3))).toEqual([]);
+    expect(check(notificationChain(4))).toEqual([
       { path: "graph.nodes", message: "too many nodes: 4; at most 3 are allowed (MAX_GRAPH_NODES)" },
       { path: "graph.edges", message: "too many edges: 3; at most 2 are allowed (MAX_GRAPH_EDGES)" },
     ]);

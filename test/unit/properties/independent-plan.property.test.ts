@@ -10,6 +10,7 @@ import { GraphIndex } from "../../../src/engine/graph.js";
 import { independentPlan, planSuccessors, type StepState } from "../../../src/engine/plan-successors.js";
 import type { PinnedWorkflow } from "../../../src/engine/workflow-cache.js";
 import type { StepStatus } from "../../../src/generated/prisma/enums.js";
+import { edge, node } from "../../support/graphs.js";
 
 const STATUSES: StepStatus[] = ["PENDING", "RUNNING", "WAITING", "SUCCEEDED", "FAILED", "SKIPPED", "CANCELLED"];
 
@@ -25,8 +26,8 @@ const dag = fc.integer({ min: 2, max: 8 }).chain((size) =>
 
 function pinned(size: number, edges: readonly (readonly [string, string])[]): PinnedWorkflow {
   const graph = {
-    nodes: Array.from({ length: size }, (_, i) => ({ id: `n${i}`, type: "send_notification", data: {} })),
-    edges: edges.map(([source, target]) => ({ id: `${source}-${target}`, source, target })),
+    nodes: Array.from({ length: size }, (_, i) => node(`n${i}`, "send_notification")),
+    edges: edges.map(([source, target]) => edge(source, target)),
   };
   return { workflowId: "w", version: 1, name: "w", graph, index: new GraphIndex(graph) };
 }

@@ -8,10 +8,11 @@
  * record could not be made.
  */
 import { describe, expect, it } from "vitest";
-import { cancelExecution, startExecution } from "../../src/services/executions.js";
-import { createWorkflow } from "../../src/services/workflows.js";
-import { stepsByNode, waitForExecution, waitForStep, waitUntil } from "../support/engine.js";
-import { useFlowHarness } from "../support/flow-harness.js";
+import { cancelExecution, startExecution } from "../../../src/services/executions.js";
+import { createWorkflow } from "../../../src/services/workflows.js";
+import { stepsByNode, waitForExecution, waitForStep, waitUntil } from "../../support/engine.js";
+import { useFlowHarness } from "../../support/flow-harness.js";
+import { edge } from "../../support/graphs.js";
 
 const harness = useFlowHarness();
 
@@ -20,7 +21,6 @@ const notify = (id: string, message: string) => ({
   type: "send_notification",
   data: { toRole: "ops", message },
 });
-const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 
 async function changeLog(executionId: string) {
   return harness.engine.db.executionChange.findMany({ where: { executionId }, orderBy: { seq: "asc" } });

@@ -9,18 +9,17 @@
  * was cancelled meanwhile; one record when the same job runs twice at once.
  */
 import { describe, expect, it } from "vitest";
-import type { Sql } from "../../src/db/sql.js";
-import type { StepJob } from "../../src/engine/ports.js";
-import { claimJob } from "../../src/engine/store/claim-step.js";
-import { cancelExecution, startExecution } from "../../src/services/executions.js";
-import { createWorkflow } from "../../src/services/workflows.js";
-import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, stepsByNode, type TestEngine } from "../support/engine.js";
+import type { Sql } from "../../../src/db/sql.js";
+import type { StepJob } from "../../../src/engine/ports.js";
+import { claimJob } from "../../../src/engine/store/claim-step.js";
+import { cancelExecution, startExecution } from "../../../src/services/executions.js";
+import { createWorkflow } from "../../../src/services/workflows.js";
+import { useTestDatabase } from "../../support/database.js";
+import { startTestEngine, stepsByNode, type TestEngine } from "../../support/engine.js";
+import { edge, node } from "../../support/graphs.js";
 
 const database = useTestDatabase();
 
-const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({ id, type, data });
-const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 const say = (id: string) =>
   node(id, "send_notification", { toRole: "ops", message: `${id} for {{payload.lead.name}}` });
 const chain = { nodes: [node("start", "start"), say("a"), say("b")], edges: [edge("start", "a"), edge("a", "b")] };

@@ -5,20 +5,19 @@
  * statements over the same executions must not deadlock.
  */
 import { describe, expect, it } from "vitest";
-import type { Sql, SqlDb } from "../../src/db/sql.js";
-import type { EngineChange } from "../../src/engine/ports.js";
-import { claimJob, claimStep, claimSteps } from "../../src/engine/store/claim-step.js";
-import { ingestEvent } from "../../src/services/events.js";
-import { startExecution } from "../../src/services/executions.js";
-import { createWorkflow } from "../../src/services/workflows.js";
-import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, stepsByNode, type TestEngine } from "../support/engine.js";
-import { completeStep } from "../support/record-step.js";
+import type { Sql, SqlDb } from "../../../src/db/sql.js";
+import type { EngineChange } from "../../../src/engine/ports.js";
+import { claimJob, claimStep, claimSteps } from "../../../src/engine/store/claim-step.js";
+import { ingestEvent } from "../../../src/services/events.js";
+import { startExecution } from "../../../src/services/executions.js";
+import { createWorkflow } from "../../../src/services/workflows.js";
+import { useTestDatabase } from "../../support/database.js";
+import { startTestEngine, stepsByNode, type TestEngine } from "../../support/engine.js";
+import { edge, node } from "../../support/graphs.js";
+import { completeStep } from "../../support/record-step.js";
 
 const database = useTestDatabase();
 
-const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({ id, type, data });
-const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 const say = (id: string) => node(id, "send_notification", { toRole: "ops", message: `${id} for {{payload.n}}` });
 
 /** The SqlDb with its statements recorded (a handle of its own, so with batchers of its own). */

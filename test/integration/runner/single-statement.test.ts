@@ -6,19 +6,18 @@
  * announced PENDING → RUNNING → SUCCEEDED from the seq it was created at.
  */
 import { describe, expect, it } from "vitest";
-import type { Db } from "../../src/db/client.js";
-import { claimStep } from "../../src/engine/store/claim-step.js";
-import { startExecution } from "../../src/services/executions.js";
-import { createWorkflow } from "../../src/services/workflows.js";
-import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, stepsByNode, waitForExecution, waitForStep } from "../support/engine.js";
-import { useFlowHarness } from "../support/flow-harness.js";
-import { completeStep } from "../support/record-step.js";
+import type { Db } from "../../../src/db/client.js";
+import { claimStep } from "../../../src/engine/store/claim-step.js";
+import { startExecution } from "../../../src/services/executions.js";
+import { createWorkflow } from "../../../src/services/workflows.js";
+import { useTestDatabase } from "../../support/database.js";
+import { startTestEngine, stepsByNode, waitForExecution, waitForStep } from "../../support/engine.js";
+import { useFlowHarness } from "../../support/flow-harness.js";
+import { edge, node } from "../../support/graphs.js";
+import { completeStep } from "../../support/record-step.js";
 
 const harness = useFlowHarness();
 
-const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({ id, type, data });
-const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 const say = (id: string) => node(id, "send_notification", { toRole: "ops", message: `${id} for {{payload.n}}` });
 
 /** start fans out to two chains (a1→a2→a3, b1→b2) that join, then one last step. */
