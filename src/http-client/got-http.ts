@@ -1,4 +1,6 @@
 /**
+ * src/http-client: the requests this process makes (http_call); the middleware for requests it receives is in src/http.
+ *
  * The HTTP client behind http_call: got, with no retries of its own (the
  * runner retries the step and records each attempt), redirects followed, and
  * every connection checked by the network guard after DNS resolution.
