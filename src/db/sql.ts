@@ -1,7 +1,7 @@
 /**
  * The engine's hot path speaks SQL through this small port instead of the
  * Prisma client: per query, Prisma's runtime cost about as much CPU as the
- * rest of a step together (see README, Performance). Statements are built with
+ * rest of a step together (see bench/README.md). Statements are built with
  * Prisma.sql, so values are always bound parameters, never spliced text.
  *
  * Production implements it on the pg pool Prisma also uses (src/db/pg-sql.ts);

@@ -3,7 +3,7 @@
  *
  * On these machines most of what a step costs PostgreSQL and the worker is
  * per statement, not per row: the round trip, waking the backend, starting the
- * executor, the commit (README, Performance). So while `maxInFlight`
+ * executor, the commit (bench/README.md). So while `maxInFlight`
  * statements are out, new requests wait, and leave together in the next one as
  * soon as one returns. With nothing in flight a request leaves at once, so a
  * lone request waits for nobody; with a statement out but a slot free, at the
