@@ -16,11 +16,17 @@ export interface RuleProblem {
   message: string;
 }
 
+/** The budget of the evaluation under way (evaluation is synchronous: one at a time). */
+let activeBudget: RuleBudget | undefined;
+
 /**
  * `var` that only reads own properties. The library's version walks `data[key]`,
  * which reaches `constructor`, `__proto__` and other inherited members.
  */
 function safeVar(this: unknown, path?: unknown, fallback?: unknown): unknown {
+  // The path is turned into text: a list a rule built (lists of shared halves double at every
+  // step of a reduce) would be converted whole, outside every other charge.
+  activeBudget?.listAsText(path);
   const notFound = fallback === undefined ? null : fallback;
   if (path === undefined || path === null || path === "") return this;
   let current: unknown = this;
@@ -32,12 +38,20 @@ function safeVar(this: unknown, path?: unknown, fallback?: unknown): unknown {
   return current;
 }
 
+/**
+ * `missing_some` as the library defines it, but charging its count: compared
+ * with a number, a list count is turned into text.
+ */
+function missingSome(this: unknown, needCount: unknown, options: unknown): unknown {
+  activeBudget?.listAsText(needCount);
+  const missing = jsonLogic.apply({ missing: options } as jsonLogic.RulesLogic, this) as unknown[];
+  return (options as { length: number }).length - missing.length >= (needCount as number) ? [] : missing;
+}
+
 jsonLogic.add_operation("var", safeVar);
+jsonLogic.add_operation("missing_some", missingSome);
 // `log` writes rule values to the server's console; not something a rule author should reach.
 jsonLogic.rm_operation("log");
-
-/** The budget of the evaluation under way (evaluation is synchronous: one at a time). */
-let activeBudget: RuleBudget | undefined;
 
 // json-logic-js recurses through jsonLogic.apply once per rule node and once per item a loop
 // operator (map, filter, reduce, all, some, none) visits: counting there counts all of them.

@@ -40,7 +40,7 @@ export function costLimitRule(maxCost: number): ValidationRule {
     OperationDefinition(operation) {
       const root = rootType(context, operation.operation);
       if (!root) return;
-      const cost = selectionCost(context, operation.selectionSet, root, 1, new Set());
+      const cost = new CostEstimate(context).selection(operation.selectionSet, root);
       if (cost <= maxCost) return;
       context.reportError(
         new GraphQLError(
@@ -61,49 +61,58 @@ function rootType(context: ValidationContext, kind: "query" | "mutation" | "subs
       : schema.getSubscriptionType();
 }
 
-function selectionCost(
-  context: ValidationContext,
-  selectionSet: SelectionSetNode,
-  parent: GraphQLCompositeType,
-  multiplier: number,
-  fragmentsOnPath: Set<string>,
-): number {
-  let cost = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      cost += fieldCost(context, selection, parent, multiplier, fragmentsOnPath);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const typed = selection.typeCondition && context.getSchema().getType(selection.typeCondition.name.value);
-      const type = typed && isCompositeType(typed) ? typed : parent;
-      cost += selectionCost(context, selection.selectionSet, type, multiplier, fragmentsOnPath);
-    } else {
-      const name = selection.name.value;
-      const fragment = context.getFragment(name);
-      // An unknown or cyclic fragment is reported by graphql's own rules.
-      if (!fragment || fragmentsOnPath.has(name)) continue;
-      const typed = context.getSchema().getType(fragment.typeCondition.name.value);
-      const type = typed && isCompositeType(typed) ? typed : parent;
-      const onPath = new Set(fragmentsOnPath).add(name);
-      cost += selectionCost(context, fragment.selectionSet, type, multiplier, onPath);
-    }
-  }
-  return cost;
-}
+/**
+ * The cost of one result of a selection: a list around it multiplies it by its
+ * length. Each named fragment is costed once and reused at every spread
+ * (fragments spreading fragments many times each would otherwise be walked a
+ * number of times that grows as a power of the query's length).
+ */
+class CostEstimate {
+  private readonly fragments = new Map<string, number>();
+  private readonly costing = new Set<string>();
 
-function fieldCost(
-  context: ValidationContext,
-  node: FieldNode,
-  parent: GraphQLCompositeType,
-  multiplier: number,
-  fragmentsOnPath: Set<string>,
-): number {
-  const field = "getFields" in parent ? parent.getFields()[node.name.value] : undefined;
-  if (!field) return 0; // __typename, or an unknown field graphql's own rules report
-  const named = getNamedType(field.type);
-  const own = named.name === "JSON" ? JSON_FIELD_COST : 1;
-  if (!node.selectionSet || !isCompositeType(named)) return multiplier * own;
-  const inner = multiplier * itemsPerResult(node, field, parent);
-  return multiplier * own + selectionCost(context, node.selectionSet, named, inner, fragmentsOnPath);
+  constructor(private readonly context: ValidationContext) {}
+
+  selection(selectionSet: SelectionSetNode, parent: GraphQLCompositeType): number {
+    let cost = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        cost += this.field(selection, parent);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        cost += this.selection(selection.selectionSet, this.typeNamed(selection.typeCondition?.name.value, parent));
+      } else {
+        cost += this.fragment(selection.name.value, parent);
+      }
+    }
+    return cost;
+  }
+
+  private fragment(name: string, parent: GraphQLCompositeType): number {
+    const known = this.fragments.get(name);
+    if (known !== undefined) return known;
+    const fragment = this.context.getFragment(name);
+    // An unknown or cyclic fragment is reported by graphql's own rules.
+    if (!fragment || this.costing.has(name)) return 0;
+    this.costing.add(name);
+    const cost = this.selection(fragment.selectionSet, this.typeNamed(fragment.typeCondition.name.value, parent));
+    this.costing.delete(name);
+    this.fragments.set(name, cost);
+    return cost;
+  }
+
+  private field(node: FieldNode, parent: GraphQLCompositeType): number {
+    const field = "getFields" in parent ? parent.getFields()[node.name.value] : undefined;
+    if (!field) return 0; // __typename, or an unknown field graphql's own rules report
+    const named = getNamedType(field.type);
+    const own = named.name === "JSON" ? JSON_FIELD_COST : 1;
+    if (!node.selectionSet || !isCompositeType(named)) return own;
+    return own + itemsPerResult(node, field, parent) * this.selection(node.selectionSet, named);
+  }
+
+  private typeNamed(name: string | undefined, fallback: GraphQLCompositeType): GraphQLCompositeType {
+    const type = name === undefined ? undefined : this.context.getSchema().getType(name);
+    return type && isCompositeType(type) ? type : fallback;
+  }
 }
 
 /** How many items one result of this field holds, at most. */
@@ -117,7 +126,8 @@ function itemsPerResult(node: FieldNode, field: GraphQLField<unknown, unknown>, 
     if (!argument) return definition.defaultValue === undefined ? [] : [Number(definition.defaultValue)];
     // A variable is not known yet: count the most it may be.
     const value = argument.value.kind === Kind.VARIABLE ? page.max : valueFromAST(argument.value, definition.type);
-    return typeof value === "number" ? [value] : [];
+    // A negative page is refused when the field runs; counted as none, it cannot lower its siblings' cost.
+    return typeof value === "number" ? [Math.max(0, value)] : [];
   });
   // Not capped at the page's largest: asking for more than may be had is counted as asked.
   if (asked.length > 0) return Math.max(...asked);

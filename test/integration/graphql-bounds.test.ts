@@ -73,6 +73,28 @@ describe("query cost grows with list sizes", () => {
     expect(byVariable.errors?.[0]?.message).toMatch(/^query cost \d+ exceeds/);
   });
 
+  it("costs a fragment once however often it is spread: a tower of spreads is refused at once", async () => {
+    // Four levels, each spreading the next 120 times: 120³ copies of the leaf (cost 4 each). Walked spread by
+    // spread, estimating this took 47 s of the event loop; costed once per fragment it is immediate.
+    const spreads = (name: string) => Array.from({ length: 120 }, () => `...${name}`).join(" ");
+    const query = `query { ...F1 }
+      fragment F1 on Query { ${spreads("F2")} }
+      fragment F2 on Query { ${spreads("F3")} }
+      fragment F3 on Query { ${spreads("F4")} }
+      fragment F4 on Query { workflows(first: 1) { edges { node { id } } } }`;
+    const result = await post(query);
+    expect(result.errors?.[0]?.message).toMatch(/^query cost 6912000 exceeds the limit of 50000/);
+  });
+
+  it("counts a negative page as none, so it cannot cancel out the cost of a sibling", async () => {
+    const result = await post(`{
+      big: executions(first: 100) { edges { node { payload steps { input output } notifications { message } } } }
+      w: workflow(id: "nope") { executions(first: -100000000) { edges { node { id } } } }
+    }`);
+    expect(result.data).toBeUndefined();
+    expect(result.errors?.[0]?.message).toMatch(/^query cost \d+ exceeds the limit of 50000/);
+  });
+
   it("lets the queries a console makes through", async () => {
     const { executionId } = await finishedChain({});
     const list = await post(

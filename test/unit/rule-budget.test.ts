@@ -41,6 +41,17 @@ describe("rule budget", () => {
     expect(budgetError(() => evaluate(sharedParts, {})).resource).toBe("elements");
   });
 
+  it("charges the lists var and missing_some turn into text (the second review's bypass)", () => {
+    // reduce with a literal body [acc, acc] builds a list of shared halves with no merge or cat:
+    // 2^40 leaves as text. var turned its path into text, missing_some its count, uncharged.
+    const shared = { reduce: [zeros(40), [{ var: "accumulator" }, { var: "accumulator" }], [0]] };
+    expect(budgetError(() => evaluate({ var: shared }, {})).resource).toBe("elements");
+    expect(budgetError(() => evaluate({ missing_some: [shared, ["a"]] }, {})).resource).toBe("elements");
+    // missing_some still answers as the library's does.
+    expect(evaluate({ missing_some: [1, ["a", "b"]] }, { a: 1 })).toEqual([]);
+    expect(evaluate({ missing_some: [2, ["a", "b", "c"]] }, { a: 1 })).toEqual(["b", "c"]);
+  });
+
   it("stops a loop over a large event that searches a large list per item", () => {
     const rule = { some: [{ var: "items" }, { in: [{ var: "" }, counting(100_000)] }] };
     const items = counting(20_000).map((i) => -1 - i);

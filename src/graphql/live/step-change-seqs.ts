@@ -46,7 +46,19 @@ export function stepChangeSeq(ctx: GraphQLContext, step: StepRow): Promise<numbe
   });
 }
 
+/**
+ * Steps per query: PostgreSQL takes at most 65,535 parameters in a statement,
+ * and a large GRAPHQL_MAX_COST may let one operation resolve more steps.
+ */
+const STEPS_PER_QUERY = 10_000;
+
 async function load(ctx: GraphQLContext, batch: readonly Wanted[]): Promise<void> {
+  for (let start = 0; start < batch.length; start += STEPS_PER_QUERY) {
+    await loadChunk(ctx, batch.slice(start, start + STEPS_PER_QUERY));
+  }
+}
+
+async function loadChunk(ctx: GraphQLContext, batch: readonly Wanted[]): Promise<void> {
   try {
     const groups = await ctx.db.executionChange.groupBy({
       by: ["stepId", "status"],
