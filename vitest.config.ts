@@ -17,6 +17,7 @@ const PORTABLE_FLOWS = [
   "test/flows/rest-flow.test.ts",
   "test/flows/rule-budget.test.ts",
   "test/flows/original-ui.test.ts",
+  "test/flows/wait-for-event.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

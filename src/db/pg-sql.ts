@@ -133,23 +133,31 @@ export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions, plannedOnce: 
     query: <T>(sql: Sql) => once(async (client) => (await run(client, sql)).rows as T[]),
     queryPlannedOnce: <T>(sql: Sql) => once(async (client) => (await run(client, sql)).rows as T[], plannedOnce),
     execute: (sql: Sql) => once(async (client) => (await run(client, sql)).rowCount ?? 0),
-    async transaction(work, opening) {
-      const { client, opened } = await checkout(pool, retry, { opening });
-      let broken: unknown;
-      try {
-        const result = await work(runner(client), opened);
-        await client.query("COMMIT");
-        return result;
-      } catch (error) {
-        broken = await client.query("ROLLBACK").then(
-          () => undefined,
-          (rollbackError: unknown) => rollbackError,
-        );
-        throw error;
-      } finally {
-        // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.
-        release(client, broken instanceof Error ? broken : undefined);
-      }
-    },
+    transaction: (work, opening) => inTransaction(pool, retry, work, opening),
+    transactionPlannedOnce: (work, opening) => inTransaction(plannedOnce, retry, work, opening),
   };
+}
+
+async function inTransaction<T>(
+  pool: pg.Pool,
+  retry: ConnectRetryOptions,
+  work: (tx: SqlRunner, opened: unknown[]) => Promise<T>,
+  opening: OpeningStatement | undefined,
+): Promise<T> {
+  const { client, opened } = await checkout(pool, retry, { opening });
+  let broken: unknown;
+  try {
+    const result = await work(runner(client), opened);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    broken = await client.query("ROLLBACK").then(
+      () => undefined,
+      (rollbackError: unknown) => rollbackError,
+    );
+    throw error;
+  } finally {
+    // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.
+    release(client, broken instanceof Error ? broken : undefined);
+  }
 }

@@ -41,6 +41,11 @@ export interface SqlDb extends SqlRunner {
    * throws. With `opening`, that statement runs first and `work` gets its rows.
    */
   transaction<T>(work: (tx: SqlRunner, opened: unknown[]) => Promise<T>, opening?: OpeningStatement): Promise<T>;
+  /** transaction() on the connections queryPlannedOnce uses, for a transaction of such statements. */
+  transactionPlannedOnce<T>(
+    work: (tx: SqlRunner, opened: unknown[]) => Promise<T>,
+    opening?: OpeningStatement,
+  ): Promise<T>;
 }
 
 type RawClient = Pick<Db, "$queryRaw" | "$executeRaw">;
@@ -55,11 +60,13 @@ function prismaSql(client: RawClient): SqlRunner {
 
 export function prismaSqlDb(db: Db): SqlDb {
   const runner = prismaSql(db);
+  const transaction: SqlDb["transaction"] = (work, opening) =>
+    db.$transaction(async (tx) => work(prismaSql(tx), opening ? await tx.$queryRawUnsafe(opening.text) : []));
   return {
     ...runner,
     // One embedded connection, planned as Prisma plans it.
     queryPlannedOnce: runner.query,
-    transaction: (work, opening) =>
-      db.$transaction(async (tx) => work(prismaSql(tx), opening ? await tx.$queryRawUnsafe(opening.text) : [])),
+    transaction,
+    transactionPlannedOnce: transaction,
   };
 }

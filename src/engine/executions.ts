@@ -3,38 +3,49 @@
  * them (directly, or with the event that matched them), cancel and retry.
  * Each writes through the store, then enqueues and publishes what changed.
  */
-import type { SqlDb } from "../db/sql.js";
 import { NotFoundError } from "../errors.js";
 import type { Event, Execution } from "../generated/prisma/client.js";
-import type { Clock } from "./ports.js";
-import { type AfterCommitDeps, afterCommit } from "./runner/after-commit.js";
+import type { JsonLogicRule } from "./json-logic.js";
+import { afterCommit } from "./runner/after-commit.js";
 import { cancelExecution as cancelInStore } from "./store/cancel-execution.js";
 import { retryExecution as retryInStore } from "./store/retry-execution.js";
 import { type NewExecution, newExecution, writeEvent, writeExecutions } from "./store/start-executions.js";
 import { currentWorkflowVersion } from "./store/workflow-version.js";
-import type { PinnedWorkflow, WorkflowCache } from "./workflow-cache.js";
+import { renderTemplates } from "./template.js";
+import { decideWaits, deliverEvent, type WaitDeps } from "./waits.js";
+import type { PinnedWorkflow } from "./workflow-cache.js";
 
 export type { NewExecution } from "./store/start-executions.js";
 
 /** What these operations need. */
-export interface ExecutionDeps extends AfterCommitDeps {
-  sql: SqlDb;
-  workflows: WorkflowCache;
-  clock: Clock;
-}
+export type ExecutionDeps = WaitDeps;
 
-/** An execution of `workflow`, planned (ids, entry step) but not written yet. */
-export function planExecution(workflow: PinnedWorkflow): NewExecution {
-  return newExecution(workflow);
+/**
+ * An execution of `workflow` for `payload`, planned (ids, entry step, its
+ * cancelOn rendered with its data) but not written yet.
+ */
+export function planExecution(workflow: PinnedWorkflow, payload: unknown): NewExecution {
+  const planned = newExecution(workflow);
+  if (workflow.cancelOn !== null) {
+    const context = {
+      payload,
+      steps: {},
+      execution: { id: planned.id },
+      workflow: { id: workflow.workflowId, name: workflow.name },
+    };
+    planned.cancelOn = renderTemplates(workflow.cancelOn, context) as JsonLogicRule;
+  }
+  return planned;
 }
 
 /** Starts a workflow's current version directly, ignoring its trigger and whether it is active. */
 export async function startExecution(deps: ExecutionDeps, workflowId: string, payload: unknown): Promise<Execution> {
   const version = await currentWorkflowVersion(deps.sql, workflowId);
   if (version === undefined) throw new NotFoundError("Workflow", workflowId);
-  const planned = newExecution(await deps.workflows.get(workflowId, version));
+  const planned = planExecution(await deps.workflows.get(workflowId, version), payload);
   const [execution] = await writeExecutions(deps.sql, [planned], payload, deps.clock.now());
   await afterCommit(deps, [planned.changes]);
+  await checkCancelOn(deps, [planned]);
   return execution as Execution;
 }
 
@@ -49,14 +60,27 @@ export async function startForEvent(
   event: { payload: unknown; idempotencyKey: string | null },
   planned: readonly NewExecution[],
   revision: bigint,
-): Promise<{ event: Event; executions: Execution[] } | undefined> {
+): Promise<{ event: Event; executions: Execution[]; resumedStepIds: string[] } | undefined> {
   const written = await writeEvent(deps.sql, event, planned, deps.clock.now(), revision);
-  if (written)
-    await afterCommit(
-      deps,
-      planned.map((p) => p.changes),
-    );
-  return written;
+  if (!written) return undefined;
+  await afterCommit(
+    deps,
+    planned.map((p) => p.changes),
+  );
+  await checkCancelOn(deps, planned);
+  const resumedStepIds = await deliverEvent(deps, written.event, written.candidates);
+  return { event: written.event, executions: written.executions, resumedStepIds };
+}
+
+/**
+ * A cancelOn written with its execution was not checked against the events
+ * written at the same time (each statement sees only what committed before
+ * it): it is now. If this process dies first, the reconciler does it.
+ */
+async function checkCancelOn(deps: ExecutionDeps, planned: readonly NewExecution[]): Promise<void> {
+  for (const execution of planned) {
+    if (execution.cancelOn !== undefined) await decideWaits(deps, execution.id);
+  }
 }
 
 /** Cancels a PENDING or RUNNING execution (see store/cancel-execution.ts). */

@@ -15,17 +15,6 @@ export {
   startExecution,
   startForEvent,
 } from "./executions.js";
-
-// Steps: the runner that processes step jobs, the reconciler that rebuilds them from PostgreSQL,
-// and the registry of in-flight steps a cancel aborts.
-export { RunningCancellations } from "./runner/cancellations.js";
-export { type ReconcileReport, Reconciler, type ReconcilerOptions } from "./runner/reconciler.js";
-export { type RunnerLimits, StepRunner, type StepRunnerDeps } from "./runner/step-runner.js";
-
-// Waits: the kinds of waiting a step can do (for now, a delay until a time: store/wait-step.ts and
-// store/end-wait.ts). Waiting for events, concurrency slots, child workflows and schedules will
-// live here; src/engine/README.md, "Adding a new kind of wait", says how.
-
 // Workflows: definitions, their validation, pinned versions, triggers, and the revision counter
 // that tells every process's caches when workflows changed.
 export type { GraphEdge, GraphNode, WorkflowGraph } from "./graph.js";
@@ -46,6 +35,16 @@ export type {
   StepQueue,
 } from "./ports.js";
 export { systemClock } from "./ports.js";
+// Steps: the runner that processes step jobs, the reconciler that rebuilds them from PostgreSQL,
+// and the registry of in-flight steps a cancel aborts.
+export { RunningCancellations } from "./runner/cancellations.js";
+export { type ReconcileReport, Reconciler, type ReconcilerOptions } from "./runner/reconciler.js";
+export { type RunnerLimits, StepRunner, type StepRunnerDeps } from "./runner/step-runner.js";
+// Waits: the kinds of waiting a step can do: a delay until a time (store/wait-step.ts, store/end-wait.ts),
+// and an event (store/await-event.ts, store/resolve-waits.ts; delivered by startForEvent, decided
+// again by the reconciler). Concurrency slots, child workflows and schedules will live here;
+// src/engine/README.md, "Adding a new kind of wait", says how.
+export { stepsResumedBy } from "./store/event-waits.js";
 export { bumpRevision, readRevision, WORKFLOWS_REVISION } from "./store/revisions.js";
 export { type TriggerFailure, TriggerIndex, type TriggerMatch, type TriggerSource } from "./triggers.js";
 export {
@@ -55,4 +54,5 @@ export {
   type ValidationResult,
   validateWorkflow,
 } from "./validate.js";
+export { decideWaits, explainWaits, type Resolution, type WaitDeps } from "./waits.js";
 export { type PinnedWorkflow, WorkflowCache } from "./workflow-cache.js";

@@ -22,6 +22,12 @@ export interface StepJob {
 }
 
 /**
+ * The generation of an execution's deadline job (workflow timeoutMs): its
+ * stepId is the execution's id, and it fails the execution if still running.
+ */
+export const DEADLINE_GENERATION = "deadline";
+
+/**
  * What a worker would read about a new execution with its entry step's
  * claim, sent along by the server that wrote them (the payload as PostgreSQL
  * returned it). With it, an entry step that runs in memory (a `start` node)

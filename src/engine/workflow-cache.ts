@@ -6,6 +6,7 @@
 import type { SqlDb } from "../db/sql.js";
 import { GraphIndex, type WorkflowGraph } from "./graph.js";
 import type { HandlerRegistry } from "./handlers/index.js";
+import { isEmptyRule, type JsonLogicRule } from "./json-logic.js";
 import { readWorkflowVersion } from "./store/workflow-version.js";
 
 export interface PinnedWorkflow {
@@ -14,6 +15,10 @@ export interface PinnedWorkflow {
   name: string;
   graph: WorkflowGraph;
   index: GraphIndex;
+  /** JSONLogic rule (templates unrendered) whose matching event cancels an execution; null: none. */
+  cancelOn: JsonLogicRule | null;
+  /** How long an execution may run before it fails; null: no limit. */
+  timeoutMs: number | null;
 }
 
 export class WorkflowCache {
@@ -47,7 +52,9 @@ export class WorkflowCache {
   private async load(workflowId: string, version: number): Promise<PinnedWorkflow> {
     const row = await readWorkflowVersion(this.sql, workflowId, version);
     const graph = row.graph as unknown as WorkflowGraph;
-    return { workflowId, version, name: row.name, graph, index: indexGraph(graph, this.registry) };
+    const cancelOn = isEmptyRule(row.cancelOn as JsonLogicRule) ? null : (row.cancelOn as JsonLogicRule);
+    const index = indexGraph(graph, this.registry);
+    return { workflowId, version, name: row.name, graph, index, cancelOn, timeoutMs: row.timeoutMs };
   }
 }
 

@@ -136,6 +136,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
         matched: result.executions.length,
         execution_ids: result.executions.map((e) => e.id),
         event_id: result.event.id,
+        resumed_step_ids: result.resumedStepIds,
         duplicate: result.duplicate,
       });
     },

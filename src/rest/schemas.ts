@@ -91,6 +91,9 @@ export const EventsOut = z
     matched: z.number().int().openapi({ description: "How many workflows the event started" }),
     execution_ids: z.array(z.string()),
     event_id: z.string(),
+    resumed_step_ids: z.array(z.string()).openapi({
+      description: "The wait_for_event steps this event resumed (per execution, the wait that started first)",
+    }),
     duplicate: z.boolean().openapi({ description: "The Idempotency-Key was seen before: nothing new started" }),
   })
   .openapi("EventsOut");

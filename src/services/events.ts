@@ -16,6 +16,8 @@ import type { RevisionMatch } from "./trigger-cache.js";
 export interface IngestResult {
   event: Event;
   executions: Execution[];
+  /** The wait_for_event steps this event resumed. */
+  resumedStepIds: string[];
   /** True when the idempotency key had been seen: nothing new was started. */
   duplicate: boolean;
 }
@@ -46,7 +48,7 @@ export async function ingestEvent(
   // they were loaded at (checked in the same statement); if it moved, matched again, freshly.
   let match = (await deps.triggers.matchLoaded(payload)) ?? (await deps.triggers.match(payload));
   for (let attempt = 1; ; attempt++) {
-    const planned = await plannedExecutions(deps, match);
+    const planned = await plannedExecutions(deps, match, payload);
     try {
       const event = { payload, idempotencyKey: key };
       const written = await engine.startForEvent(deps, event, planned, match.revision);
@@ -67,12 +69,16 @@ export async function ingestEvent(
 }
 
 /** One execution per matched workflow, pinned to the version the match saw. */
-async function plannedExecutions(deps: ServiceDeps, match: RevisionMatch): Promise<engine.NewExecution[]> {
+async function plannedExecutions(
+  deps: ServiceDeps,
+  match: RevisionMatch,
+  payload: unknown,
+): Promise<engine.NewExecution[]> {
   reportTriggerFailures(deps, match);
   const pinned = await Promise.all(
     match.matched.map((workflowId, i) => deps.workflows.get(workflowId, match.versions[i] as number)),
   );
-  return pinned.map(engine.planExecution);
+  return pinned.map((workflow) => engine.planExecution(workflow, payload));
 }
 
 /** A trigger that failed on an event does not match it; the operator hears of it (log and metric). */
@@ -90,7 +96,8 @@ async function findByKey(deps: ServiceDeps, key: string): Promise<IngestResult |
   });
   if (!event) return undefined;
   const { executions, ...rest } = event;
-  return { event: rest, executions, duplicate: true };
+  const resumedStepIds = await engine.stepsResumedBy(deps.sql, event.id);
+  return { event: rest, executions, resumedStepIds, duplicate: true };
 }
 
 /** Which active workflows an event would start, without starting anything. */
@@ -99,4 +106,11 @@ export async function simulateEvent(deps: ServiceDeps, payload: unknown): Promis
   const match = await deps.triggers.match(payload);
   reportTriggerFailures(deps, match);
   return match.matched;
+}
+
+/** What an event would start, resume and cancel now, without changing anything. */
+export async function explainEvent(deps: ServiceDeps, payload: unknown) {
+  const workflowIds = await simulateEvent(deps, payload);
+  const waits = await engine.explainWaits(deps.sql, payload);
+  return { workflowIds, ...waits };
 }

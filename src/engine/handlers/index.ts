@@ -9,6 +9,7 @@ import { httpCallHandler } from "./http-call.js";
 import { sendNotificationHandler } from "./send-notification.js";
 import { startHandler } from "./start.js";
 import type { NodeHandler } from "./types.js";
+import { waitForEventHandler } from "./wait-for-event.js";
 
 export const builtinHandlers: readonly NodeHandler[] = [
   startHandler,
@@ -17,6 +18,7 @@ export const builtinHandlers: readonly NodeHandler[] = [
   httpCallHandler,
   delayHandler,
   branchHandler,
+  waitForEventHandler,
 ];
 
 export type HandlerRegistry = ReadonlyMap<string, NodeHandler>;

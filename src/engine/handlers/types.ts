@@ -13,8 +13,21 @@ export type StepOutcome =
   | { kind: "done"; output: unknown; next?: readonly string[] }
   /** Park the step as WAITING until `until`; it succeeds when the time comes. */
   | { kind: "wait"; until: Date; output?: unknown }
+  /**
+   * Wait for an event satisfying `match` (rendered), received in the execution's
+   * window (after its trigger, or `lookbackMs` before it), until `until` if set.
+   */
+  | { kind: "awaitEvent"; wait: EventWaitRequest; output?: unknown }
   /** Failed. Retryable failures are retried per the handler's retry policy. */
   | { kind: "fail"; error: string; retryable: boolean; output?: unknown };
+
+export interface EventWaitRequest {
+  match: JsonLogicRule;
+  until: Date | undefined;
+  lookbackMs: number;
+  /** On timeout the step fails instead of succeeding with `timedOut: true`. */
+  failOnTimeout: boolean;
+}
 
 export interface RetryPolicy {
   /** Total attempts, the first included. */

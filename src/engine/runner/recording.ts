@@ -56,6 +56,14 @@ export async function recordRun(
       }
       return undefined;
     }
+    case "awaitEvent": {
+      logger.info({ ...log, until: outcome.wait.until?.toISOString() ?? null }, "step waiting for an event");
+      const recorded = await commitRecord(runner, context, [{ kind: "await-event", finish, wait: outcome.wait }], now);
+      if (recorded?.kind !== "recorded") return undefined;
+      const { stepId, executionId } = finish.step;
+      if (outcome.wait.until) runner.wakeups.schedule({ stepId, executionId, generation: "w" }, outcome.wait.until);
+      return recorded.next;
+    }
     case "fail": {
       // Runs lost with a dead worker never reached an outcome: only real tries count against the policy.
       const tries = log.attempt - log.lostRuns;

@@ -11,6 +11,7 @@ import type { ClaimedStep } from "../store/advance-execution.js";
 import { claimJob } from "../store/claim-step.js";
 import { endWait } from "../store/end-wait.js";
 import type { StepRef } from "../store/held-step.js";
+import { decideWaits } from "../waits.js";
 import { afterCommit } from "./after-commit.js";
 import { runEntry } from "./entry-step.js";
 import { LocalWakeups } from "./local-wakeups.js";
@@ -77,6 +78,12 @@ export class StepRunner implements Runner {
       case "WAITING": {
         if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
         const waited = await context(1); // ending the wait is this job's first step
+        if (waited.workflow.index.node(step.nodeId)?.type === "wait_for_event") {
+          // An event received before the timeout still wins: decided with every event so far.
+          const deps = { ...this.deps, limits: { MAX_STEPS_PER_EXECUTION: limits.maxStepsPerExecution } };
+          await decideWaits(deps, job.executionId, job.stepId);
+          return undefined;
+        }
         const ended = await endWait(sql, waited.workflow, ref, advanceOptions(this, waited, now));
         await afterCommit(this.deps, [ended.changes]);
         return this.continueWith(waited, ended.result);

@@ -9,6 +9,7 @@ import type { StepStatus } from "../../generated/prisma/enums.js";
 import { type PlannedStep, planSuccessors, type StepState } from "../plan-successors.js";
 import type { PinnedWorkflow } from "../workflow-cache.js";
 import { ACTIVE_STEP_STATUSES, type ChangeSet } from "./change-set.js";
+import { deleteStepWaits } from "./event-waits.js";
 import type { Tx } from "./execution-lock.js";
 
 export interface AdvanceOptions {
@@ -115,4 +116,6 @@ export async function cancelOpenSteps(tx: Tx, changes: ChangeSet, statuses: Step
       AND status::text IN (${Prisma.join(statuses)})
     RETURNING id, "nodeId"`);
   for (const step of cancelled) changes.step({ ...step, status: "CANCELLED" });
+  // A cancelled wait for an event waits no more (the execution's cancelOn stays, for a retry).
+  if (statuses.includes("WAITING")) await deleteStepWaits(tx, changes.execution.id);
 }

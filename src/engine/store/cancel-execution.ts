@@ -3,7 +3,7 @@ import type { SqlDb } from "../../db/sql.js";
 import { ConflictError, NotFoundError } from "../../errors.js";
 import { cancelOpenSteps } from "./advance-execution.js";
 import type { ChangeSet } from "./change-set.js";
-import { inExecutionTransaction } from "./execution-lock.js";
+import { inExecutionTransaction, type Tx } from "./execution-lock.js";
 
 /**
  * PENDING or RUNNING → CANCELLED, with every PENDING, WAITING or RUNNING step;
@@ -23,10 +23,15 @@ export async function cancelExecution(
       if (options.ifActive) return;
       throw new ConflictError(`execution is already ${status}; only PENDING or RUNNING executions can be cancelled`);
     }
-    changes.executionStatus("CANCELLED", { finishedAt: now });
-    await cancelOpenSteps(tx, changes, ["PENDING", "WAITING", "RUNNING"], now);
+    await cancelLocked(tx, changes, now);
   }).catch((error: unknown) => {
     throw error instanceof NotFoundError ? new NotFoundError("Execution", id) : error;
   });
   return changes;
+}
+
+/** Cancels the execution whose lock `tx` holds, with its open steps (and what they wait for). */
+export async function cancelLocked(tx: Tx, changes: ChangeSet, now: Date): Promise<void> {
+  changes.executionStatus("CANCELLED", { finishedAt: now });
+  await cancelOpenSteps(tx, changes, ["PENDING", "WAITING", "RUNNING"], now);
 }

@@ -18,6 +18,7 @@ const COLUMNS: { readonly [K in keyof Execution]: string } = {
   createdAt: '"createdAt"',
   startedAt: '"startedAt"',
   finishedAt: '"finishedAt"',
+  deadlineAt: '"deadlineAt"',
 };
 
 /** `id, "workflowId", …`: every column of an Execution row (for RETURNING or SELECT). */

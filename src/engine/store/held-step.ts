@@ -38,7 +38,8 @@ export interface ReleaseFields {
   next?: readonly string[];
   error?: string | null;
   finishedAt?: Date;
-  resumeAt?: Date;
+  /** Null: no time (a wait that lasts until something else ends it). */
+  resumeAt?: Date | null;
 }
 
 /** UPDATE of the step to `status`, recording input and output and ending the lease, if the caller still holds it. */

@@ -29,6 +29,8 @@ export function readOpenSteps(
       SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
       FROM "Execution" e JOIN "Step" s ON s."executionId" = e.id
       WHERE e.status IN ('PENDING', 'RUNNING') AND s.status IN ('PENDING', 'WAITING', 'RUNNING') AND s.id > ${afterId}
+        -- A wait for an event without a timeout has no job: an event (or the reconciler's wait pass) ends it.
+        AND NOT (s.status = 'WAITING' AND s."resumeAt" IS NULL)
       ORDER BY s.id LIMIT ${limit}`);
   }
   return sql.query<OpenStep>(Prisma.sql`

@@ -8,6 +8,7 @@ import type { SqlDb } from "../../db/sql.js";
 import { type DecidedFollowUp, type FollowUp, planFollowUp } from "../plan-successors.js";
 import type { PinnedWorkflow } from "../workflow-cache.js";
 import type { AdvanceOptions, ClaimedStep } from "./advance-execution.js";
+import { awaitEvent, type EventWaitSpec } from "./await-event.js";
 import type { ChangeSet, RanAhead } from "./change-set.js";
 import { failStep } from "./fail-step.js";
 import { finishInOneStatement } from "./finish-step.js";
@@ -19,6 +20,7 @@ import { waitStep } from "./wait-step.js";
 export type RecordPlan =
   | { kind: "succeed"; finish: Succeeded; route: SuccessRoute }
   | { kind: "wait"; finish: Finish; until: Date }
+  | { kind: "await-event"; finish: Finish; wait: EventWaitSpec }
   | { kind: "retry"; finish: Finish; error: string; retryAt: Date }
   | { kind: "fail"; finish: Finish; error: string };
 
@@ -60,6 +62,11 @@ export async function recordOutcome(
       return recordSuccess(db, workflow, plan.finish, plan.route, options);
     case "wait":
       return held(await waitStep(db, { ...plan.finish, until: plan.until }));
+    case "await-event": {
+      const { result, changes } = await awaitEvent(db, workflow, plan.finish, plan.wait, options);
+      if (!result.held) return { result: { kind: "lost" }, changes: [changes] };
+      return { result: { kind: "recorded", ...(result.next ? { next: result.next } : {}) }, changes: [changes] };
+    }
     case "retry":
       return held(await retryStepLater(db, { ...plan.finish, error: plan.error, retryAt: plan.retryAt }));
     case "fail":

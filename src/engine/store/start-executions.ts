@@ -10,19 +10,34 @@
 import { randomUUID } from "node:crypto";
 import type { SqlDb } from "../../db/sql.js";
 import { type Event, type Execution, Prisma } from "../../generated/prisma/client.js";
+import { eventKeys, type WaitKey, waitKey } from "../event-keys.js";
 import { findEntryNode } from "../graph.js";
+import type { JsonLogicRule } from "../json-logic.js";
+import { DEADLINE_GENERATION } from "../ports.js";
 import type { PinnedWorkflow } from "../workflow-cache.js";
 import { ChangeSet } from "./change-set.js";
 import { newRowParts, utcText } from "./change-set-sql.js";
 import { EXECUTION_COLUMNS } from "./execution-columns.js";
 import { WORKFLOWS_REVISION } from "./revisions.js";
 import { perDatabase, StatementBatcher } from "./statement-batcher.js";
+import { SHARED_WAIT_LOCK } from "./wait-lock.js";
 
 export interface NewExecution {
   id: string;
   workflow: PinnedWorkflow;
   /** Its first changes (seq 1 announces it, seq 2 its entry step) and the entry step's job. */
   changes: ChangeSet;
+  /** The workflow's cancelOn rendered for this execution, written as its EventWait. */
+  cancelOn?: JsonLogicRule;
+}
+
+/** A wait the ingestion found an event may satisfy (by key: its rule is checked after commit). */
+export interface WaitCandidate {
+  waitId: string;
+  executionId: string;
+  stepId: string | null;
+  match: JsonLogicRule;
+  eventSeq: string;
 }
 
 /**
@@ -53,11 +68,17 @@ interface StartRequest {
   /** The payload as JSON text. */
   payload: string;
   now: Date;
-  /** Absent for a direct start. */
-  event?: { id: string; idempotencyKey: string | null; revision: bigint };
+  /** Absent for a direct start. `keys`: where waits it may satisfy are filed (undefined: too many to list). */
+  event?: { id: string; idempotencyKey: string | null; revision: bigint; keys: readonly WaitKey[] | undefined };
 }
 
-type StartRow = Execution & { request: number; eventReceivedAt: Date | null; eventPayload: unknown };
+type StartRow = Execution & {
+  request: number;
+  eventReceivedAt: Date | null;
+  eventPayload: unknown;
+  eventSeq: string | null;
+  candidates: WaitCandidate[] | null;
+};
 
 /** The executions a statement wrote, their rows numbered from seq 0 (see newRowParts). */
 const WRITTEN = Prisma.sql`(SELECT id AS execution_id, 0 AS base FROM new_executions)`;
@@ -77,49 +98,114 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
     revision: r.event?.revision.toString() ?? null,
     payload: r.payload,
     executions: r.executions.map((e) => e.id),
+    // Without its keys (too many values), an event is a candidate for every wait.
+    all_waits: r.event !== undefined && r.event.keys === undefined,
   }));
+  const pairs = requests.flatMap((r, request) =>
+    (r.event?.keys ?? []).map(({ path, value }) => ({ request, path, value })),
+  );
   const executions = requests.flatMap((r, request) =>
-    r.executions.map(({ id, workflow, changes }) => ({
-      request,
-      id,
-      workflow_id: workflow.workflowId,
-      workflow_version: workflow.version,
-      status: changes.execution.status,
-      seq: changes.execution.seq,
-      // A draft graph has nothing to run: its execution is over as it starts.
-      finished_at: changes.execution.status === "SUCCEEDED" ? utcText(r.now) : null,
-    })),
+    r.executions
+      .map((e) => ({ e, ...e }))
+      .map(({ e, id, workflow, changes }) => ({
+        request,
+        id,
+        workflow_id: workflow.workflowId,
+        workflow_version: workflow.version,
+        status: changes.execution.status,
+        seq: changes.execution.seq,
+        // A draft graph has nothing to run: its execution is over as it starts.
+        finished_at: changes.execution.status === "SUCCEEDED" ? utcText(r.now) : null,
+        deadline_at:
+          workflow.timeoutMs !== null && changes.execution.status !== "SUCCEEDED"
+            ? utcText(new Date(r.now.getTime() + workflow.timeoutMs))
+            : null,
+        ...cancelWait(changes.execution.status === "SUCCEEDED" ? undefined : e.cancelOn, r.now),
+      })),
   );
   const sets = requests.flatMap((r) => r.executions.map((e) => e.changes));
-  return sql.queryPlannedOnce<StartRow>(Prisma.sql`
+  const statement = Prisma.sql`
     WITH requests AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(json)}::jsonb)
-        AS r(request int, event_id text, idempotency_key text, revision bigint, payload text, executions text[])
+        AS r(request int, event_id text, idempotency_key text, revision bigint, payload text, executions text[],
+             all_waits boolean)
     ),
     accepted AS (
-      SELECT request, event_id, idempotency_key, payload::jsonb AS payload, executions FROM requests
+      SELECT request, event_id, idempotency_key, payload::jsonb AS payload, executions, all_waits FROM requests
       WHERE revision IS NULL
          OR revision = COALESCE((SELECT value FROM "Revision" WHERE key = ${WORKFLOWS_REVISION}), 0)
     ),
     events AS (
       INSERT INTO "Event" (id, payload, "idempotencyKey")
       SELECT event_id, payload, idempotency_key FROM accepted WHERE event_id IS NOT NULL
-      RETURNING id, "receivedAt"
+      RETURNING id, "receivedAt", seq
+    ),
+    planned AS (
+      SELECT x.*, a.payload, a.event_id FROM jsonb_to_recordset(${JSON.stringify(executions)}::jsonb)
+        AS x(request int, id text, workflow_id text, workflow_version int, status text, seq int, finished_at timestamp(3),
+             deadline_at timestamp(3), cancel_match jsonb, cancel_key_path text, cancel_key_value text,
+             cancel_not_before timestamp(3))
+      JOIN accepted a ON a.request = x.request
     ),
     new_executions AS (
-      INSERT INTO "Execution" (id, "workflowId", "workflowVersion", payload, "eventId", status, seq, "startedAt", "finishedAt")
-      SELECT x.id, x.workflow_id, x.workflow_version, a.payload, a.event_id, x.status::"ExecutionStatus", x.seq,
-             x.finished_at, x.finished_at
-      FROM jsonb_to_recordset(${JSON.stringify(executions)}::jsonb)
-        AS x(request int, id text, workflow_id text, workflow_version int, status text, seq int, finished_at timestamp(3))
-      JOIN accepted a ON a.request = x.request
+      INSERT INTO "Execution" (id, "workflowId", "workflowVersion", payload, "eventId", status, seq, "startedAt",
+        "finishedAt", "deadlineAt")
+      SELECT id, workflow_id, workflow_version, payload, event_id, status::"ExecutionStatus", seq, finished_at,
+        finished_at, deadline_at
+      FROM planned
       RETURNING ${EXECUTION_COLUMNS}
     ),
+    -- cancelOn: checked against events numbered meanwhile once this commits (checkedSeq stays null until then).
+    cancel_waits AS (
+      INSERT INTO "EventWait" (id, "executionId", match, "keyPath", "keyValue", "afterSeq", "notBefore")
+      SELECT gen_random_uuid()::text, p.id, p.cancel_match, p.cancel_key_path, p.cancel_key_value, ev.seq,
+        CASE WHEN ev.seq IS NULL THEN p.cancel_not_before END
+      FROM planned p LEFT JOIN events ev ON ev.id = p.event_id
+      WHERE p.cancel_match IS NOT NULL
+    ),
+    pairs AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS p(request int, path text, value text)
+    ),
+    -- The waits each event may satisfy: filed under one of its values, or under none (wait-lock.ts says why these
+    -- are all the waits committed before it).
+    candidates AS (
+      SELECT a.request, ev.id AS event_id, ev.seq AS event_seq, w.id AS wait_id, w."executionId" AS execution_id,
+        w."stepId" AS step_id, w.match
+      FROM accepted a JOIN events ev ON ev.id = a.event_id
+      JOIN LATERAL (
+        SELECT found.id FROM pairs p JOIN "EventWait" found ON found."keyPath" = p.path AND found."keyValue" = p.value
+        WHERE p.request = a.request
+        UNION
+        SELECT found.id FROM "EventWait" found WHERE found."keyPath" IS NULL OR a.all_waits
+      ) filed ON TRUE
+      JOIN "EventWait" w ON w.id = filed.id
+    ),
+    new_candidates AS (
+      INSERT INTO "WaitCandidate" ("waitId", "eventSeq", "eventId")
+      SELECT wait_id, event_seq, event_id FROM candidates ON CONFLICT DO NOTHING
+    ),
     ${newRowParts(sets, WRITTEN)}
-    SELECT a.request, ev."receivedAt" AS "eventReceivedAt", a.payload AS "eventPayload", x.*
+    SELECT a.request, ev."receivedAt" AS "eventReceivedAt", a.payload AS "eventPayload", ev.seq::text AS "eventSeq",
+      (SELECT jsonb_agg(jsonb_build_object('waitId', c.wait_id, 'executionId', c.execution_id, 'stepId', c.step_id,
+         'match', c.match, 'eventSeq', c.event_seq::text)) FROM candidates c WHERE c.request = a.request) AS candidates,
+      x.*
     FROM accepted a
     LEFT JOIN events ev ON ev.id = a.event_id
-    LEFT JOIN new_executions x ON x.id = ANY(a.executions)`);
+    LEFT JOIN new_executions x ON x.id = ANY(a.executions)`;
+  // Shared wait lock first, so the statement's snapshot holds every wait registered before (wait-lock.ts).
+  return sql.transactionPlannedOnce((tx) => tx.query<StartRow>(statement), SHARED_WAIT_LOCK);
+}
+
+/** The columns of an execution's cancelOn wait (none without one); a direct start's window opens at `now`. */
+function cancelWait(rule: JsonLogicRule | undefined, now: Date) {
+  if (rule === undefined) return {};
+  const key = waitKey(rule);
+  return {
+    cancel_match: rule,
+    cancel_key_path: key?.path ?? null,
+    cancel_key_value: key?.value ?? null,
+    cancel_not_before: utcText(now),
+  };
 }
 
 /** Statements out at once and requests per statement: as for the worker's transitions (batched-locks.ts). */
@@ -145,6 +231,7 @@ export async function writeExecutions(
   const rows = await startBatcher(sql).submit({ executions, payload: text, now });
   const written = inOrder(executions, rows.map(executionOf));
   hintEntryJobs(executions, written, text.length);
+  scheduleDeadlines(written, executions);
   return written;
 }
 
@@ -160,7 +247,7 @@ export async function writeEvent(
   executions: readonly NewExecution[],
   now: Date,
   revision: bigint,
-): Promise<{ event: Event; executions: Execution[] } | undefined> {
+): Promise<WrittenEvent | undefined> {
   const id = randomUUID();
   const { payload, idempotencyKey } = event;
   const text = JSON.stringify(payload);
@@ -168,15 +255,33 @@ export async function writeEvent(
     executions,
     payload: text,
     now,
-    event: { id, idempotencyKey, revision },
+    event: { id, idempotencyKey, revision, keys: eventKeys(payload) },
   });
   const [first] = rows;
-  if (!first?.eventReceivedAt) return undefined;
+  if (!first?.eventReceivedAt || first.eventSeq === null) return undefined;
   const receivedAt = first.eventReceivedAt;
-  const stored = { id, payload: first.eventPayload as Event["payload"], idempotencyKey, receivedAt };
+  const seq = BigInt(first.eventSeq);
+  const stored = { id, seq, payload: first.eventPayload as Event["payload"], idempotencyKey, receivedAt };
   const written = inOrder(executions, executions.length > 0 ? rows.map(executionOf) : []);
   hintEntryJobs(executions, written, text.length);
-  return { event: stored, executions: written };
+  scheduleDeadlines(written, executions);
+  return { event: stored, executions: written, candidates: first.candidates ?? [] };
+}
+
+export interface WrittenEvent {
+  event: Event;
+  executions: Execution[];
+  /** Waits the event may satisfy, recorded as WaitCandidate rows: decide them (engine/waits.ts). */
+  candidates: WaitCandidate[];
+}
+
+/** A job for each deadline written: it fails the execution if still running then (durable: deadlineAt). */
+function scheduleDeadlines(rows: readonly Execution[], executions: readonly NewExecution[]): void {
+  rows.forEach((row, i) => {
+    if (!row.deadlineAt) return;
+    const job = { stepId: row.id, executionId: row.id, generation: DEADLINE_GENERATION, runAt: row.deadlineAt };
+    executions[i]?.changes.enqueue(job);
+  });
 }
 
 /**
@@ -207,7 +312,14 @@ function hintEntryJobs(executions: readonly NewExecution[], rows: readonly Execu
   });
 }
 
-function executionOf({ request: _request, eventReceivedAt: _at, eventPayload: _payload, ...execution }: StartRow) {
+function executionOf({
+  request: _request,
+  eventReceivedAt: _at,
+  eventPayload: _payload,
+  eventSeq: _seq,
+  candidates: _candidates,
+  ...execution
+}: StartRow) {
   return execution;
 }
 

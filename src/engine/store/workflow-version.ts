@@ -3,17 +3,20 @@ import type { SqlDb } from "../../db/sql.js";
 import { NotFoundError } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 
+interface VersionRow {
+  name: string;
+  graph: unknown;
+  cancelOn: unknown;
+  timeoutMs: number | null;
+}
+
 /**
- * The name and graph of one version. Plain SQL (src/db/sql.ts): a worker then
+ * The name, graph, cancelOn and timeout of one version. Plain SQL (src/db/sql.ts): a worker then
  * never needs the Prisma client, nor its memory. NotFoundError if it is gone.
  */
-export async function readWorkflowVersion(
-  sql: SqlDb,
-  workflowId: string,
-  version: number,
-): Promise<{ name: string; graph: unknown }> {
-  const [row] = await sql.query<{ name: string; graph: unknown }>(Prisma.sql`
-    SELECT name, graph FROM "WorkflowVersion" WHERE "workflowId" = ${workflowId} AND version = ${version}`);
+export async function readWorkflowVersion(sql: SqlDb, workflowId: string, version: number): Promise<VersionRow> {
+  const [row] = await sql.query<VersionRow>(Prisma.sql`
+    SELECT name, graph, "cancelOn", "timeoutMs" FROM "WorkflowVersion" WHERE "workflowId" = ${workflowId} AND version = ${version}`);
   if (!row) throw new NotFoundError("Workflow", `${workflowId}@${version}`);
   return row;
 }

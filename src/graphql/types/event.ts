@@ -1,5 +1,5 @@
 import type { Execution } from "../../generated/prisma/client.js";
-import { ingestEvent, simulateEvent } from "../../services/events.js";
+import { explainEvent, ingestEvent, simulateEvent } from "../../services/events.js";
 import { builder } from "../builder.js";
 
 builder.prismaObject("Event", {
@@ -15,8 +15,47 @@ builder.prismaObject("Event", {
 interface SendEventResult {
   eventId: string;
   executions: Execution[];
+  resumedStepIds: string[];
   duplicate: boolean;
 }
+
+const stepsByIds = (ids: readonly string[]) => ({
+  where: { id: { in: [...ids] } },
+  orderBy: { createdAt: "asc" as const },
+});
+
+interface EventExplanation {
+  workflowIds: string[];
+  resumedStepIds: string[];
+  cancelledExecutionIds: string[];
+}
+
+const EventExplanationRef = builder.objectRef<EventExplanation>("EventExplanation").implement({
+  description: "What an event would do now, computed without changing anything",
+  fields: (t) => ({
+    starts: t.prismaField({
+      type: ["Workflow"],
+      description: "The active workflows whose trigger it matches",
+      resolve: (query, r, _args, ctx) =>
+        ctx.db.workflow.findMany({ ...query, where: { id: { in: r.workflowIds } }, orderBy: { createdAt: "asc" } }),
+    }),
+    resumes: t.prismaField({
+      type: ["Step"],
+      description: "The waiting wait_for_event steps it would resume (per execution, the wait that started first)",
+      resolve: (query, r, _args, ctx) => ctx.db.step.findMany({ ...query, ...stepsByIds(r.resumedStepIds) }),
+    }),
+    cancels: t.prismaField({
+      type: ["Execution"],
+      description: "The live executions whose workflow's cancelOn it matches",
+      resolve: (query, r, _args, ctx) =>
+        ctx.db.execution.findMany({
+          ...query,
+          where: { id: { in: r.cancelledExecutionIds } },
+          orderBy: { createdAt: "asc" },
+        }),
+    }),
+  }),
+});
 
 const SendEventPayload = builder.objectRef<SendEventResult>("SendEventPayload").implement({
   fields: (t) => ({
@@ -34,6 +73,11 @@ const SendEventPayload = builder.objectRef<SendEventResult>("SendEventPayload").
           where: { id: { in: result.executions.map((e) => e.id) } },
           orderBy: { createdAt: "asc" },
         }),
+    }),
+    resumed: t.prismaField({
+      type: ["Step"],
+      description: "The wait_for_event steps this event resumed",
+      resolve: (query, result, _args, ctx) => ctx.db.step.findMany({ ...query, ...stepsByIds(result.resumedStepIds) }),
     }),
     duplicate: t.exposeBoolean("duplicate", {
       description: "True when the idempotency key was seen before: nothing new started",
@@ -62,6 +106,12 @@ builder.queryFields((t) => ({
       return ctx.db.workflow.findMany({ ...query, where: { id: { in: ids } }, orderBy: { createdAt: "asc" } });
     },
   }),
+  explainEvent: t.field({
+    type: EventExplanationRef,
+    description: "What this event would start, resume and cancel, without changing anything",
+    args: { payload: t.arg({ type: "JSON", required: true }) },
+    resolve: (_root, { payload }, ctx) => explainEvent(ctx.services, payload),
+  }),
 }));
 
 builder.mutationFields((t) => ({
@@ -71,7 +121,8 @@ builder.mutationFields((t) => ({
     args: { payload: t.arg({ type: "JSON", required: true }), idempotencyKey: t.arg.string() },
     resolve: async (_root, { payload, idempotencyKey }, ctx) => {
       const result = await ingestEvent(ctx.services, payload, idempotencyKey);
-      return { eventId: result.event.id, executions: result.executions, duplicate: result.duplicate };
+      const { event, executions, resumedStepIds, duplicate } = result;
+      return { eventId: event.id, executions, resumedStepIds, duplicate };
     },
   }),
 }));

@@ -25,6 +25,18 @@ builder.prismaObject("Step", {
     output: t.expose("output", { type: "JSON", nullable: true }),
     error: t.exposeString("error", { nullable: true }),
     resumeAt: t.expose("resumeAt", { type: "DateTime", nullable: true, description: "When a wait or retry is due" }),
+    waitingFor: t.field({
+      type: "JSON",
+      nullable: true,
+      description:
+        "While a wait_for_event step waits: the rule an event must satisfy, rendered with this execution's data",
+      select: { id: true, status: true },
+      resolve: async (step, _args, ctx) => {
+        if (step.status !== "WAITING") return null;
+        const wait = await ctx.db.eventWait.findUnique({ where: { stepId: step.id }, select: { match: true } });
+        return wait?.match ?? null;
+      },
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),

@@ -33,6 +33,12 @@ function recording(db: SqlDb): { db: SqlDb; batched: () => number } {
       queryPlannedOnce: (sql) => db.queryPlannedOnce(record(sql)),
       execute: (sql) => db.execute(record(sql)),
       transaction: (work, opening) => db.transaction(work, opening),
+      transactionPlannedOnce: (work, opening) =>
+        db.transactionPlannedOnce(
+          (tx, opened) =>
+            work({ query: (sql) => tx.query(record(sql)), execute: (sql) => tx.execute(record(sql)) }, opened),
+          opening,
+        ),
     },
     // The shared statements (claims, finishes, new executions) all open with their requests.
     batched: () => texts.filter((text) => text.trimStart().startsWith("WITH requests AS")).length,
