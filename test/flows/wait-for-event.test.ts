@@ -10,6 +10,9 @@ const harness = useFlowHarness();
 const services = () => harness.engine.services;
 const db = () => harness.engine.db;
 
+/** The id of the event that resumed a wait_for_event step. */
+const resumedBy = (step: { output: unknown } | undefined) => (step?.output as { eventId?: string } | null)?.eventId;
+
 let unique = 0;
 /** A tag no other test uses, so the events of one test never satisfy another's waits. */
 const tag = (name: string) => `${name}-${++unique}-${Date.now()}`;
@@ -87,13 +90,13 @@ describe("wait_for_event", () => {
     const sameMs = created.executions[0]?.id as string;
     if (paid.event.seq > created.event.seq) {
       const done = await waitForExecution(db(), sameMs);
-      expect((stepsByNode(done.steps).payment?.output as { eventId: string }).eventId).toBe(paid.event.id);
+      expect(resumedBy(stepsByNode(done.steps).payment)).toBe(paid.event.id);
     } else {
       await waitForStep(db(), sameMs, "payment", "WAITING");
     }
     const done = await waitForExecution(db(), later.executions[0]?.id as string);
     expect(done.status).toBe("SUCCEEDED");
-    expect((stepsByNode(done.steps).payment?.output as { eventId: string }).eventId).toBe(duringDelay.event.id);
+    expect(resumedBy(stepsByNode(done.steps).payment)).toBe(duringDelay.event.id);
   });
 
   it("times out and continues with timedOut true, or fails when told to", async () => {
@@ -170,8 +173,8 @@ describe("wait_for_event", () => {
     const p2 = await ingestEvent(services(), { type: ping, n: 2 });
     expect(p2.resumedStepIds).toHaveLength(1);
     const done = stepsByNode((await waitForExecution(db(), two)).steps);
-    expect((done.first?.output as { eventId: string }).eventId).toBe(p1.event.id);
-    expect((done.second?.output as { eventId: string }).eventId).toBe(p2.event.id);
+    expect(resumedBy(done.first)).toBe(p1.event.id);
+    expect(resumedBy(done.second)).toBe(p2.event.id);
   });
 
   it("with lookbackMs, counts an event received before the trigger within it, not one outside it", async () => {
@@ -195,7 +198,7 @@ describe("wait_for_event", () => {
     const a = await startExecution(services(), wide.id, {});
     const b = await startExecution(services(), narrow.id, {});
     const done = await waitForExecution(db(), a.id);
-    expect((stepsByNode(done.steps).wait?.output as { eventId: string }).eventId).toBe(early.event.id);
+    expect(resumedBy(stepsByNode(done.steps).wait)).toBe(early.event.id);
     await waitForStep(db(), b.id, "wait", "WAITING");
   });
 });

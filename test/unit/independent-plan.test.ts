@@ -16,7 +16,15 @@ function workflow(edges: [string, string][]): PinnedWorkflow {
     nodes: ids.map((id) => node(id, "send_notification")),
     edges: edges.map(([source, target]) => edge(source, target)),
   };
-  return { workflowId: "w", version: 1, name: "w", graph, index: new GraphIndex(graph), cancelOn: null, timeoutMs: null };
+  return {
+    workflowId: "w",
+    version: 1,
+    name: "w",
+    graph,
+    index: new GraphIndex(graph),
+    cancelOn: null,
+    timeoutMs: null,
+  };
 }
 
 const plan = (w: PinnedWorkflow, node: string, next: string[], max = 100) => independentPlan(w.index, node, next, max);

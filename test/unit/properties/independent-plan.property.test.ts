@@ -29,7 +29,15 @@ function pinned(size: number, edges: readonly (readonly [string, string])[]): Pi
     nodes: Array.from({ length: size }, (_, i) => node(`n${i}`, "send_notification")),
     edges: edges.map(([source, target]) => edge(source, target)),
   };
-  return { workflowId: "w", version: 1, name: "w", graph, index: new GraphIndex(graph), cancelOn: null, timeoutMs: null };
+  return {
+    workflowId: "w",
+    version: 1,
+    name: "w",
+    graph,
+    index: new GraphIndex(graph),
+    cancelOn: null,
+    timeoutMs: null,
+  };
 }
 
 describe("independentPlan", () => {
