@@ -18,6 +18,7 @@ const PORTABLE_FLOWS = [
   "test/flows/rule-budget.test.ts",
   "test/flows/original-ui.test.ts",
   "test/flows/wait-for-event.test.ts",
+  "test/flows/cancel-and-timeout.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {
@@ -72,6 +73,8 @@ export default defineConfig({
     reporters: process.env.CI ? ["default", ["json", { outputFile: "test-results/vitest.json" }]] : ["default"],
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      // The web console's logic and components (web/test): no services, no browser.
+      { extends: true, test: { name: "web", include: ["web/test/**/*.test.{ts,tsx}"] } },
       ...(SERVICES_AVAILABLE ? [integration] : []),
       embedded,
     ],

@@ -12,6 +12,7 @@ import { createGraphQLServer, GRAPHQL_PATH, type Yoga } from "./graphql/yoga.js"
 import { allowedHostsFor, hostRefusal } from "./http/allowed-hosts.js";
 import { ApiKeys } from "./http/api-keys.js";
 import { declaredBodyLimit } from "./http/body-limit.js";
+import { mountConsole } from "./http/console-assets.js";
 import { corsHeaders } from "./http/cors.js";
 import { contentTypeRefusal, isJsonContentType } from "./http/json-content-type.js";
 import { AllowedOrigins } from "./http/origins.js";
@@ -54,6 +55,8 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono; yoga: Yoga } {
     const ready = Object.values(checks).every(Boolean);
     return c.json({ status: ready ? "ready" : "unavailable", checks }, ready ? 200 : 503);
   });
+
+  mountConsole(app); // the web console's page and assets: open, like health (the app asks for a key)
 
   const apiKeys = new ApiKeys(config.API_KEYS);
   app.use("*", async (c, next) => {
