@@ -40,7 +40,8 @@ const integration: TestProjectConfiguration = {
   extends: true,
   test: {
     name: "integration",
-    include: ["test/integration/**/*.test.ts", "test/flows/**/*.test.ts"],
+    // test/e2e: the web console in Chromium against a real server (production mode).
+    include: ["test/integration/**/*.test.ts", "test/flows/**/*.test.ts", "test/e2e/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],
     setupFiles: ["test/support/leak-guard.ts"],
     env: { TEST_ENGINE: "production" },

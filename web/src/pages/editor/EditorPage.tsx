@@ -17,6 +17,7 @@ import {
   MarkerType,
   type NodeChange,
   ReactFlow,
+  type ReactFlowInstance,
 } from "@xyflow/react";
 import { useCallback, useEffect, useId, useMemo, useState } from "react";
 import { useClient, useMutation, useQuery } from "urql";
@@ -126,6 +127,7 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
   const [saveState, create] = useMutation(Create);
   const [updateState, update] = useMutation(Update);
   const [saved, setSaved] = useState<string>();
+  const [flow, setFlow] = useState<ReactFlowInstance<StepFlowNode>>();
   const ids = { name: useId(), description: useId(), trigger: useId(), active: useId(), payload: useId() };
 
   // The loaded workflow (or a new draft) becomes the editor's state once.
@@ -200,14 +202,25 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
     [draft?.nodes, problems, selectedId],
   );
   const flowEdges = useMemo<Edge[]>(
-    () =>
-      (draft?.edges ?? []).map((edge) => ({
+    () => [
+      ...(draft?.edges ?? []).map((edge) => ({
         id: edge.id,
         source: edge.source,
         target: edge.target,
         markerEnd: { type: MarkerType.ArrowClosed },
       })),
-    [draft?.edges],
+      // A branch case's `next`, drawn dashed: edited in the branch's form, not on the canvas.
+      ...(draft ? branchEdges({ nodes: draft.nodes, edges: draft.edges }) : []).map((edge) => ({
+        id: edge.id,
+        source: edge.source,
+        target: edge.target,
+        label: typeof edge.label === "string" ? edge.label : undefined,
+        deletable: false,
+        style: { strokeDasharray: "5 4" },
+        markerEnd: { type: MarkerType.ArrowClosed },
+      })),
+    ],
+    [draft],
   );
 
   const onNodesChange = useCallback((changes: NodeChange<StepFlowNode>[]) => {
@@ -265,6 +278,8 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
       nodes: [...draft.nodes, { id, type, data: {}, position: { x: anchor?.x ?? 0, y: lowest + 100 } }],
     });
     setSelectedId(id);
+    // Keep every node in view (after React Flow has measured the new one).
+    setTimeout(() => void flow?.fitView({ maxZoom: 1 }), 50);
   };
   const selectedIndex = draft.nodes.findIndex((node) => node.id === selectedId);
   const selectedNode = draft.nodes[selectedIndex];
@@ -396,6 +411,7 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
                 return { ...current, edges: edges.map(({ id, source, target }) => ({ id, source, target })) };
               })
             }
+            onInit={setFlow}
             onPaneClick={() => setSelectedId(undefined)}
             deleteKeyCode={["Delete", "Backspace"]}
             fitView

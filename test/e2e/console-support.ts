@@ -1,0 +1,150 @@
+/**
+ * For the console's end-to-end tests: a real engine (production mode: its
+ * own PostgreSQL database, the real Redis, a worker) served on a port that
+ * can be closed and opened again (a server restart, as the page sees it),
+ * Debian's Chromium through playwright-core, GraphQL over HTTP for setting
+ * things up, and screenshots into test-results/console/.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, expect } from "vitest";
+import { listen, type RunningServer } from "../../src/listen.js";
+import { launchOfflineBrowser, type OfflineBrowser } from "../support/browser.js";
+import { useTestDatabase } from "../support/database.js";
+import { startTestEngine, type TestEngine } from "../support/engine.js";
+
+export const SCREENSHOT_DIR = path.resolve("test-results", "console");
+
+/** Generous: CI runs the whole suite on two cores beside the browser. */
+export const UI_TIMEOUT = 20_000;
+
+export interface ConsoleHarness {
+  readonly engine: TestEngine;
+  readonly origin: string;
+  readonly browser: OfflineBrowser;
+  readonly page: Page;
+  /** Closes the HTTP server (every socket drops) and opens it again on the same port after `downMs`. */
+  restartServer(downMs: number): Promise<void>;
+  graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  screenshot(name: string): Promise<void>;
+}
+
+export function useConsole(options: { overrides?: Record<string, string>; apiKey?: string } = {}): ConsoleHarness {
+  const database = useTestDatabase();
+  let engine: TestEngine | undefined;
+  let server: RunningServer | undefined;
+  let browser: OfflineBrowser | undefined;
+  let port = 0;
+
+  beforeAll(async () => {
+    engine = await startTestEngine(database.url, { worker: true, overrides: options.overrides });
+    server = await listen(engine, 0, "127.0.0.1");
+    port = server.port;
+    browser = await launchOfflineBrowser(`http://127.0.0.1:${port}`);
+    browser.page.setDefaultTimeout(UI_TIMEOUT);
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await engine?.stop();
+  }, 30_000);
+
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} starts in beforeAll`);
+    return value;
+  };
+  return {
+    get engine() {
+      return need(engine, "the engine");
+    },
+    get origin() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get browser() {
+      return need(browser, "the browser");
+    },
+    get page() {
+      return need(browser, "the browser").page;
+    },
+    async restartServer(downMs: number) {
+      await need(server, "the server").close();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      server = await listen(need(engine, "the engine"), port, "127.0.0.1");
+    },
+    async graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
+      if (body.errors?.length || !body.data) throw new Error(`GraphQL: ${JSON.stringify(body.errors)}`);
+      return body.data;
+    },
+    async screenshot(name: string) {
+      await need(browser, "the browser").page.screenshot({
+        path: path.join(SCREENSHOT_DIR, `${name}.png`),
+        fullPage: true,
+      });
+    },
+  };
+}
+
+/** The status a node of the console's graph shows. */
+export function nodeStatus(page: Page, nodeId: string): Promise<string | null> {
+  return page.locator(`[data-testid="node-${nodeId}"]`).getAttribute("data-status");
+}
+
+/** Every status each graph node has shown since this was called, in order (a MutationObserver in the page). */
+export async function recordNodeStatuses(page: Page): Promise<() => Promise<Record<string, string[]>>> {
+  await page.evaluate(() => {
+    const seen: Record<string, string[]> = {};
+    const note = (element: Element) => {
+      const id = element.getAttribute("data-testid")?.replace(/^node-/, "");
+      const status = element.getAttribute("data-status");
+      if (!id || !status) return;
+      const list = seen[id] ?? [];
+      seen[id] = list;
+      if (list.at(-1) !== status) list.push(status);
+    };
+    for (const element of document.querySelectorAll("[data-testid^='node-']")) note(element);
+    new MutationObserver((records) => {
+      for (const record of records) {
+        if (record.type === "attributes" && record.target instanceof Element) note(record.target);
+        for (const added of record.addedNodes) {
+          if (added instanceof Element) {
+            if (added.matches("[data-testid^='node-']")) note(added);
+            for (const element of added.querySelectorAll("[data-testid^='node-']")) note(element);
+          }
+        }
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
+    (window as unknown as { __nodeStatuses: typeof seen }).__nodeStatuses = seen;
+  });
+  return () => page.evaluate(() => (window as unknown as { __nodeStatuses: Record<string, string[]> }).__nodeStatuses);
+}
+
+/** Drags from one node's bottom (source) handle to another's top (target) handle, as a user draws an edge. */
+export async function drawEdge(page: Page, from: string, to: string): Promise<void> {
+  const center = async (locator: Locator) => {
+    const box = await locator.boundingBox();
+    if (!box) throw new Error(`not on screen: ${locator}`);
+    return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  };
+  const source = await center(page.locator(`[data-testid="node-${from}"] .react-flow__handle.source`));
+  const target = await center(page.locator(`[data-testid="node-${to}"] .react-flow__handle.target`));
+  await page.mouse.move(source.x, source.y);
+  await page.mouse.down();
+  await page.mouse.move((source.x + target.x) / 2, (source.y + target.y) / 2, { steps: 5 });
+  await page.mouse.move(target.x, target.y, { steps: 5 });
+  await page.mouse.up();
+}
+
+export async function expectNodeStatus(page: Page, nodeId: string, status: string, timeout = UI_TIMEOUT) {
+  await expect.poll(() => nodeStatus(page, nodeId), { timeout }).toBe(status);
+}
