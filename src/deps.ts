@@ -11,6 +11,7 @@ import type { Db } from "./db/client.js";
 import {
   type Clock,
   createHandlerRegistry,
+  decideWaits,
   type HandlerRegistry,
   type NodeHandler,
   Reconciler,
@@ -131,6 +132,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
         logger,
         intervalMs: config.RECONCILE_INTERVAL_MS,
         graceMs: config.RECONCILE_GRACE_MS,
+        decideWaits: (executionId) => decideWaits(services, executionId),
       });
       reconciler.start();
     },

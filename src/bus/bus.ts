@@ -102,10 +102,11 @@ export function createBus(eventTarget?: BusEventTarget): Bus {
     for (const change of changes) {
       switch (change.type) {
         case "execution": {
-          const payload = { kind: "execution" as const, ...omitType(change) };
+          const { abortsRunning, ...announced } = change;
+          const payload = { kind: "execution" as const, ...omitType(announced) };
           outgoing.add("executionUpdated", change.executionId, payload);
           outgoing.add("executionsChanged", ALL, payload);
-          if (change.status === "CANCELLED") outgoing.add("executionCancelled", ALL, payload);
+          if (change.status === "CANCELLED" || abortsRunning) outgoing.add("executionCancelled", ALL, payload);
           break;
         }
         case "step":

@@ -46,6 +46,7 @@ export { type RunnerLimits, StepRunner, type StepRunnerDeps } from "./runner/ste
 // src/engine/README.md, "Adding a new kind of wait", says how.
 export { stepsResumedBy } from "./store/event-waits.js";
 export { bumpRevision, readRevision, WORKFLOWS_REVISION } from "./store/revisions.js";
+export { checkTemplates } from "./template.js";
 export { type TriggerFailure, TriggerIndex, type TriggerMatch, type TriggerSource } from "./triggers.js";
 export {
   DEFAULT_VALIDATION_LIMITS,

@@ -58,7 +58,15 @@ export interface JobResult {
 export type StepJobProcessor = (job: StepJob) => Promise<JobResult | undefined>;
 
 export type EngineChange =
-  | { type: "execution"; executionId: string; workflowId: string; status: ExecutionStatus; seq: number }
+  | {
+      type: "execution";
+      executionId: string;
+      workflowId: string;
+      status: ExecutionStatus;
+      seq: number;
+      /** Its running steps were ended (a timeout): workers abort their calls, as for a cancel. */
+      abortsRunning?: boolean;
+    }
   | {
       type: "step";
       executionId: string;

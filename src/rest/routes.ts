@@ -210,15 +210,20 @@ async function saveWorkflow(c: Context, deps: RestDeps, id: string | undefined) 
     trigger: body.trigger ?? {},
     graph,
     isActive: body.is_active ?? true,
+    cancelOn: body.cancel_on ?? null,
+    timeoutMs: body.timeout_ms ?? null,
   };
   try {
     return id === undefined
       ? await createWorkflow(deps.services, input)
       : await updateWorkflow(deps.services, id, input);
   } catch (error) {
-    // Name the field the client sent: problems in `definition` are reported there.
-    if (error instanceof ValidationError && body.graph === undefined && body.definition !== undefined) {
-      throw new HttpError(422, detailFromProblems(error.problems, { graph: "definition" }));
+    // Name the field the client sent: problems in `definition` are reported there, and in snake_case.
+    if (error instanceof ValidationError) {
+      const graph: Record<string, string> =
+        body.graph === undefined && body.definition !== undefined ? { graph: "definition" } : {};
+      const renames = { ...graph, cancelOn: "cancel_on", timeoutMs: "timeout_ms" };
+      throw new HttpError(422, detailFromProblems(error.problems, renames));
     }
     throw error;
   }

@@ -17,6 +17,12 @@ export const WorkflowIn = z
     graph: jsonObject.optional().openapi({ description: "{nodes, edges}; defaults to {} (an empty draft)" }),
     definition: jsonObject.optional().openapi({ description: "Alias of graph" }),
     is_active: z.boolean().optional().openapi({ description: "Defaults to true" }),
+    cancel_on: json.optional().openapi({
+      description: "JSONLogic rule over events, templated per execution; a match cancels a live execution",
+    }),
+    timeout_ms: z.number().int().nullable().optional().openapi({
+      description: "An execution still unfinished this long after it started fails (1 ms to 365 days)",
+    }),
   })
   .openapi("WorkflowIn");
 
@@ -28,6 +34,8 @@ export const WorkflowOut = z
     version: z.number().int(),
     is_active: z.boolean(),
     trigger: json,
+    cancel_on: json.openapi({ description: "null: none" }),
+    timeout_ms: z.number().int().nullable(),
     graph: jsonObject,
     definition: jsonObject.openapi({ description: "Same as graph" }),
     created_at: z.string().openapi({ format: "date-time" }),

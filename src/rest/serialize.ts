@@ -11,6 +11,8 @@ export function workflowOut(w: Workflow) {
     version: w.version,
     is_active: w.isActive,
     trigger: w.trigger ?? {},
+    cancel_on: w.cancelOn ?? null,
+    timeout_ms: w.timeoutMs,
     graph: w.graph,
     definition: w.graph,
     created_at: w.createdAt.toISOString(),

@@ -3,7 +3,16 @@
  * validated in full and writes an immutable WorkflowVersion snapshot.
  */
 import { jsonColumn } from "../db/json.js";
-import { bumpRevision, type ValidationLimits, validateWorkflow, WORKFLOWS_REVISION } from "../engine/index.js";
+import {
+  bumpRevision,
+  checkRule,
+  checkTemplates,
+  isPlainObject,
+  type JsonLogicRule,
+  type ValidationLimits,
+  validateWorkflow,
+  WORKFLOWS_REVISION,
+} from "../engine/index.js";
 import { ConflictError, NotFoundError, type Problem, ValidationError } from "../errors.js";
 import type { Workflow } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
@@ -15,7 +24,14 @@ export interface WorkflowInput {
   trigger?: unknown;
   graph?: unknown;
   isActive?: boolean;
+  /** JSONLogic rule (templated per execution) whose matching event cancels a live execution; null: none. */
+  cancelOn?: unknown;
+  /** An execution unfinished this long after it started fails; null: no limit. */
+  timeoutMs?: number | null;
 }
+
+/** The longest execution timeout accepted. */
+export const MAX_EXECUTION_TIMEOUT_MS = 365 * 24 * 60 * 60 * 1000;
 
 export const MAX_NAME_LENGTH = 200;
 
@@ -33,13 +49,41 @@ function checkDefinition(deps: ServiceDeps, input: WorkflowInput) {
   }
   const result = validateWorkflow({ graph: input.graph, trigger: input.trigger }, deps.registry, graphLimits(deps));
   if (!result.ok) problems.push(...result.issues);
+  problems.push(...checkCancelOn(input.cancelOn), ...checkTimeout(input.timeoutMs));
   if (problems.length > 0 || !result.ok) throw new ValidationError(problems);
-  // Empty triggers are stored as {} so every client sees one shape.
-  return { graph: result.graph, trigger: input.trigger ?? {} };
+  // Empty triggers are stored as {} so every client sees one shape; an empty cancelOn is none.
+  const cancelOn = isEmptyCancelOn(input.cancelOn) ? null : input.cancelOn;
+  return { graph: result.graph, trigger: input.trigger ?? {}, cancelOn, timeoutMs: input.timeoutMs ?? null };
+}
+
+function isEmptyCancelOn(rule: unknown): boolean {
+  return rule === undefined || rule === null || (isPlainObject(rule) && Object.keys(rule).length === 0);
+}
+
+function checkCancelOn(rule: unknown): Problem[] {
+  if (isEmptyCancelOn(rule)) return [];
+  if (!isPlainObject(rule)) return [{ path: "cancelOn", message: "must be a JSONLogic rule (an object)" }];
+  return [...checkRule(rule as JsonLogicRule, "cancelOn"), ...checkTemplates(rule, "cancelOn", new Set())];
+}
+
+function checkTimeout(timeoutMs: unknown): Problem[] {
+  if (timeoutMs === undefined || timeoutMs === null) return [];
+  if (
+    typeof timeoutMs !== "number" ||
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs < 1 ||
+    timeoutMs > MAX_EXECUTION_TIMEOUT_MS
+  ) {
+    return [
+      { path: "timeoutMs", message: `must be a whole number of milliseconds from 1 to ${MAX_EXECUTION_TIMEOUT_MS}` },
+    ];
+  }
+  return [];
 }
 
 export async function createWorkflow(deps: ServiceDeps, input: WorkflowInput): Promise<Workflow> {
-  const { graph, trigger } = checkDefinition(deps, input);
+  const { graph, trigger, cancelOn, timeoutMs } = checkDefinition(deps, input);
+  const limits = { cancelOn: jsonColumn(cancelOn), timeoutMs };
   return deps.db.$transaction(async (tx) => {
     const workflow = await tx.workflow.create({
       data: {
@@ -48,8 +92,15 @@ export async function createWorkflow(deps: ServiceDeps, input: WorkflowInput): P
         trigger: jsonColumn(trigger),
         graph: jsonColumn(graph) ?? {},
         isActive: input.isActive ?? true,
+        ...limits,
         versions: {
-          create: { version: 1, name: input.name, graph: jsonColumn(graph) ?? {}, trigger: jsonColumn(trigger) },
+          create: {
+            version: 1,
+            name: input.name,
+            graph: jsonColumn(graph) ?? {},
+            trigger: jsonColumn(trigger),
+            ...limits,
+          },
         },
       },
     });
@@ -93,8 +144,11 @@ export async function updateWorkflow(deps: ServiceDeps, id: string, patch: Parti
     trigger: patch.trigger === undefined ? current.trigger : patch.trigger,
     graph: patch.graph === undefined ? current.graph : patch.graph,
     isActive: patch.isActive ?? current.isActive,
+    cancelOn: patch.cancelOn === undefined ? current.cancelOn : patch.cancelOn,
+    timeoutMs: patch.timeoutMs === undefined ? current.timeoutMs : patch.timeoutMs,
   };
-  const { graph, trigger } = checkDefinition(deps, merged);
+  const { graph, trigger, cancelOn, timeoutMs } = checkDefinition(deps, merged);
+  const limits = { cancelOn: jsonColumn(cancelOn), timeoutMs };
   const version = current.version + 1;
   return deps.db.$transaction(async (tx) => {
     // Conditional on the version read above, so two concurrent updates cannot both claim one version.
@@ -106,6 +160,7 @@ export async function updateWorkflow(deps: ServiceDeps, id: string, patch: Parti
         trigger: jsonColumn(trigger),
         graph: jsonColumn(graph) ?? {},
         isActive: merged.isActive ?? true,
+        ...limits,
         version,
       },
     });
@@ -117,6 +172,7 @@ export async function updateWorkflow(deps: ServiceDeps, id: string, patch: Parti
         name: merged.name,
         graph: jsonColumn(graph) ?? {},
         trigger: jsonColumn(trigger),
+        ...limits,
       },
     });
     await bumpRevision(tx, WORKFLOWS_REVISION);

@@ -30,11 +30,14 @@ describe("the migrated schema on a private database", () => {
       SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
     expect(tables.map((t) => t.tablename)).toEqual([
       "Event",
+      "EventResume",
+      "EventWait",
       "Execution",
       "ExecutionChange",
       "Notification",
       "Revision",
       "Step",
+      "WaitCandidate",
       "Workflow",
       "WorkflowVersion",
     ]);

@@ -145,7 +145,15 @@ describe("workflows over GraphQL", () => {
       type: string;
       dataSchema: { properties?: Record<string, unknown>; required?: string[] };
     }[];
-    expect(types.map((t) => t.type)).toEqual(["start", "end", "send_notification", "http_call", "delay", "branch"]);
+    expect(types.map((t) => t.type)).toEqual([
+      "start",
+      "end",
+      "send_notification",
+      "http_call",
+      "delay",
+      "branch",
+      "wait_for_event",
+    ]);
     const http = types.find((t) => t.type === "http_call");
     expect(Object.keys(http?.dataSchema.properties ?? {})).toEqual(
       expect.arrayContaining(["method", "url", "headers", "body", "retry"]),

@@ -201,6 +201,7 @@ describe("handler registry", () => {
       "http_call",
       "delay",
       "branch",
+      "wait_for_event",
     ]);
   });
 

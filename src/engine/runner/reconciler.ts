@@ -6,8 +6,9 @@
  * is not added twice, and a step that already moved on ignores a stale job.
  */
 import type { SqlDb } from "../../db/sql.js";
-import type { EngineLogger, StepJob, StepQueue } from "../ports.js";
-import { type OpenStep, readOpenSteps } from "../store/open-steps.js";
+import { DEADLINE_GENERATION, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
+import { forgetOrphanCandidates, undecidedWaits } from "../store/event-waits.js";
+import { type OpenStep, readDeadlines, readOpenSteps } from "../store/open-steps.js";
 
 export interface ReconcilerOptions {
   sql: SqlDb;
@@ -17,6 +18,8 @@ export interface ReconcilerOptions {
   /** Work overdue by more than this is considered lost. */
   graceMs: number;
   batchSize?: number;
+  /** Decides an execution's event waits (engine/waits.ts): for what a crash left undecided. */
+  decideWaits?: (executionId: string) => Promise<unknown>;
 }
 
 export interface ReconcileReport {
@@ -63,8 +66,49 @@ export class Reconciler {
       enqueued += batch.length;
       afterId = (batch[batch.length - 1] as OpenStep).id;
     }
-    if (enqueued > 0 || full) this.options.logger.info({ full, enqueued }, "reconciled open steps");
+    enqueued += await this.deadlines(full, cutoff);
+    const decided = await this.undecidedWaits(cutoff);
+    if (enqueued > 0 || decided > 0 || full) {
+      this.options.logger.info({ full, enqueued, decided }, "reconciled open steps");
+    }
     return { full, enqueued };
+  }
+
+  /** The deadline jobs of live executions with a timeout (all, or the overdue). */
+  private async deadlines(full: boolean, cutoff: Date): Promise<number> {
+    let enqueued = 0;
+    let afterId = "";
+    for (;;) {
+      const page = { afterId, limit: this.options.batchSize ?? 500 };
+      const batch = await readDeadlines(this.options.sql, page, full ? undefined : cutoff);
+      if (batch.length === 0) return enqueued;
+      const jobs = batch.map((e) => ({
+        stepId: e.id,
+        executionId: e.id,
+        generation: DEADLINE_GENERATION,
+        runAt: e.deadlineAt,
+      }));
+      await this.options.queue.enqueue(jobs);
+      enqueued += batch.length;
+      afterId = (batch[batch.length - 1] as { id: string }).id;
+    }
+  }
+
+  /** Event waits whose decision a crash interrupted (their event committed, its pass never ran). */
+  private async undecidedWaits(cutoff: Date): Promise<number> {
+    const { decideWaits, sql, logger } = this.options;
+    if (!decideWaits) return 0;
+    let decided = 0;
+    for (const executionId of await undecidedWaits(sql, cutoff, this.options.batchSize ?? 500)) {
+      try {
+        await decideWaits(executionId);
+        decided += 1;
+      } catch (error) {
+        logger.error({ err: error, executionId }, "deciding event waits failed; next pass tries again");
+      }
+    }
+    await forgetOrphanCandidates(sql, cutoff);
+    return decided;
   }
 
   /** Open steps of live executions: all on a full pass, else only those overdue (see readOpenSteps). */

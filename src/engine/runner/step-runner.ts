@@ -6,11 +6,12 @@
  * and so on. Handlers run at least once; a step that already finished is
  * never run again. Safe to call any number of times for the same job.
  */
-import type { JobResult, StepJob } from "../ports.js";
+import { DEADLINE_GENERATION, type JobResult, type StepJob } from "../ports.js";
 import type { ClaimedStep } from "../store/advance-execution.js";
 import { claimJob } from "../store/claim-step.js";
 import { endWait } from "../store/end-wait.js";
 import type { StepRef } from "../store/held-step.js";
+import { timeOutExecution } from "../store/time-out-execution.js";
 import { decideWaits } from "../waits.js";
 import { afterCommit } from "./after-commit.js";
 import { runEntry } from "./entry-step.js";
@@ -54,6 +55,7 @@ export class StepRunner implements Runner {
    * handler runs. When the claim does not take, the step's state says why.
    */
   readonly process = async (job: StepJob): Promise<JobResult | undefined> => {
+    if (job.generation === DEADLINE_GENERATION) return this.timeOut(job.executionId);
     const entered = job.entry ? await runEntry(this, job, job.entry) : undefined;
     if (entered) return this.continueWith(entered.context, entered.next);
     const { sql, clock, limits } = this.deps;
@@ -103,6 +105,13 @@ export class StepRunner implements Runner {
         return undefined;
     }
   };
+
+  /** An execution's deadline job: it fails the execution if still live (store/time-out-execution.ts). */
+  private async timeOut(executionId: string): Promise<JobResult | undefined> {
+    const timedOut = await timeOutExecution(this.deps.sql, executionId, this.deps.clock.now());
+    await afterCommit(this.deps, [timedOut.changes]);
+    return timedOut.result.due ? { rescheduleAt: timedOut.result.due } : undefined;
+  }
 
   /** Runs the successors claimed for this job, one after another, while each record claims the next. */
   private async continueWith(context: ExecutionContext, claimed: ClaimedStep | undefined): Promise<undefined> {

@@ -102,6 +102,15 @@ export class ChangeSet {
   }
 
   /**
+   * Marks the last execution change as one that ends the calls its running
+   * steps wait on (a timeout): workers abort them as for a cancel.
+   */
+  abortRunning(): void {
+    const last = this.changes.findLast((change) => change.type === "execution");
+    if (last?.type === "execution") last.abortsRunning = true;
+  }
+
+  /**
    * Adds a step row (written when the transaction ends), numbered with the seq
    * of its own creation change so steps sort in execution order. A claimed
    * step is announced as created (PENDING), then as RUNNING, like any other.

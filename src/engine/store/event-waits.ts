@@ -221,3 +221,25 @@ export function waitsFiledUnder(
       UNION SELECT found.id FROM "EventWait" found WHERE found."keyPath" IS NULL OR ${all})
     ORDER BY w."createdAt", w.id`);
 }
+
+/**
+ * Executions with event waits a crash may have left undecided, at most
+ * `limit`: candidates older than `before` (their event's pass never ran), and
+ * waits never checked (a cancelOn whose after-commit check never ran).
+ */
+export async function undecidedWaits(db: SqlRunner, before: Date, limit: number): Promise<string[]> {
+  const rows = await db.query<{ executionId: string }>(Prisma.sql`
+    SELECT DISTINCT w."executionId" FROM "WaitCandidate" c JOIN "EventWait" w ON w.id = c."waitId"
+    WHERE c."createdAt" < ${before}
+    UNION
+    SELECT DISTINCT "executionId" FROM "EventWait" WHERE "checkedSeq" IS NULL AND "createdAt" < ${before}
+    LIMIT ${limit}`);
+  return rows.map((row) => row.executionId);
+}
+
+/** Candidates whose wait ended (it was deleted meanwhile): nothing left to decide. */
+export async function forgetOrphanCandidates(db: SqlRunner, before: Date): Promise<number> {
+  return db.execute(Prisma.sql`
+    DELETE FROM "WaitCandidate" c WHERE c."createdAt" < ${before}
+      AND NOT EXISTS (SELECT 1 FROM "EventWait" w WHERE w.id = c."waitId")`);
+}

@@ -42,3 +42,17 @@ export function readOpenSteps(
       (s.status = 'RUNNING' AND s."leaseUntil" < ${overdueBefore}))
     ORDER BY s.id LIMIT ${limit}`);
 }
+
+/** Live executions with a deadline: all of them, or those past it before `overdueBefore`. */
+export function readDeadlines(
+  sql: SqlDb,
+  page: { afterId: string; limit: number },
+  overdueBefore: Date | undefined,
+): Promise<{ id: string; deadlineAt: Date }[]> {
+  const { afterId, limit } = page;
+  return sql.query(Prisma.sql`
+    SELECT id, "deadlineAt" FROM "Execution"
+    WHERE status IN ('PENDING', 'RUNNING') AND "deadlineAt" IS NOT NULL AND id > ${afterId}
+      ${overdueBefore ? Prisma.sql`AND "deadlineAt" < ${overdueBefore}` : Prisma.empty}
+    ORDER BY id LIMIT ${limit}`);
+}

@@ -24,6 +24,15 @@ builder.prismaObject("Workflow", {
     trigger: t.expose("trigger", { type: "JSON", nullable: true, description: "JSONLogic rule; {} never matches" }),
     graph: t.expose("graph", { type: "JSON", description: "{nodes, edges}, UI fields kept" }),
     isActive: t.exposeBoolean("isActive"),
+    cancelOn: t.expose("cancelOn", {
+      type: "JSON",
+      nullable: true,
+      description: "JSONLogic rule (templates rendered per execution): a matching event cancels a live execution",
+    }),
+    timeoutMs: t.exposeInt("timeoutMs", {
+      nullable: true,
+      description: "An execution still unfinished this long after it started fails",
+    }),
     version: t.exposeInt("version", { description: "Grows by one on every update" }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
@@ -60,6 +69,11 @@ const WorkflowCreateInput = builder.inputType("WorkflowInput", {
     trigger: t.field({ type: "JSON", description: "JSONLogic rule; omitted or {}: never matches" }),
     graph: t.field({ type: "JSON", description: "{nodes, edges}; omitted: an empty draft" }),
     isActive: t.boolean({ defaultValue: true }),
+    cancelOn: t.field({
+      type: "JSON",
+      description: "JSONLogic rule over events, templated per execution; a match cancels a live execution",
+    }),
+    timeoutMs: t.int({ description: "An execution still unfinished this long after it started fails" }),
   }),
 });
 
@@ -71,6 +85,8 @@ const WorkflowPatchInput = builder.inputType("WorkflowPatch", {
     trigger: t.field({ type: "JSON" }),
     graph: t.field({ type: "JSON" }),
     isActive: t.boolean(),
+    cancelOn: t.field({ type: "JSON", description: "null or {}: none" }),
+    timeoutMs: t.int({ description: "null: no limit" }),
   }),
 });
 
