@@ -27,7 +27,8 @@ export interface ConsoleHarness {
   /** Closes the HTTP server (every socket drops) and opens it again on the same port after `downMs`. */
   restartServer(downMs: number): Promise<void>;
   graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
-  screenshot(name: string): Promise<void>;
+  /** The whole page (or only the window, for pages too long to be worth keeping whole). */
+  screenshot(name: string, options?: { fullPage?: boolean }): Promise<void>;
 }
 
 export function useConsole(options: { overrides?: Record<string, string>; apiKey?: string } = {}): ConsoleHarness {
@@ -86,11 +87,8 @@ export function useConsole(options: { overrides?: Record<string, string>; apiKey
       if (body.errors?.length || !body.data) throw new Error(`GraphQL: ${JSON.stringify(body.errors)}`);
       return body.data;
     },
-    async screenshot(name: string) {
-      await need(browser, "the browser").page.screenshot({
-        path: path.join(SCREENSHOT_DIR, `${name}.png`),
-        fullPage: true,
-      });
+    async screenshot(name: string, { fullPage = true }: { fullPage?: boolean } = {}) {
+      await need(browser, "the browser").page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage });
     },
   };
 }

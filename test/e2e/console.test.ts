@@ -162,6 +162,8 @@ describe("the web console", () => {
       await ui.screenshot("executions");
       await row.getByRole("link").click();
       await expectNodeStatus(page, "wait", "WAITING");
+      await page.locator('[data-testid="node-wait"]').click();
+      await ui.screenshot("execution-live");
 
       // The server goes away while the delay waits, and comes back after it is over.
       const restarted = ui.restartServer(4000);

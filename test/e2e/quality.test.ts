@@ -151,7 +151,7 @@ describe.runIf(CHROMIUM_AVAILABLE)("the web console's quality", () => {
       });
     await expect.poll(shown, { timeout: 10_000 }).toEqual({ SUCCEEDED: 300 });
     const longestTask = await page.evaluate(() => (window as unknown as { __longest: number }).__longest);
-    await ui.screenshot("execution-300-nodes");
+    await ui.screenshot("execution-300-nodes", { fullPage: false });
     console.log(
       `300-node execution page: first render ${renderMs} ms; all 300 steps followed to SUCCEEDED in ${followMs} ms; longest main-thread task while following ${Math.round(longestTask)} ms`,
     );
