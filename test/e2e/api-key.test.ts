@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { CHROMIUM_AVAILABLE, CHROMIUM_PATH } from "../support/browser.js";
 import { SERVICES_REQUIRED } from "../support/env.js";
-import { UI_TIMEOUT, useConsole } from "./console-support.js";
+import { POLL, useConsole } from "./console-support.js";
 
 const KEY = "e2e-console-key";
 
@@ -61,9 +61,7 @@ describe("the web console with API keys", () => {
     await ui.screenshot("api-key-prompt");
     await input.fill("wrong-key");
     await page.getByRole("button", { name: "Connect" }).click();
-    await expect
-      .poll(() => page.getByRole("alert").textContent(), { timeout: UI_TIMEOUT })
-      .toContain("The server refused that API key");
+    await expect.poll(() => page.getByRole("alert").textContent(), POLL).toContain("The server refused that API key");
     await ui.screenshot("api-key-refused");
     expect(await page.evaluate(() => sessionStorage.getItem("workflow-console.apiKey"))).toBeNull();
 
@@ -74,7 +72,7 @@ describe("the web console with API keys", () => {
 
     // Subscriptions carry the key too: the execution list goes live, and a new execution appears.
     await page.getByRole("link", { name: "Executions", exact: true }).click();
-    await expect.poll(() => page.locator(".live-dot").textContent(), { timeout: UI_TIMEOUT }).toBe("live");
+    await expect.poll(() => page.locator(".live-dot").textContent(), POLL).toBe("live");
     await ui.graphql(
       'mutation { createWorkflow(input: {name: "Keyed", graph: {nodes: [{id: "start", type: "start", data: {}}], edges: []}}) { id } }',
     );

@@ -19,6 +19,9 @@ export const SCREENSHOT_DIR = path.resolve("test-results", "console");
 /** Generous: CI runs the whole suite on two cores beside the browser. */
 export const UI_TIMEOUT = 20_000;
 
+/** For expect.poll (whose own default gives up after a second). */
+export const POLL = { timeout: UI_TIMEOUT, interval: 100 };
+
 export interface ConsoleHarness {
   readonly engine: TestEngine;
   readonly origin: string;

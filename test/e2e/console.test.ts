@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { CHROMIUM_AVAILABLE, CHROMIUM_PATH } from "../support/browser.js";
 import { SERVICES_REQUIRED } from "../support/env.js";
 import { TestHttpServer } from "../support/http-server.js";
-import { drawEdge, expectNodeStatus, recordNodeStatuses, UI_TIMEOUT, useConsole } from "./console-support.js";
+import { drawEdge, expectNodeStatus, POLL, recordNodeStatuses, useConsole } from "./console-support.js";
 
 const TEST_TIMEOUT = 90_000;
 
@@ -58,21 +58,21 @@ describe("the web console", () => {
       for (const type of ["delay", "branch", "send_notification", "end"]) {
         await page.getByRole("button", { name: `+ ${type}`, exact: true }).click();
       }
-      await expect.poll(() => page.locator(".react-flow__node").count()).toBe(5);
+      await expect.poll(() => page.locator(".react-flow__node").count(), POLL).toBe(5);
       await drawEdge(page, "start", "delay_1");
       await drawEdge(page, "delay_1", "branch_1");
-      await expect.poll(() => page.locator(".react-flow__edge").count()).toBe(2);
+      await expect.poll(() => page.locator(".react-flow__edge").count(), POLL).toBe(2);
 
       const settings = page.getByRole("complementary", { name: "Node settings" });
       // A bad value: the problem appears on the delay node and beside its field.
       await page.locator('[data-testid="node-delay_1"]').click();
       await settings.getByLabel("Ms").fill("-5");
       const delayNode = page.locator('[data-testid="node-delay_1"]');
-      await expect.poll(() => delayNode.getAttribute("class"), { timeout: UI_TIMEOUT }).toContain("has-problems");
-      await expect.poll(() => delayNode.textContent()).toContain("ms:");
-      await expect.poll(() => settings.locator('[data-field="ms"] .field-problem').count()).toBe(1);
+      await expect.poll(() => delayNode.getAttribute("class"), POLL).toContain("has-problems");
+      await expect.poll(() => delayNode.textContent(), POLL).toContain("ms:");
+      await expect.poll(() => settings.locator('[data-field="ms"] .field-problem').count(), POLL).toBe(1);
       await expect
-        .poll(() => page.locator('[data-testid="node-branch_1"]').getAttribute("class"))
+        .poll(() => page.locator('[data-testid="node-branch_1"]').getAttribute("class"), POLL)
         .not.toContain("has-problems");
       await ui.screenshot("editor-problem");
       await settings.getByLabel("Ms").fill("1500");
@@ -86,10 +86,10 @@ describe("the web console", () => {
       );
       await page.locator('[data-testid="node-send_notification_1"]').click();
       await settings.getByLabel(/^Message/).fill("Big one: {{payload.n}}");
-      await expect.poll(() => page.getByTestId("validity").textContent(), { timeout: UI_TIMEOUT }).toBe("valid");
+      await expect.poll(() => page.getByTestId("validity").textContent(), POLL).toBe("valid");
       await ui.screenshot("editor");
       await page.getByRole("button", { name: "Create" }).click();
-      await expect.poll(() => page.locator(".version").textContent(), { timeout: UI_TIMEOUT }).toBe("version 1");
+      await expect.poll(() => page.locator(".version").textContent(), POLL).toBe("version 1");
 
       // Saved as drawn.
       const saved = await ui.graphql<{ workflows: { edges: { node: { id: string; graph: { edges: unknown[] } } }[] } }>(
@@ -114,7 +114,7 @@ describe("the web console", () => {
       const statuses = await recordNodeStatuses(page);
 
       await expectNodeStatus(page, "send_notification_1", "SUCCEEDED");
-      await expect.poll(() => page.getByTestId("execution-status").textContent()).toBe("SUCCEEDED");
+      await expect.poll(() => page.getByTestId("execution-status").textContent(), POLL).toBe("SUCCEEDED");
       const seen = await statuses();
       // Watched, not reloaded: the delay was seen waiting (or running) before it succeeded.
       expect(seen.delay_1?.at(-1)).toBe("SUCCEEDED");
@@ -124,13 +124,13 @@ describe("the web console", () => {
       expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
       await page.locator('[data-testid="node-send_notification_1"]').click();
       await expect
-        .poll(() => page.getByTestId("step-detail-send_notification_1").textContent())
+        .poll(() => page.getByTestId("step-detail-send_notification_1").textContent(), POLL)
         .toContain("Big one: 10");
       await ui.screenshot("execution");
 
       // The notification reached the live feed.
       await page.getByRole("link", { name: /^Notifications/ }).click();
-      await expect.poll(() => page.locator(".feed-item").first().textContent()).toContain("Big one: 10");
+      await expect.poll(() => page.locator(".feed-item").first().textContent(), POLL).toContain("Big one: 10");
       await ui.screenshot("notifications");
     },
     TEST_TIMEOUT,
@@ -155,7 +155,7 @@ describe("the web console", () => {
       });
       await page.goto(`${ui.origin}/#/executions?workflow=${workflowId}`);
       await page.getByText("No executions match these filters").waitFor();
-      await expect.poll(() => page.locator(".live-dot").textContent()).toBe("live");
+      await expect.poll(() => page.locator(".live-dot").textContent(), POLL).toBe("live");
       const executionId = await startExecution(workflowId);
       const row = page.getByTestId("execution-row").first();
       await row.waitFor();
@@ -167,7 +167,7 @@ describe("the web console", () => {
 
       // The server goes away while the delay waits, and comes back after it is over.
       const restarted = ui.restartServer(4000);
-      await expect.poll(() => page.getByTestId("stream-state").textContent()).toBe("reconnecting");
+      await expect.poll(() => page.getByTestId("stream-state").textContent(), POLL).toBe("reconnecting");
       await restarted;
       await expect
         .poll(() => page.getByTestId("stream-state").textContent(), { timeout: 30_000 })
@@ -206,7 +206,7 @@ describe("the web console", () => {
       await page.goto(`${ui.origin}/#/executions/${await startExecution(waiting)}`);
       await expectNodeStatus(page, "long", "WAITING");
       await page.getByRole("button", { name: "Cancel" }).click();
-      await expect.poll(() => page.getByTestId("execution-status").textContent()).toBe("CANCELLED");
+      await expect.poll(() => page.getByTestId("execution-status").textContent(), POLL).toBe("CANCELLED");
       await expectNodeStatus(page, "long", "CANCELLED");
       await ui.screenshot("execution-cancelled");
 
@@ -229,11 +229,11 @@ describe("the web console", () => {
           ],
         });
         await page.goto(`${ui.origin}/#/executions/${await startExecution(flaky)}`);
-        await expect.poll(() => page.getByTestId("execution-status").textContent()).toBe("FAILED");
+        await expect.poll(() => page.getByTestId("execution-status").textContent(), POLL).toBe("FAILED");
         await expectNodeStatus(page, "call", "FAILED");
         await ui.screenshot("execution-failed");
         await page.getByRole("button", { name: "Retry" }).click();
-        await expect.poll(() => page.getByTestId("execution-status").textContent()).toBe("SUCCEEDED");
+        await expect.poll(() => page.getByTestId("execution-status").textContent(), POLL).toBe("SUCCEEDED");
         await expectNodeStatus(page, "call", "SUCCEEDED");
         await expectNodeStatus(page, "done", "SUCCEEDED");
         expect(remote.requests.filter((r) => r.path === "/flaky")).toHaveLength(2);

@@ -4,7 +4,7 @@
  * marked with its problems (the editor uses its own interactive canvas).
  */
 import { Background, Controls, type Edge, MarkerType, ReactFlow } from "@xyflow/react";
-import { useMemo } from "react";
+import { useMemo, useRef } from "react";
 import { branchEdges, type WorkflowGraph } from "../lib/graph.ts";
 import { layoutGraph } from "../lib/layout.ts";
 import { NODE_TYPES, type StepFlowNode } from "./StepNode.tsx";
@@ -30,15 +30,35 @@ export function WorkflowFlow({ graph, statuses, selected, onSelect }: Props) {
       })),
     [allEdges],
   );
+  // A node whose status did not change keeps its object, so React Flow redraws only the changed
+  // ones (a 300-node execution gets many updates a second, each touching one or two nodes).
+  const drawn = useRef(new Map<string, StepFlowNode>());
   const nodes = useMemo<StepFlowNode[]>(
     () =>
-      graph.nodes.map((node) => ({
-        id: node.id,
-        type: "step",
-        position: positions.get(node.id) ?? { x: 0, y: 0 },
-        selected: node.id === selected,
-        data: { nodeId: node.id, type: node.type, status: statuses.get(node.id) },
-      })),
+      graph.nodes.map((node) => {
+        const position = positions.get(node.id) ?? { x: 0, y: 0 };
+        const status = statuses.get(node.id);
+        const isSelected = node.id === selected;
+        const previous = drawn.current.get(node.id);
+        if (
+          previous &&
+          previous.position === position &&
+          previous.data.status === status &&
+          previous.data.type === node.type &&
+          previous.selected === isSelected
+        ) {
+          return previous;
+        }
+        const next: StepFlowNode = {
+          id: node.id,
+          type: "step",
+          position,
+          selected: isSelected,
+          data: { nodeId: node.id, type: node.type, status },
+        };
+        drawn.current.set(node.id, next);
+        return next;
+      }),
     [graph, positions, statuses, selected],
   );
   return (

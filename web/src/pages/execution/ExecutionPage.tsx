@@ -26,6 +26,7 @@ const ExecutionHeader = graphql(`
         id
         name
         version
+        graph
       }
     }
   }
@@ -64,19 +65,23 @@ const Retry = graphql(`
 export function ExecutionPage({ id }: { id: string }) {
   const [header] = useQuery({ query: ExecutionHeader, variables: { id } });
   const execution = header.data?.execution;
-  // The graph of the version this execution runs (versions are newest first).
+  // The graph of the version this execution runs: the workflow's own when it is the latest (one
+  // query fewer, the common case), else from its versions (newest first).
   const offset = execution ? execution.workflow.version - execution.workflowVersion : 0;
   const [version] = useQuery({
     query: VersionGraph,
     variables: { id: execution?.workflow.id ?? "", offset },
-    pause: !execution,
+    pause: !execution || offset === 0,
   });
   const live = useExecutionLive(id);
   const [cancelState, cancel] = useMutation(Cancel);
   const [retryState, retry] = useMutation(Retry);
   const [selected, setSelected] = useState<string>();
 
-  const graph = useMemo(() => readGraph(version.data?.workflow?.versions[0]?.graph), [version.data]);
+  const graph = useMemo(
+    () => readGraph(offset === 0 ? execution?.workflow.graph : version.data?.workflow?.versions[0]?.graph),
+    [offset, execution, version.data],
+  );
   const { store } = live;
   const steps = store.stepList();
   const statuses = store.nodeStatuses();
@@ -129,7 +134,7 @@ export function ExecutionPage({ id }: { id: string }) {
       {live.error ? <ErrorMessage error={live.error} /> : null}
       {actionError ? <ErrorMessage error={actionError} /> : null}
       <div className="execution-grid">
-        {version.fetching && !version.data ? (
+        {offset !== 0 && !version.data ? (
           <Loading what="the graph" />
         ) : (
           <WorkflowFlow graph={graph} statuses={stableStatuses} selected={selected} onSelect={setSelected} />
