@@ -90,6 +90,12 @@ describe("the web console", () => {
       await ui.screenshot("editor");
       await page.getByRole("button", { name: "Create" }).click();
       await expect.poll(() => page.locator(".version").textContent(), POLL).toBe("version 1");
+      // The dry run (explainEvent) says the saved workflow would start.
+      await page.getByLabel("Event payload (JSON)").fill('{"kind": "e2e", "n": 10}');
+      await page.getByRole("button", { name: "Test event" }).click();
+      await expect
+        .poll(() => page.getByTestId("test-event-result").textContent(), POLL)
+        .toContain("Starts this workflow");
 
       // Saved as drawn.
       const saved = await ui.graphql<{ workflows: { edges: { node: { id: string; graph: { edges: unknown[] } } }[] } }>(

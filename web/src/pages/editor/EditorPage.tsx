@@ -29,7 +29,7 @@ import { branchEdges, type GraphEdge, type GraphNode, readGraph } from "../../li
 import { layoutGraph } from "../../lib/layout.ts";
 import { navigate } from "../../lib/router.ts";
 import { fieldsFromSchema, type Problem, parseNodeProblemPath, problemsForNode } from "../../lib/schema-form.ts";
-import { SimulateEvent } from "../events/SendEventPage.tsx";
+import { ExplainEvent, type Explanation, ExplanationView } from "../events/SendEventPage.tsx";
 
 const EditorData = graphql(`
   query EditorData($id: ID!, $withWorkflow: Boolean!) {
@@ -461,11 +461,11 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
   );
 }
 
-/** Which saved, active workflows an event would start (this one's unsaved changes do not count). */
+/** What an event would do (explainEvent): start, resume, cancel; this workflow's unsaved changes do not count. */
 function TestEvent({ workflowId, payloadId }: { workflowId?: string; payloadId: string }) {
   const client = useClient();
   const [text, setText] = useState("{}");
-  const [result, setResult] = useState<{ names: string[]; includesThis: boolean } | { error: string }>();
+  const [result, setResult] = useState<{ explanation: Explanation } | { error: string }>();
   return (
     <div className="test-event">
       <h2>Test an event</h2>
@@ -488,27 +488,25 @@ function TestEvent({ workflowId, payloadId }: { workflowId?: string; payloadId: 
             setResult({ error: "The payload is not valid JSON" });
             return;
           }
-          const response = await client
-            .query(SimulateEvent, { payload }, { requestPolicy: "network-only" })
-            .toPromise();
+          const response = await client.query(ExplainEvent, { payload }, { requestPolicy: "network-only" }).toPromise();
           if (response.error || !response.data) setResult({ error: response.error?.message ?? "No answer" });
-          else {
-            const workflows = response.data.simulateEvent;
-            setResult({
-              names: workflows.map((w) => w.name),
-              includesThis: workflows.some((w) => w.id === workflowId),
-            });
-          }
+          else setResult({ explanation: response.data.explainEvent });
         }}
       >
         Test event
       </button>
       {result && "error" in result ? <ErrorMessage error={result.error} /> : null}
-      {result && "names" in result ? (
-        <p role="status" data-testid="test-event-result">
-          {workflowId ? (result.includesThis ? "Starts this workflow. " : "Does not start this workflow. ") : ""}
-          {result.names.length === 0 ? "Starts no workflow." : `Starts: ${result.names.join(", ")}.`}
-        </p>
+      {result && "explanation" in result ? (
+        <div role="status" data-testid="test-event-result">
+          {workflowId ? (
+            <p>
+              {result.explanation.starts.some((w) => w.id === workflowId)
+                ? "Starts this workflow (as saved)."
+                : "Does not start this workflow (as saved)."}
+            </p>
+          ) : null}
+          <ExplanationView explanation={result.explanation} />
+        </div>
       ) : null}
     </div>
   );

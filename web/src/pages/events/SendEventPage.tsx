@@ -20,7 +20,7 @@ const SendEvent = graphql(`
       event {
         id
       }
-      executions {
+            executions {
         id
         status
         workflow {
@@ -28,19 +28,73 @@ const SendEvent = graphql(`
           name
         }
       }
+      resumed {
+        id
+        nodeId
+        executionId
+      }
     }
   }
 `);
 
-export const SimulateEvent = graphql(`
-  query SimulateEvent($payload: JSON!) {
-    simulateEvent(payload: $payload) {
-      id
-      name
-      version
+/** The dry run: what an event would start, resume (wait_for_event steps) and cancel (cancelOn). */
+export const ExplainEvent = graphql(`
+  query ExplainEvent($payload: JSON!) {
+    explainEvent(payload: $payload) {
+      starts {
+        id
+        name
+        version
+      }
+      resumes {
+        id
+        nodeId
+        executionId
+        execution {
+          workflow {
+            name
+          }
+        }
+      }
+      cancels {
+        id
+        workflow {
+          name
+        }
+      }
     }
   }
 `);
+
+export type Explanation = ResultOf<typeof ExplainEvent>["explainEvent"];
+
+/** What a dry run found, as a list a person reads. */
+export function ExplanationView({ explanation }: { explanation: Explanation }) {
+  const { starts, resumes, cancels } = explanation;
+  if (starts.length + resumes.length + cancels.length === 0) {
+    return <p className="state empty">This event would start, resume and cancel nothing.</p>;
+  }
+  return (
+    <ul>
+      {starts.map((w) => (
+        <li key={`s${w.id}`}>
+          Starts {w.name} <span className="subtle">v{w.version}</span>
+        </li>
+      ))}
+      {resumes.map((step) => (
+        <li key={`r${step.id}`}>
+          Resumes <a href={href(`executions/${step.executionId}`)}>{step.execution.workflow.name}</a> at{" "}
+          <code>{step.nodeId}</code>
+        </li>
+      ))}
+      {cancels.map((execution) => (
+        <li key={`c${execution.id}`}>
+          Cancels <a href={href(`executions/${execution.id}`)}>{execution.workflow.name}</a>
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 export function SendEventPage() {
   const payloadId = useId();
@@ -49,7 +103,7 @@ export function SendEventPage() {
   const [text, setText] = useState(() => JSON.stringify(SAMPLE_PAYLOADS[0]?.payload, null, 2));
   const [idempotencyKey, setIdempotencyKey] = useState("");
   const [parseError, setParseError] = useState<string>();
-  const [simulated, setSimulated] = useState<ResultOf<typeof SimulateEvent>["simulateEvent"]>();
+  const [simulated, setSimulated] = useState<Explanation>();
   const [simulateError, setSimulateError] = useState<string>();
   const [sent, send] = useMutation(SendEvent);
 
@@ -106,10 +160,10 @@ export function SendEventPage() {
               const payload = parse();
               if (payload === undefined) return;
               const result = await client
-                .query(SimulateEvent, { payload }, { requestPolicy: "network-only" })
+                .query(ExplainEvent, { payload }, { requestPolicy: "network-only" })
                 .toPromise();
               setSimulateError(result.error?.message);
-              setSimulated(result.data?.simulateEvent);
+              setSimulated(result.data?.explainEvent);
             }}
           >
             Test (start nothing)
@@ -120,18 +174,8 @@ export function SendEventPage() {
       {simulateError ? <ErrorMessage error={simulateError} /> : null}
       {simulated ? (
         <div className="result" data-testid="simulate-result">
-          <h2>Would start</h2>
-          {simulated.length === 0 ? (
-            <p className="state empty">No active workflow matches this event.</p>
-          ) : (
-            <ul>
-              {simulated.map((w) => (
-                <li key={w.id}>
-                  {w.name} <span className="subtle">v{w.version}</span>
-                </li>
-              ))}
-            </ul>
-          )}
+          <h2>This event would</h2>
+          <ExplanationView explanation={simulated} />
         </div>
       ) : null}
       {sent.error ? <ErrorMessage error={sent.error} /> : null}
@@ -147,6 +191,12 @@ export function SendEventPage() {
               <li key={execution.id}>
                 <a href={href(`executions/${execution.id}`)}>{execution.workflow.name}</a>{" "}
                 <StatusBadge status={execution.status} />
+              </li>
+            ))}
+            {sent.data.sendEvent.resumed.map((step) => (
+              <li key={step.id}>
+                Resumed <a href={href(`executions/${step.executionId}`)}>a waiting execution</a> at{" "}
+                <code>{step.nodeId}</code>
               </li>
             ))}
           </ul>
