@@ -2,7 +2,7 @@
  * One execution, live: its graph coloured by step status, a timeline of its
  * steps, the selected step's input, output and error, and cancel / retry.
  */
-import { useMemo, useState } from "react";
+import { memo, useMemo, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { JsonView } from "../../components/JsonView.tsx";
 import { ErrorMessage, Loading } from "../../components/States.tsx";
@@ -187,9 +187,13 @@ function Timeline({
   onSelect(id: string): void;
 }) {
   const origin = new Date(startedAt).getTime();
-  const now = Date.now();
+  // To the second: a row redraws when its step changes or a second has passed, not on every update.
+  const now = Math.ceil(Date.now() / 1000) * 1000;
   const ends = steps.map((step) => (step.finishedAt ? new Date(step.finishedAt).getTime() : now));
-  const span = Math.max(1, ...ends.map((end) => end - origin));
+  // Rounded up to two significant digits, so the scale (and every row) changes seldom.
+  const raw = Math.max(1, ...ends.map((end) => end - origin));
+  const unit = 10 ** Math.max(0, Math.floor(Math.log10(raw)) - 1);
+  const span = Math.ceil(raw / unit) * unit;
   return (
     <section aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline</h2>
@@ -210,42 +214,63 @@ function Timeline({
             </tr>
           </thead>
           <tbody>
-            {steps.map((step) => {
-              const start = step.startedAt ? new Date(step.startedAt).getTime() : undefined;
-              const end = step.finishedAt ? new Date(step.finishedAt).getTime() : now;
-              const left = start === undefined ? 0 : ((start - origin) / span) * 100;
-              const width = start === undefined ? 0 : Math.max(0.5, ((end - start) / span) * 100);
-              return (
-                <tr key={step.id} data-testid={`timeline-${step.nodeId}`} data-status={step.status}>
-                  <td>
-                    <button type="button" className="link" onClick={() => onSelect(step.nodeId)}>
-                      {step.nodeId}
-                    </button>{" "}
-                    <span className="subtle">{step.type}</span>
-                  </td>
-                  <td>
-                    <StatusBadge status={step.status} />
-                    {step.status === "WAITING" && step.resumeAt ? (
-                      <span className="subtle"> until {formatTime(step.resumeAt)}</span>
-                    ) : null}
-                  </td>
-                  <td>{formatTime(step.startedAt)}</td>
-                  <td>{formatDuration(step.durationMs)}</td>
-                  <td>{step.attempt}</td>
-                  <td className="bar-col">
-                    <div className="bar-track">
-                      <div
-                        className="bar"
-                        style={{ left: `${left}%`, width: `${width}%`, background: statusColor(step.status) }}
-                      />
-                    </div>
-                  </td>
-                </tr>
-              );
-            })}
+            {steps.map((step) => (
+              <TimelineRow
+                key={step.id}
+                step={step}
+                origin={origin}
+                span={span}
+                now={step.finishedAt ? 0 : now}
+                onSelect={onSelect}
+              />
+            ))}
           </tbody>
         </table>
       )}
     </section>
   );
 }
+
+const TimelineRow = memo(function TimelineRow({
+  step,
+  origin,
+  span,
+  now,
+  onSelect,
+}: {
+  step: StepState;
+  origin: number;
+  span: number;
+  /** Only for a step still open (its bar runs to now); 0 otherwise. */
+  now: number;
+  onSelect(id: string): void;
+}) {
+  const start = step.startedAt ? new Date(step.startedAt).getTime() : undefined;
+  const end = step.finishedAt ? new Date(step.finishedAt).getTime() : now;
+  const left = start === undefined ? 0 : ((start - origin) / span) * 100;
+  const width = start === undefined ? 0 : Math.max(0.5, ((end - start) / span) * 100);
+  return (
+    <tr data-testid={`timeline-${step.nodeId}`} data-status={step.status}>
+      <td>
+        <button type="button" className="link" onClick={() => onSelect(step.nodeId)}>
+          {step.nodeId}
+        </button>{" "}
+        <span className="subtle">{step.type}</span>
+      </td>
+      <td>
+        <StatusBadge status={step.status} />
+        {step.status === "WAITING" && step.resumeAt ? (
+          <span className="subtle"> until {formatTime(step.resumeAt)}</span>
+        ) : null}
+      </td>
+      <td>{formatTime(step.startedAt)}</td>
+      <td>{formatDuration(step.durationMs)}</td>
+      <td>{step.attempt}</td>
+      <td className="bar-col">
+        <div className="bar-track">
+          <div className="bar" style={{ left: `${left}%`, width: `${width}%`, background: statusColor(step.status) }} />
+        </div>
+      </td>
+    </tr>
+  );
+});

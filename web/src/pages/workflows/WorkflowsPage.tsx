@@ -1,4 +1,5 @@
 /** Saved workflows: active toggle, version, the status of their latest executions. */
+import { useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { Empty, ErrorMessage, Loading } from "../../components/States.tsx";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
@@ -47,7 +48,9 @@ const SetActive = graphql(`
 `);
 
 export function WorkflowsPage() {
-  const [result] = useQuery({ query: WorkflowsQuery, variables: {} });
+  // The cursors of the pages before this one.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [result] = useQuery({ query: WorkflowsQuery, variables: { after: cursors.at(-1) ?? null } });
   const [setActiveState, setActive] = useMutation(SetActive);
   const workflows = result.data?.workflows.edges.map((edge) => edge.node) ?? [];
   return (
@@ -120,6 +123,24 @@ export function WorkflowsPage() {
             ))}
           </tbody>
         </table>
+      ) : null}
+      {cursors.length > 0 || result.data?.workflows.pageInfo.hasNextPage ? (
+        <nav className="pager" aria-label="Pages">
+          <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            ← Previous
+          </button>
+          <span className="subtle">Page {cursors.length + 1}</span>
+          <button
+            type="button"
+            disabled={!result.data?.workflows.pageInfo.hasNextPage}
+            onClick={() => {
+              const end = result.data?.workflows.pageInfo.endCursor;
+              if (end) setCursors((c) => [...c, end]);
+            }}
+          >
+            Next →
+          </button>
+        </nav>
       ) : null}
     </section>
   );
