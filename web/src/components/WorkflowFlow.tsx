@@ -6,7 +6,7 @@
 import { Background, Controls, type Edge, MarkerType, ReactFlow } from "@xyflow/react";
 import { useMemo, useRef } from "react";
 import { branchEdges, type WorkflowGraph } from "../lib/graph.ts";
-import { layoutGraph } from "../lib/layout.ts";
+import { layoutGraph, NODE_HEIGHT, NODE_WIDTH } from "../lib/layout.ts";
 import { NODE_TYPES, type StepFlowNode } from "./StepNode.tsx";
 
 interface Props {
@@ -53,6 +53,9 @@ export function WorkflowFlow({ graph, statuses, selected, onSelect }: Props) {
           id: node.id,
           type: "step",
           position,
+          // Sizes to start from, so the view fits before React Flow has measured 300 nodes.
+          initialWidth: NODE_WIDTH,
+          initialHeight: NODE_HEIGHT,
           selected: isSelected,
           data: { nodeId: node.id, type: node.type, status },
         };
