@@ -40,30 +40,55 @@ describe.runIf(CHROMIUM_AVAILABLE)("the web console's quality", () => {
   const ui = useConsole();
   let workflowId = "";
   let executionId = "";
+  let waitingId = "";
 
+  /** Executions showing most statuses: SUCCEEDED and SKIPPED steps, a RUNNING execution with a WAITING step. */
   const seed = async () => {
     if (executionId) return;
-    const created = await ui.graphql<{ createWorkflow: { id: string } }>(
-      "mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }",
-      {
-        input: {
-          name: "Quality",
-          trigger: { "==": [{ var: "q" }, 1] },
-          graph: {
-            nodes: [
-              { id: "start", type: "start", data: {} },
-              { id: "n1", type: "send_notification", data: { message: "hi" } },
+    const create = async (name: string, nodes: unknown[], edges: unknown[], trigger: unknown = {}) => {
+      const created = await ui.graphql<{ createWorkflow: { id: string } }>(
+        "mutation($input: WorkflowInput!) { createWorkflow(input: $input) { id } }",
+        { input: { name, trigger, graph: { nodes, edges } } },
+      );
+      return created.createWorkflow.id;
+    };
+    workflowId = await create(
+      "Quality",
+      [
+        { id: "start", type: "start", data: {} },
+        {
+          id: "pick",
+          type: "branch",
+          data: {
+            cases: [
+              { condition: { "==": [{ var: "q" }, 1] }, next: "n1" },
+              { else: true, next: "never" },
             ],
-            edges: [{ id: "e1", source: "start", target: "n1" }],
           },
         },
-      },
+        { id: "n1", type: "send_notification", data: { message: "hi" } },
+        { id: "never", type: "end", data: {} },
+      ],
+      [{ id: "e1", source: "start", target: "pick" }],
+      { "==": [{ var: "q" }, 1] },
     );
-    workflowId = created.createWorkflow.id;
     const sent = await ui.graphql<{ sendEvent: { executions: { id: string }[] } }>(
       "mutation { sendEvent(payload: {q: 1}) { executions { id } } }",
     );
     executionId = sent.sendEvent.executions[0]?.id ?? "";
+    const waiting = await create(
+      "Quality waiting",
+      [
+        { id: "start", type: "start", data: {} },
+        { id: "later", type: "delay", data: { ms: 600_000 } },
+      ],
+      [{ id: "e1", source: "start", target: "later" }],
+    );
+    const started = await ui.graphql<{ startExecution: { id: string } }>(
+      "mutation($id: ID!) { startExecution(workflowId: $id) { id } }",
+      { id: waiting },
+    );
+    waitingId = started.startExecution.id;
   };
 
   const pages = (): [string, string][] => [
@@ -71,6 +96,7 @@ describe.runIf(CHROMIUM_AVAILABLE)("the web console's quality", () => {
     [`workflows/${workflowId}/edit`, "Quality"],
     ["executions", "Executions"],
     [`executions/${executionId}`, "Quality"],
+    [`executions/${waitingId}`, "Quality waiting"],
     ["events", "Send an event"],
     ["notifications", "Notifications"],
   ];
