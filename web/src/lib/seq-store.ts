@@ -31,6 +31,8 @@ export interface StepState {
   finishedAt?: string | null;
   durationMs?: number | null;
   resumeAt?: string | null;
+  /** While a wait_for_event step waits: the rule an event must satisfy. */
+  waitingFor?: unknown;
 }
 
 export interface ExecutionState {

@@ -170,6 +170,9 @@ function StepDetail({ step }: { step: StepState }) {
         {step.resumeAt ? ` · due ${formatTime(step.resumeAt)}` : ""}
       </p>
       {step.error ? <ErrorMessage error={step.error} /> : null}
+      {step.waitingFor !== undefined && step.waitingFor !== null ? (
+        <JsonView value={step.waitingFor} label="Waiting for an event matching" />
+      ) : null}
       <JsonView value={step.input} label="Input" />
       <JsonView value={step.output} label="Output" />
     </div>
@@ -259,6 +262,7 @@ const TimelineRow = memo(function TimelineRow({
       </td>
       <td>
         <StatusBadge status={step.status} />
+        {step.status === "WAITING" && step.waitingFor ? <span className="subtle"> for an event</span> : null}
         {step.status === "WAITING" && step.resumeAt ? (
           <span className="subtle"> until {formatTime(step.resumeAt)}</span>
         ) : null}

@@ -33,8 +33,9 @@ export const StepFields = graphql(`
     createdAt
     startedAt
     finishedAt
-    durationMs
+        durationMs
     resumeAt
+    waitingFor
   }
 `);
 
