@@ -64,6 +64,11 @@ describe("the web console", () => {
       await expect.poll(() => page.locator(".react-flow__edge").count(), POLL).toBe(2);
 
       const settings = page.getByRole("complementary", { name: "Node settings" });
+      // Renamed in its panel: the node takes the new id.
+      await page.locator('[data-testid="node-end_1"]').click();
+      await settings.getByLabel("Node id").fill("finish");
+      await settings.getByLabel("Node id").press("Enter");
+      await page.locator('[data-testid="node-finish"]').waitFor();
       // A bad value: the problem appears on the delay node and beside its field.
       await page.locator('[data-testid="node-delay_1"]').click();
       await settings.getByLabel("Ms").fill("-5");
@@ -81,7 +86,7 @@ describe("the web console", () => {
       await settings.getByLabel(/^Cases/).fill(
         JSON.stringify([
           { label: "big", condition: { ">": [{ var: "n" }, 5] }, next: "send_notification_1" },
-          { label: "small", else: true, next: "end_1" },
+          { label: "small", else: true, next: "finish" },
         ]),
       );
       await page.locator('[data-testid="node-send_notification_1"]').click();

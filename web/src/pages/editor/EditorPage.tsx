@@ -281,6 +281,23 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
     // Keep every node in view (after React Flow has measured the new one).
     setTimeout(() => void flow?.fitView({ maxZoom: 1 }), 50);
   };
+  const renameNode = (from: string, to: string) => {
+    const renamed = (id: string) => (id === from ? to : id);
+    change({
+      nodes: draft.nodes.map((node) => {
+        const next = node.id === from ? { ...node, id: to } : node;
+        const cases = next.data.cases;
+        if (next.type !== "branch" || !Array.isArray(cases)) return next;
+        // A branch names its targets in data: follow the rename there too.
+        const followed = cases.map((c: unknown) =>
+          typeof c === "object" && c !== null && "next" in c && c.next === from ? { ...c, next: to } : c,
+        );
+        return { ...next, data: { ...next.data, cases: followed } };
+      }),
+      edges: draft.edges.map((edge) => ({ ...edge, source: renamed(edge.source), target: renamed(edge.target) })),
+    });
+    setSelectedId(to);
+  };
   const selectedIndex = draft.nodes.findIndex((node) => node.id === selectedId);
   const selectedNode = draft.nodes[selectedIndex];
   const triggerProblems = problems.filter((p) => p.path === "trigger" || p.path.startsWith("trigger"));
@@ -428,6 +445,12 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
               <h2>
                 <code>{selectedNode.id}</code> <span className="subtle">{selectedNode.type}</span>
               </h2>
+              <NodeIdInput
+                key={selectedNode.id}
+                id={selectedNode.id}
+                taken={(id) => draft.nodes.some((node) => node.id === id)}
+                onRename={(to) => renameNode(selectedNode.id, to)}
+              />
               <SchemaForm
                 fields={fieldsFromSchema(schemaByType.get(selectedNode.type))}
                 data={selectedNode.data}
@@ -507,6 +530,42 @@ function TestEvent({ workflowId, payloadId }: { workflowId?: string; payloadId: 
           ) : null}
           <ExplanationView explanation={result.explanation} />
         </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** A node's id, renamed when the field is left or Enter pressed (edges and branch cases follow). */
+function NodeIdInput({ id, taken, onRename }: { id: string; taken(id: string): boolean; onRename(to: string): void }) {
+  const inputId = useId();
+  const [text, setText] = useState(id);
+  const [error, setError] = useState<string>();
+  const commit = () => {
+    const to = text.trim();
+    if (to === id) return setError(undefined);
+    if (to === "") return setError("an id is required");
+    if (taken(to)) return setError(`another node is already ${to}`);
+    setError(undefined);
+    onRename(to);
+  };
+  return (
+    <div className={`field${error ? " invalid" : ""}`}>
+      <label htmlFor={inputId}>Node id</label>
+      <input
+        id={inputId}
+        value={text}
+        aria-invalid={error !== undefined}
+        aria-describedby={error ? `${inputId}-error` : undefined}
+        onChange={(e) => setText(e.target.value)}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === "Enter") commit();
+        }}
+      />
+      {error ? (
+        <span id={`${inputId}-error`} className="field-problem" role="alert">
+          {error}
+        </span>
       ) : null}
     </div>
   );
