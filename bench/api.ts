@@ -24,6 +24,8 @@ export interface SentEvent {
   responseMs: number;
   /** When the request was sent (ms since the epoch). */
   sentAt: number;
+  /** The wait_for_event steps it resumed. */
+  resumedStepIds: string[];
 }
 
 export class EngineApi {
@@ -46,8 +48,9 @@ export class EngineApi {
   async sendEvent(payload: Record<string, unknown>): Promise<SentEvent> {
     const sentAt = Date.now();
     const started = performance.now();
-    const body = await this.post<{ execution_ids: string[] }>("/events", payload);
-    return { executionIds: body.execution_ids, responseMs: performance.now() - started, sentAt };
+    const body = await this.post<{ execution_ids: string[]; resumed_step_ids: string[] }>("/events", payload);
+    const responseMs = performance.now() - started;
+    return { executionIds: body.execution_ids, responseMs, sentAt, resumedStepIds: body.resumed_step_ids };
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 
-export const SECTIONS = ["limits", "chain", "lead-routing", "live", "triggers", "delays"] as const;
+export const SECTIONS = ["limits", "chain", "lead-routing", "live", "triggers", "delays", "waits"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -32,6 +32,8 @@ export interface BenchOptions {
   sockets: number;
   /** 1-second delays started per delay-accuracy run. */
   delays: number;
+  /** Event waits held open while POST /events is timed (the waits section). */
+  waits: number;
   /** Only these sections (default: all). */
   only: Section[];
   /** Where the results go. */
@@ -50,6 +52,7 @@ export const USAGE = `npm run bench -- [options]
   --subscribers A,B,C  executionUpdated subscribers (default 1,100,1000)
   --sockets N          most WebSocket connections for them; more subscribers share (default 1000)
   --delays N           1-second delays per delay-accuracy run (default 40, quick 10)
+  --waits N            open event waits while POST /events is timed (default 10000, quick 300)
   --only A,B           only these sections: ${SECTIONS.join(", ")}
   --out FILE           results file (default bench/results.json)
   --help               this text
@@ -92,6 +95,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       subscribers: { type: "string" },
       sockets: { type: "string" },
       delays: { type: "string" },
+      waits: { type: "string" },
       only: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
@@ -114,6 +118,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     subscribers: values.subscribers === undefined ? [1, 100, 1000] : intList("subscribers", values.subscribers),
     sockets: values.sockets === undefined ? 1000 : positiveInt("sockets", values.sockets),
     delays: values.delays === undefined ? (quick ? 10 : 40) : positiveInt("delays", values.delays),
+    waits: values.waits === undefined ? (quick ? 300 : 10_000) : positiveInt("waits", values.waits),
     only: values.only === undefined ? [...SECTIONS] : sections(values.only),
     out: values.out ?? new URL("results.json", import.meta.url).pathname,
   };

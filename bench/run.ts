@@ -25,11 +25,12 @@ import { clearProgress, elapsedSeconds, progress } from "./progress.js";
 import { benchPrefix, checkRedis, removeKeysAtCleanup } from "./redis.js";
 import { Report } from "./report.js";
 import { measureTriggers } from "./triggers.js";
+import { measureWaits } from "./waits.js";
 import { CompletionWatcher } from "./watcher.js";
 
 const QUEUE_NAME = "workflow-steps";
 /** The measurements that need the engine running. */
-const ENGINE_SECTIONS: readonly Section[] = ["chain", "lead-routing", "live", "delays"];
+const ENGINE_SECTIONS: readonly Section[] = ["chain", "lead-routing", "live", "delays", "waits"];
 
 function readOptions(): BenchOptions {
   try {
@@ -75,6 +76,7 @@ try {
     if (wants("live")) await measureLive(engine);
     if (wants("triggers")) await measureTriggers(ctx);
     if (wants("delays")) await measureDelays(engine);
+    if (wants("waits")) await measureWaits(engine);
     recordPeakMemory(engine, beforeLive);
   } else if (wants("triggers")) {
     await measureTriggers(ctx);

@@ -18,15 +18,32 @@ export interface WaitKey {
   value: string;
 }
 
-/** The key a rendered wait rule is filed under, if it has one. */
-export function waitKey(rule: unknown): WaitKey | undefined {
-  for (const { path, constant } of requiredEqualities(rule)) {
-    if (typeof constant === "number" && Number.isFinite(constant)) return { path, value: numberKey(constant) };
-    if (typeof constant !== "string") continue;
-    const asNumber = Number(constant);
-    // Text that is not a number equals only itself (or a container printing as it: see eventKeys).
-    if (Number.isNaN(asNumber) || String(asNumber) === constant) return { path, value: constant };
+/**
+ * The key a rendered wait rule is filed under, if it has one. With the rule
+ * as written (`unrendered`), an equality whose value was a template is
+ * preferred: `orderId == "{{payload.order.id}}"` tells this execution's wait
+ * from the others, where `type == "payment"` is shared by all of them.
+ */
+export function waitKey(rule: unknown, unrendered?: unknown): WaitKey | undefined {
+  const equalities = requiredEqualities(rule);
+  const written = unrendered === undefined ? [] : requiredEqualities(unrendered);
+  const templated = equalities.filter((_, i) => {
+    const constant = written[i]?.constant;
+    return typeof constant === "string" && constant.includes("{{");
+  });
+  for (const { path, constant } of [...templated, ...equalities]) {
+    const key = fileable(path, constant);
+    if (key) return key;
   }
+  return undefined;
+}
+
+function fileable(path: string, constant: unknown): WaitKey | undefined {
+  if (typeof constant === "number" && Number.isFinite(constant)) return { path, value: numberKey(constant) };
+  if (typeof constant !== "string") return undefined;
+  const asNumber = Number(constant);
+  // Text that is not a number equals only itself (or a container printing as it: see eventKeys).
+  if (Number.isNaN(asNumber) || String(asNumber) === constant) return { path, value: constant };
   return undefined;
 }
 

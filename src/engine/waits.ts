@@ -10,6 +10,7 @@ import { type AfterCommitDeps, afterCommit } from "./runner/after-commit.js";
 import { forgetUnsatisfied, satisfies, stepsResumedBy, waitsFiledUnder } from "./store/event-waits.js";
 import { type Resolution, resolveWaits } from "./store/resolve-waits.js";
 import type { WaitCandidate } from "./store/start-executions.js";
+import { readPinnedVersion } from "./store/workflow-version.js";
 import type { WorkflowCache } from "./workflow-cache.js";
 
 export type { Resolution } from "./store/resolve-waits.js";
@@ -27,10 +28,12 @@ export interface WaitDeps extends AfterCommitDeps {
  * its time came and no event resumed it.
  */
 export async function decideWaits(deps: WaitDeps, executionId: string, dueStepId?: string): Promise<Resolution> {
+  const pinned = await readPinnedVersion(deps.sql, executionId);
+  if (!pinned) return { resumedStepIds: [], cancelled: false };
   const done = await resolveWaits(deps.sql, executionId, {
     now: deps.clock.now(),
     maxStepsPerExecution: deps.limits.MAX_STEPS_PER_EXECUTION,
-    workflow: (workflowId, version) => deps.workflows.get(workflowId, version),
+    workflow: await deps.workflows.get(pinned.workflowId, pinned.workflowVersion),
     ...(dueStepId ? { dueStepId } : {}),
   });
   await afterCommit(deps, [done.changes]);

@@ -23,6 +23,8 @@ export type StepOutcome =
 
 export interface EventWaitRequest {
   match: JsonLogicRule;
+  /** The rule as written (templates unrendered): tells which equality to file the wait under. */
+  unrendered: JsonLogicRule;
   until: Date | undefined;
   lookbackMs: number;
   /** On timeout the step fails instead of succeeding with `timedOut: true`. */

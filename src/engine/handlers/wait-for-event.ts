@@ -54,12 +54,18 @@ export const waitForEventHandler = defineHandler({
   rules(data) {
     return [{ path: "match", rule: data.match }];
   },
-  async execute({ data, services }) {
+  async execute({ data, node, services }) {
     const ms = data.timeoutMs ?? (data.timeout ? Math.round(data.timeout.seconds * 1000) : undefined);
     const until = ms === undefined ? undefined : new Date(services.now().getTime() + ms);
     return {
       kind: "awaitEvent",
-      wait: { match: data.match, until, lookbackMs: data.lookbackMs ?? 0, failOnTimeout: data.onTimeout === "fail" },
+      wait: {
+        match: data.match,
+        unrendered: (node.data as { match?: unknown } | undefined)?.match,
+        until,
+        lookbackMs: data.lookbackMs ?? 0,
+        failOnTimeout: data.onTimeout === "fail",
+      },
     };
   },
 });

@@ -20,11 +20,13 @@ import {
 } from "./event-waits.js";
 import { inExecutionTransaction } from "./execution-lock.js";
 import { type Finish, releaseHeld, releaseSucceeded } from "./held-step.js";
-import { lockWaitsExclusively } from "./wait-lock.js";
+import { lockWaitsExclusively, shardOf } from "./wait-lock.js";
 
 /** What a wait_for_event step waits for, rendered when the wait starts. */
 export interface EventWaitSpec {
   match: JsonLogicRule;
+  /** The rule as written: its templated equality is the one the wait is filed under (event-keys.ts). */
+  unrendered?: JsonLogicRule;
   /** The timeout; undefined: none. */
   until: Date | undefined;
   lookbackMs: number;
@@ -46,8 +48,8 @@ export function awaitEvent(
 ) {
   const { stepId, executionId, nodeId } = finish.step;
   return inExecutionTransaction(db, executionId, async (tx, changes) => {
-    await lockWaitsExclusively(tx);
-    const key = waitKey(spec.match);
+    const key = waitKey(spec.match, spec.unrendered);
+    await lockWaitsExclusively(tx, [shardOf(key)]);
     const wait = {
       executionId,
       stepId,

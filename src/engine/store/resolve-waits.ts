@@ -32,11 +32,11 @@ import {
   satisfies,
 } from "./event-waits.js";
 import { inExecutionTransaction, type Tx } from "./execution-lock.js";
-import { lockWaitsExclusively } from "./wait-lock.js";
+import { lockWaitsExclusively, shardOf } from "./wait-lock.js";
 
 export interface ResolveOptions extends AdvanceOptions {
-  /** The workflow version the execution is pinned to. */
-  workflow: (workflowId: string, version: number) => Promise<PinnedWorkflow>;
+  /** The workflow version the execution is pinned to (loaded before: nothing waits on another connection under the locks). */
+  workflow: PinnedWorkflow;
   /** A step whose wait may have timed out (its job came): it times out if still waiting and due. */
   dueStepId?: string;
 }
@@ -54,8 +54,9 @@ export async function resolveWaits(
 ): Promise<{ result: Resolution; changes: ChangeSet }> {
   return inExecutionTransaction(db, executionId, async (tx, changes) => {
     const resolution: Resolution = { resumedStepIds: [], cancelled: false };
-    await lockWaitsExclusively(tx);
+    // The execution's waits change only under its lock, which this holds: read them, then lock their shards.
     const waits = await readExecutionWaits(tx, executionId);
+    await lockWaitsExclusively(tx, waits.map(shardOfWait));
     if (!ACTIVE_EXECUTION.has(changes.execution.status)) {
       // Over: nothing it waited for matters any more (a retry registers its waits again).
       await deleteWaits(
@@ -65,7 +66,7 @@ export async function resolveWaits(
       return resolution;
     }
     const through = await lastEventSeq(tx);
-    const workflow = await options.workflow(changes.execution.workflowId, changes.execution.workflowVersion);
+    const { workflow } = options;
     const finished: string[] = [];
     const ended: string[] = [];
     for (const wait of waits) {
@@ -139,4 +140,8 @@ async function endStepWait(
   changes.step({ id: wait.stepId as string, nodeId: step.nodeId, status });
   if (failing) await failExecution(tx, changes, `${step.nodeId}: ${error}`, now);
   return step.nodeId;
+}
+
+function shardOfWait(wait: EventWaitRow): number {
+  return shardOf(wait.keyPath !== null && wait.keyValue !== null ? { path: wait.keyPath, value: wait.keyValue } : null);
 }

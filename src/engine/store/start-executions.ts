@@ -20,7 +20,7 @@ import { newRowParts, utcText } from "./change-set-sql.js";
 import { EXECUTION_COLUMNS } from "./execution-columns.js";
 import { WORKFLOWS_REVISION } from "./revisions.js";
 import { perDatabase, StatementBatcher } from "./statement-batcher.js";
-import { SHARED_WAIT_LOCK } from "./wait-lock.js";
+import { eventShards, sharedWaitLocks } from "./wait-lock.js";
 
 export interface NewExecution {
   id: string;
@@ -115,7 +115,7 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
           workflow.timeoutMs !== null && changes.execution.status !== "SUCCEEDED"
             ? utcText(new Date(r.now.getTime() + workflow.timeoutMs))
             : null,
-        ...cancelWait(changes.execution.status === "SUCCEEDED" ? undefined : e.cancelOn, r.now),
+        ...cancelWait(changes.execution.status === "SUCCEEDED" ? undefined : e.cancelOn, workflow.cancelOn, r.now),
       })),
   );
   const sets = requests.flatMap((r) => r.executions.map((e) => e.changes));
@@ -165,11 +165,14 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
     LEFT JOIN new_executions x ON x.id = ANY(a.executions)`;
   if (!requests.some((r) => r.event)) return sql.queryPlannedOnce<StartRow>(statement);
   // Shared wait lock first, so the statements' snapshots hold every wait registered before (wait-lock.ts).
-  return sql.transactionPlannedOnce(async (tx) => {
-    const rows = await tx.query<StartRow>(statement);
-    const candidates = await recordCandidates(tx, requests, rows);
-    return rows.map((row) => ({ ...row, candidates: candidates.filter((c) => c.request === row.request) }));
-  }, SHARED_WAIT_LOCK);
+  return sql.transactionPlannedOnce(
+    async (tx) => {
+      const rows = await tx.query<StartRow>(statement);
+      const candidates = await recordCandidates(tx, requests, rows);
+      return rows.map((row) => ({ ...row, candidates: candidates.filter((c) => c.request === row.request) }));
+    },
+    sharedWaitLocks(requests.flatMap((r) => (r.event ? eventShards(r.event.keys) : []))),
+  );
 }
 
 /**
@@ -222,9 +225,9 @@ async function recordCandidates(
 }
 
 /** The columns of an execution's cancelOn wait (none without one); a direct start's window opens at `now`. */
-function cancelWait(rule: JsonLogicRule | undefined, now: Date) {
+function cancelWait(rule: JsonLogicRule | undefined, unrendered: JsonLogicRule, now: Date) {
   if (rule === undefined) return {};
-  const key = waitKey(rule);
+  const key = waitKey(rule, unrendered);
   return {
     cancel_match: rule,
     cancel_key_path: key?.path ?? null,

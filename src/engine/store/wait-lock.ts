@@ -1,29 +1,73 @@
 /**
- * The one lock that makes event waits race-free. Writing an event takes it
- * SHARED before the statement that numbers the event (Event.seq) and looks up
- * the waits it may satisfy; registering a wait, and deciding which event
- * resumes one, take it EXCLUSIVE. So:
+ * The locks that make event waits race-free. Waits are spread over
+ * WAIT_SHARDS advisory locks by the key they are filed under (shard 0 holds
+ * the waits without a key). Writing an event takes SHARED, before the
+ * statement that numbers it (Event.seq) and looks up the waits it may
+ * satisfy, shard 0 and the shard of every key a wait it can satisfy may be
+ * filed under (event-keys.ts); registering a wait, and deciding which event
+ * resumes one, take its shard EXCLUSIVE. So:
  *
- * - a wait registered while an event is being written either sees that event
- *   (the event committed first) or is seen by it (the event's statement runs
- *   after the wait committed); never neither;
- * - whoever holds it exclusively sees every event numbered so far committed,
- *   so "the earliest matching event" (lowest seq) is decided on complete data.
+ * - a wait registered while an event that can satisfy it is being written
+ *   either sees that event (the event committed first) or is seen by it (the
+ *   event's statement runs after the wait committed); never neither;
+ * - whoever holds a wait's shard exclusively sees committed every event
+ *   numbered so far that can satisfy it, so "the earliest matching event"
+ *   (lowest seq) is decided on complete data.
  *
- * Events never wait for each other (shared), and a transaction holds the
- * exclusive lock only while it decides; always after its execution's row
- * lock, never before, so the two cannot deadlock.
+ * Events never wait for each other (shared), and a wait blocks only the
+ * events that share its shard, for as long as it decides. Locks are taken in
+ * ascending order, and always after the execution's row lock, never before,
+ * so none of this can deadlock.
  */
 import { Prisma } from "../../generated/prisma/client.js";
+import type { WaitKey } from "../event-keys.js";
 import type { Tx } from "./execution-lock.js";
 
-/** Any fixed number: the key of the advisory lock ("WAITS" in ASCII). */
-const EVENT_WAITS_LOCK = 0x5741495453;
+/**
+ * Shards of keyed waits (shard 0 is the waits without a key): many, so a wait
+ * registering rarely shares a shard with the few an event in flight holds.
+ */
+export const WAIT_SHARDS = 1024;
+/** Advisory lock keys are this plus the shard (any fixed number: "WAITS" in ASCII, shifted). */
+const LOCK_BASE = 0x5741495453 * 256;
 
-/** Opens an event-writing transaction (see SqlDb.transaction's opening statement). */
-export const SHARED_WAIT_LOCK = { text: `SELECT pg_advisory_xact_lock_shared(${EVENT_WAITS_LOCK})::text` };
+/** The shard a wait filed under `key` (or under none) belongs to. */
+export function shardOf(key: WaitKey | null | undefined): number {
+  if (!key) return 0;
+  // FNV-1a over the path and value: stable across processes and versions, unlike any runtime hash.
+  let hash = 0x811c9dc5;
+  for (const char of `${key.path}\u0000${key.value}`) {
+    hash ^= char.codePointAt(0) as number;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return 1 + (hash % WAIT_SHARDS);
+}
 
-/** Held until the transaction ends. */
-export async function lockWaitsExclusively(tx: Tx): Promise<void> {
-  await tx.query(Prisma.sql`SELECT pg_advisory_xact_lock(${Prisma.raw(String(EVENT_WAITS_LOCK))})::text`);
+/** The shards an event with these keys must hold shared (undefined keys: too many to list, so all). */
+export function eventShards(keys: readonly WaitKey[] | undefined): number[] {
+  if (keys === undefined) return Array.from({ length: WAIT_SHARDS + 1 }, (_, shard) => shard);
+  return sorted([0, ...keys.map(shardOf)]);
+}
+
+/**
+ * The opening statement of an event-writing transaction (SqlDb.transaction's
+ * `opening`): trusted text, made of integers only.
+ */
+export function sharedWaitLocks(shards: readonly number[]): { text: string } {
+  const keys = sorted(shards).map((shard) => LOCK_BASE + shard);
+  return {
+    text: `SELECT count(pg_advisory_xact_lock_shared(k))::text FROM unnest(ARRAY[${keys.join(",")}]::bigint[]) AS k`,
+  };
+}
+
+/** Holds the shards exclusively until the transaction ends. */
+export async function lockWaitsExclusively(tx: Tx, shards: readonly number[]): Promise<void> {
+  if (shards.length === 0) return;
+  const keys = sorted(shards).map((shard) => LOCK_BASE + shard);
+  await tx.query(Prisma.sql`
+    SELECT count(pg_advisory_xact_lock(k))::text FROM unnest(${keys}::bigint[]) AS k`);
+}
+
+function sorted(shards: readonly number[]): number[] {
+  return [...new Set(shards)].sort((a, b) => a - b);
 }

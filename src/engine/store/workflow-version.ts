@@ -27,3 +27,13 @@ export async function currentWorkflowVersion(sql: SqlDb, workflowId: string): Pr
     SELECT version FROM "Workflow" WHERE id = ${workflowId} AND "deletedAt" IS NULL`);
   return row?.version;
 }
+
+/** The workflow version an execution is pinned to (it never changes); undefined if the execution is gone. */
+export async function readPinnedVersion(
+  sql: SqlDb,
+  executionId: string,
+): Promise<{ workflowId: string; workflowVersion: number } | undefined> {
+  const [row] = await sql.query<{ workflowId: string; workflowVersion: number }>(Prisma.sql`
+    SELECT "workflowId", "workflowVersion" FROM "Execution" WHERE id = ${executionId}`);
+  return row;
+}
