@@ -85,6 +85,19 @@ describe("cancelOn", () => {
     else await waitForStep(db(), raced, "pause", "WAITING");
   });
 
+  it("forgets the cancelOn of an execution that finished without it", async () => {
+    const [order, cancel] = [tag("order"), tag("cancel")];
+    await createWorkflow(services(), orderFlow(order, cancel, [node("say", "send_notification", { message: "done" })]));
+    const started = await ingestEvent(services(), { type: order, order: { id: "F-1" } });
+    const id = started.executions[0]?.id as string;
+    expect((await waitForExecution(db(), id)).status).toBe("SUCCEEDED");
+    // The reconciler sweeps it; an event for it later does nothing.
+    await waitUntil(async () => (await db().eventWait.count({ where: { executionId: id } })) === 0, "the sweep");
+    const late = await ingestEvent(services(), { type: cancel, orderId: "F-1" });
+    expect(late.resumedStepIds).toEqual([]);
+    expect(await db().execution.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: "SUCCEEDED" });
+  });
+
   it("refuses a malformed cancelOn or timeout at save time, naming the field", async () => {
     const bad = { name: "bad", graph: { nodes: [], edges: [] } };
     await expect(createWorkflow(services(), { ...bad, cancelOn: { nope: [1] } })).rejects.toMatchObject({

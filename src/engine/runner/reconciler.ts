@@ -7,7 +7,7 @@
  */
 import type { SqlDb } from "../../db/sql.js";
 import { DEADLINE_GENERATION, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
-import { forgetOrphanCandidates, undecidedWaits } from "../store/event-waits.js";
+import { forgetFinishedWaits, forgetOrphanCandidates, undecidedWaits } from "../store/event-waits.js";
 import { type OpenStep, readDeadlines, readOpenSteps } from "../store/open-steps.js";
 
 export interface ReconcilerOptions {
@@ -108,6 +108,7 @@ export class Reconciler {
       }
     }
     await forgetOrphanCandidates(sql, cutoff);
+    await forgetFinishedWaits(sql, this.options.batchSize ?? 500);
     return decided;
   }
 

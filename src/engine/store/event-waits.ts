@@ -243,3 +243,17 @@ export async function forgetOrphanCandidates(db: SqlRunner, before: Date): Promi
     DELETE FROM "WaitCandidate" c WHERE c."createdAt" < ${before}
       AND NOT EXISTS (SELECT 1 FROM "EventWait" w WHERE w.id = c."waitId")`);
 }
+
+/**
+ * Waits of executions that ended SUCCEEDED or CANCELLED (a cancelOn outlives
+ * its execution when nothing cancelled it), at most `limit` a call.
+ */
+export function forgetFinishedWaits(db: SqlRunner, limit: number): Promise<number> {
+  return db.execute(Prisma.sql`
+    WITH gone AS (
+      DELETE FROM "EventWait" WHERE id IN (
+        SELECT w.id FROM "EventWait" w JOIN "Execution" x ON x.id = w."executionId"
+        WHERE x.status IN ('SUCCEEDED', 'CANCELLED') LIMIT ${limit})
+      RETURNING id)
+    DELETE FROM "WaitCandidate" WHERE "waitId" IN (SELECT id FROM gone)`);
+}

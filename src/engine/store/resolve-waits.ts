@@ -58,11 +58,14 @@ export async function resolveWaits(
     const waits = await readExecutionWaits(tx, executionId);
     await lockWaitsExclusively(tx, waits.map(shardOfWait));
     if (!ACTIVE_EXECUTION.has(changes.execution.status)) {
-      // Over: nothing it waited for matters any more (a retry registers its waits again).
+      // Over: nothing it waited for matters any more. A FAILED one keeps its cancelOn for a retry
+      // (its steps register their waits again), without the candidates that came meanwhile.
+      const keep = (w: EventWaitRow) => w.stepId === null && changes.execution.status === "FAILED";
       await deleteWaits(
         tx,
-        waits.filter((w) => w.stepId !== null || changes.execution.status !== "FAILED").map((w) => w.id),
+        waits.filter((w) => !keep(w)).map((w) => w.id),
       );
+      for (const wait of waits.filter(keep)) await forgetCandidates(tx, wait.id, await lastEventSeq(tx));
       return resolution;
     }
     const through = await lastEventSeq(tx);
