@@ -4,7 +4,8 @@
  * `<source>-<target>`, as every test has always built them.
  */
 
-import type { GraphEdge, GraphNode } from "../../src/engine/index.js";
+import { GraphIndex } from "../../src/engine/graph.js";
+import type { GraphEdge, GraphNode, PinnedWorkflow } from "../../src/engine/index.js";
 
 /** A node as the engine reads it, with its data always present. */
 export type TestNode = GraphNode & { data: Record<string, unknown> };
@@ -37,4 +38,24 @@ export function fanOut(...nodes: TestNode[]): TestGraph {
 /** start → n1 → n2 → …: `size` nodes (notifications after start) and `size - 1` edges. */
 export function notificationChain(size: number): TestGraph {
   return linked(node("start", "start"), ...Array.from({ length: size - 1 }, (_, i) => notify(`n${i + 1}`)));
+}
+
+/** A graph of notification nodes on `ids` with these edges, pinned as the runner sees a workflow version. */
+export function pinnedNotifications(
+  ids: readonly string[],
+  edges: readonly (readonly [string, string])[],
+): PinnedWorkflow {
+  const graph = {
+    nodes: ids.map((id) => node(id, "send_notification")),
+    edges: edges.map(([source, target]) => edge(source, target)),
+  };
+  return {
+    workflowId: "w",
+    version: 1,
+    name: "w",
+    graph,
+    index: new GraphIndex(graph),
+    cancelOn: null,
+    timeoutMs: null,
+  };
 }

@@ -5,26 +5,12 @@
  * transaction would use.
  */
 import { describe, expect, it } from "vitest";
-import { GraphIndex } from "../../src/engine/graph.js";
 import { independentPlan, planSuccessors } from "../../src/engine/plan-successors.js";
 import type { PinnedWorkflow } from "../../src/engine/workflow-cache.js";
-import { edge, node } from "../support/graphs.js";
+import { pinnedNotifications } from "../support/graphs.js";
 
 function workflow(edges: [string, string][]): PinnedWorkflow {
-  const ids = [...new Set(edges.flat())];
-  const graph = {
-    nodes: ids.map((id) => node(id, "send_notification")),
-    edges: edges.map(([source, target]) => edge(source, target)),
-  };
-  return {
-    workflowId: "w",
-    version: 1,
-    name: "w",
-    graph,
-    index: new GraphIndex(graph),
-    cancelOn: null,
-    timeoutMs: null,
-  };
+  return pinnedNotifications([...new Set(edges.flat())], edges);
 }
 
 const plan = (w: PinnedWorkflow, node: string, next: string[], max = 100) => independentPlan(w.index, node, next, max);

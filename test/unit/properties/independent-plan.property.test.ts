@@ -6,11 +6,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { GraphIndex } from "../../../src/engine/graph.js";
 import { independentPlan, planSuccessors, type StepState } from "../../../src/engine/plan-successors.js";
 import type { PinnedWorkflow } from "../../../src/engine/workflow-cache.js";
 import type { StepStatus } from "../../../src/generated/prisma/enums.js";
-import { edge, node } from "../../support/graphs.js";
+import { pinnedNotifications } from "../../support/graphs.js";
 
 const STATUSES: StepStatus[] = ["PENDING", "RUNNING", "WAITING", "SUCCEEDED", "FAILED", "SKIPPED", "CANCELLED"];
 
@@ -25,19 +24,10 @@ const dag = fc.integer({ min: 2, max: 8 }).chain((size) =>
 );
 
 function pinned(size: number, edges: readonly (readonly [string, string])[]): PinnedWorkflow {
-  const graph = {
-    nodes: Array.from({ length: size }, (_, i) => node(`n${i}`, "send_notification")),
-    edges: edges.map(([source, target]) => edge(source, target)),
-  };
-  return {
-    workflowId: "w",
-    version: 1,
-    name: "w",
-    graph,
-    index: new GraphIndex(graph),
-    cancelOn: null,
-    timeoutMs: null,
-  };
+  return pinnedNotifications(
+    Array.from({ length: size }, (_, i) => `n${i}`),
+    edges,
+  );
 }
 
 describe("independentPlan", () => {
