@@ -68,6 +68,14 @@ export async function measureWaits(ctx: EngineContext): Promise<void> {
     open / ((performance.now() - resumed) / 1000),
   ]);
   if (notResumed > 0) ctx.report.note(`Event waits: ${notResumed} payments did not report resuming their wait`);
+
+  // The same runs again with no wait open: the engine is as warm as for the runs with waits.
+  const after = await repeat(ctx, `POST /events, ${CLIENTS} clients, no open wait again`, () =>
+    timedEvents(ctx, unrelated),
+  );
+  ctx.report.latency(SECTION, `POST /events, ${CLIENTS} clients, 0 open waits (after)`, after);
+  const againRatio = median(many.map((p) => p.p50)) / median(after.map((p) => p.p50));
+  ctx.report.value(SECTION, `POST /events p50 with ${open} open waits ÷ with none (after)`, "×", [againRatio]);
 }
 
 /** `CLIENTS` clients sending events back to back for --duration; their response times. */
