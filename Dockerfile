@@ -19,6 +19,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The web console, prebuilt and committed (dist/http finds it two levels up, at web/build).
+COPY web/build ./web/build
 # Embedded mode applies these migrations itself; production mode uses the migrate service.
 COPY prisma/migrations ./prisma/migrations
 USER node

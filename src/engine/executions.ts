@@ -79,7 +79,13 @@ export async function startForEvent(
  */
 async function checkCancelOn(deps: ExecutionDeps, planned: readonly NewExecution[]): Promise<void> {
   for (const execution of planned) {
-    if (execution.cancelOn !== undefined) await decideWaits(deps, execution.id);
+    if (execution.cancelOn === undefined) continue;
+    try {
+      await decideWaits(deps, execution.id);
+    } catch (error) {
+      // The executions are written: the answer stands, and the reconciler checks this cancelOn (checkedSeq is null).
+      deps.logger.error({ err: error, executionId: execution.id }, "checking a new execution's cancelOn failed");
+    }
   }
 }
 
