@@ -8,7 +8,7 @@
  * statement (StatementBatcher), each still written or refused on its own terms.
  */
 import { randomUUID } from "node:crypto";
-import type { SqlDb, SqlRunner } from "../../db/sql.js";
+import type { SqlDb } from "../../db/sql.js";
 import { type Event, type Execution, Prisma } from "../../generated/prisma/client.js";
 import { eventKeys, type WaitKey, waitKey } from "../event-keys.js";
 import { findEntryNode } from "../graph.js";
@@ -98,7 +98,12 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
     revision: r.event?.revision.toString() ?? null,
     payload: r.payload,
     executions: r.executions.map((e) => e.id),
+    // Without its keys (too many values to list), an event is a candidate for every wait.
+    all_waits: r.event !== undefined && r.event.keys === undefined,
   }));
+  const pairs = requests.flatMap((r, request) =>
+    (r.event?.keys ?? []).map(({ path, value }) => ({ request, path, value })),
+  );
   const executions = requests.flatMap((r, request) =>
     r.executions
       .map((e) => ({ e, ...e }))
@@ -122,10 +127,11 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
   const statement = Prisma.sql`
     WITH requests AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(json)}::jsonb)
-        AS r(request int, event_id text, idempotency_key text, revision bigint, payload text, executions text[])
+        AS r(request int, event_id text, idempotency_key text, revision bigint, payload text, executions text[],
+             all_waits boolean)
     ),
     accepted AS (
-      SELECT request, event_id, idempotency_key, payload::jsonb AS payload, executions FROM requests
+      SELECT request, event_id, idempotency_key, payload::jsonb AS payload, executions, all_waits FROM requests
       WHERE revision IS NULL
          OR revision = COALESCE((SELECT value FROM "Revision" WHERE key = ${WORKFLOWS_REVISION}), 0)
     ),
@@ -157,71 +163,39 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
       FROM planned p LEFT JOIN events ev ON ev.id = p.event_id
       WHERE p.cancel_match IS NOT NULL
     ),
+    pairs AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS p(request int, path text, value text)
+    ),
+    -- The waits each event may satisfy (filed under one of its values, or under none), recorded in the
+    -- event's own statement, so a crash before they are decided loses nothing (the reconciler decides them).
+    candidates AS (
+      SELECT a.request, ev.id AS event_id, ev.seq AS event_seq, w.id AS wait_id, w."executionId" AS execution_id,
+        w."stepId" AS step_id, w.match
+      FROM accepted a JOIN events ev ON ev.id = a.event_id
+      JOIN LATERAL (
+        SELECT found.id FROM pairs p JOIN "EventWait" found ON found."keyPath" = p.path AND found."keyValue" = p.value
+        WHERE p.request = a.request
+        UNION SELECT found.id FROM "EventWait" found WHERE found."keyPath" IS NULL
+        UNION SELECT found.id FROM "EventWait" found WHERE a.all_waits
+      ) filed ON TRUE
+      JOIN "EventWait" w ON w.id = filed.id
+    ),
+    recorded_candidates AS (
+      INSERT INTO "WaitCandidate" ("waitId", "eventSeq", "eventId")
+      SELECT wait_id, event_seq, event_id FROM candidates ON CONFLICT DO NOTHING
+    ),
     ${newRowParts(sets, WRITTEN)}
     SELECT a.request, ev."receivedAt" AS "eventReceivedAt", a.payload AS "eventPayload", ev.seq::text AS "eventSeq",
+      (SELECT jsonb_agg(jsonb_build_object('waitId', c.wait_id, 'executionId', c.execution_id, 'stepId', c.step_id,
+         'match', c.match, 'eventSeq', c.event_seq::text)) FROM candidates c WHERE c.request = a.request) AS candidates,
       x.*
     FROM accepted a
     LEFT JOIN events ev ON ev.id = a.event_id
     LEFT JOIN new_executions x ON x.id = ANY(a.executions)`;
   if (!requests.some((r) => r.event)) return sql.queryPlannedOnce<StartRow>(statement);
-  // Shared wait lock first, so the statements' snapshots hold every wait registered before (wait-lock.ts).
-  return sql.transactionPlannedOnce(
-    async (tx) => {
-      const rows = await tx.query<StartRow>(statement);
-      const candidates = await recordCandidates(tx, requests, rows);
-      return rows.map((row) => ({ ...row, candidates: candidates.filter((c) => c.request === row.request) }));
-    },
-    sharedWaitLocks(requests.flatMap((r) => (r.event ? eventShards(r.event.keys) : []))),
-  );
-}
-
-/**
- * The waits each event just written may satisfy (filed under one of its
- * values, or under none), recorded as WaitCandidate rows in the event's own
- * transaction, so a crash before they are decided loses nothing.
- */
-async function recordCandidates(
-  tx: SqlRunner,
-  requests: readonly StartRequest[],
-  rows: readonly StartRow[],
-): Promise<(WaitCandidate & { request: number })[]> {
-  const events = requests.flatMap((r, request) => {
-    const row = rows.find((each) => each.request === request);
-    if (!r.event || !row?.eventSeq) return [];
-    // Without its keys (too many values to list), an event is a candidate for every wait.
-    return [{ request, event_id: r.event.id, event_seq: row.eventSeq, all_waits: r.event.keys === undefined }];
-  });
-  if (events.length === 0) return [];
-  const pairs = events.flatMap(({ request }) =>
-    (requests[request]?.event?.keys ?? []).map(({ path, value }) => ({ request, path, value })),
-  );
-  return tx.query(Prisma.sql`
-    WITH events AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
-        AS e(request int, event_id text, event_seq bigint, all_waits boolean)
-    ),
-    pairs AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS p(request int, path text, value text)
-    ),
-    candidates AS (
-      SELECT e.request, e.event_id, e.event_seq, w.id AS wait_id, w."executionId" AS execution_id,
-        w."stepId" AS step_id, w.match
-      FROM events e
-      JOIN LATERAL (
-        SELECT found.id FROM pairs p JOIN "EventWait" found ON found."keyPath" = p.path AND found."keyValue" = p.value
-        WHERE p.request = e.request
-        UNION SELECT found.id FROM "EventWait" found WHERE found."keyPath" IS NULL
-        UNION SELECT found.id FROM "EventWait" found WHERE e.all_waits
-      ) filed ON TRUE
-      JOIN "EventWait" w ON w.id = filed.id
-    ),
-    recorded AS (
-      INSERT INTO "WaitCandidate" ("waitId", "eventSeq", "eventId")
-      SELECT wait_id, event_seq, event_id FROM candidates ON CONFLICT DO NOTHING
-    )
-    SELECT request, wait_id AS "waitId", execution_id AS "executionId", step_id AS "stepId", match,
-      event_seq::text AS "eventSeq"
-    FROM candidates`);
+  // Shared wait locks first, so the statement's snapshot holds every wait registered before (wait-lock.ts).
+  const locks = sharedWaitLocks(requests.flatMap((r) => (r.event ? eventShards(r.event.keys) : [])));
+  return sql.transactionPlannedOnce((tx) => tx.query<StartRow>(statement), locks);
 }
 
 /** The columns of an execution's cancelOn wait (none without one); a direct start's window opens at `now`. */
