@@ -135,6 +135,7 @@ export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions, plannedOnce: 
     execute: (sql: Sql) => once(async (client) => (await run(client, sql)).rowCount ?? 0),
     transaction: (work, opening) => inTransaction(pool, retry, work, opening),
     transactionPlannedOnce: (work, opening) => inTransaction(plannedOnce, retry, work, opening),
+    queryInTransactionPlannedOnce: (sql, opening) => inOneMessage(plannedOnce, retry, sql, opening),
   };
 }
 
@@ -160,4 +161,41 @@ async function inTransaction<T>(
     // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.
     release(client, broken instanceof Error ? broken : undefined);
   }
+}
+
+/**
+ * BEGIN, `opening`, the statement and COMMIT in one simple-protocol message.
+ * If any fails, PostgreSQL skips the rest and the transaction is aborted:
+ * it is rolled back here, and a connection that cannot is destroyed.
+ */
+async function inOneMessage<T>(pool: pg.Pool, retry: ConnectRetryOptions, sql: Sql, opening: OpeningStatement) {
+  const { client } = await checkout(pool, retry, false);
+  let broken: unknown;
+  try {
+    const text = `BEGIN; ${opening.text}; ${withLiterals(sql)}; COMMIT`;
+    const results = (await client.query({ text, types })) as unknown as pg.QueryResult[];
+    return (results[2]?.rows ?? []) as T[];
+  } catch (error) {
+    broken = await client.query("ROLLBACK").then(
+      () => undefined,
+      (rollbackError: unknown) => rollbackError,
+    );
+    throw error;
+  } finally {
+    release(client, broken instanceof Error ? broken : undefined);
+  }
+}
+
+/** The statement with each $n replaced by its value as a literal (escaped by pg). */
+function withLiterals(sql: Sql): string {
+  return sql.text.replace(/\$(\d+)/g, (_, n: string) => literal(sql.values[Number(n) - 1]));
+}
+
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
+  if (typeof value === "string") return pg.escapeLiteral(value);
+  if (value instanceof Date) return pg.escapeLiteral(toParameter(value) as string);
+  throw new Error(`a value of type ${typeof value} cannot be written into a one-message statement`);
 }

@@ -46,6 +46,13 @@ export interface SqlDb extends SqlRunner {
     work: (tx: SqlRunner, opened: unknown[]) => Promise<T>,
     opening?: OpeningStatement,
   ): Promise<T>;
+  /**
+   * One statement in its own transaction opened by `opening`, on those
+   * connections, in one round trip: BEGIN, the opening, the statement and
+   * COMMIT travel as one message (the statement's values, text and numbers
+   * only, written in as escaped literals; it is planned on every run).
+   */
+  queryInTransactionPlannedOnce<T>(sql: Sql, opening: OpeningStatement): Promise<T[]>;
 }
 
 type RawClient = Pick<Db, "$queryRaw" | "$executeRaw">;
@@ -68,5 +75,6 @@ export function prismaSqlDb(db: Db): SqlDb {
     queryPlannedOnce: runner.query,
     transaction,
     transactionPlannedOnce: transaction,
+    queryInTransactionPlannedOnce: (sql, opening) => transaction((tx) => tx.query(sql), opening),
   };
 }

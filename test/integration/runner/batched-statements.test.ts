@@ -39,6 +39,7 @@ function recording(db: SqlDb): { db: SqlDb; batched: () => number } {
             work({ query: (sql) => tx.query(record(sql)), execute: (sql) => tx.execute(record(sql)) }, opened),
           opening,
         ),
+      queryInTransactionPlannedOnce: (sql, opening) => db.queryInTransactionPlannedOnce(record(sql), opening),
     },
     // The shared statements (claims, finishes, new executions) all open with their requests.
     batched: () => texts.filter((text) => text.trimStart().startsWith("WITH requests AS")).length,
