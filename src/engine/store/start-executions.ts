@@ -195,7 +195,7 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
   if (!requests.some((r) => r.event)) return sql.queryPlannedOnce<StartRow>(statement);
   // Shared wait locks first, so the statement's snapshot holds every wait registered before (wait-lock.ts).
   const locks = sharedWaitLocks(requests.flatMap((r) => (r.event ? eventShards(r.event.keys) : [])));
-  return sql.transactionPlannedOnce((tx) => tx.query<StartRow>(statement), locks);
+  return sql.queryInTransactionPlannedOnce<StartRow>(statement, locks);
 }
 
 /** The columns of an execution's cancelOn wait (none without one); a direct start's window opens at `now`. */
