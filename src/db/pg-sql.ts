@@ -134,7 +134,6 @@ export function pgSqlDb(pool: pg.Pool, retry: ConnectRetryOptions, plannedOnce: 
     queryPlannedOnce: <T>(sql: Sql) => once(async (client) => (await run(client, sql)).rows as T[], plannedOnce),
     execute: (sql: Sql) => once(async (client) => (await run(client, sql)).rowCount ?? 0),
     transaction: (work, opening) => inTransaction(pool, retry, work, opening),
-    transactionPlannedOnce: (work, opening) => inTransaction(plannedOnce, retry, work, opening),
     queryInTransactionPlannedOnce: (sql, opening) => inOneMessage(plannedOnce, retry, sql, opening),
   };
 }

@@ -41,11 +41,6 @@ export interface SqlDb extends SqlRunner {
    * throws. With `opening`, that statement runs first and `work` gets its rows.
    */
   transaction<T>(work: (tx: SqlRunner, opened: unknown[]) => Promise<T>, opening?: OpeningStatement): Promise<T>;
-  /** transaction() on the connections queryPlannedOnce uses, for a transaction of such statements. */
-  transactionPlannedOnce<T>(
-    work: (tx: SqlRunner, opened: unknown[]) => Promise<T>,
-    opening?: OpeningStatement,
-  ): Promise<T>;
   /**
    * One statement in its own transaction opened by `opening`, on those
    * connections, in one round trip: BEGIN, the opening, the statement and
@@ -74,7 +69,6 @@ export function prismaSqlDb(db: Db): SqlDb {
     // One embedded connection, planned as Prisma plans it.
     queryPlannedOnce: runner.query,
     transaction,
-    transactionPlannedOnce: transaction,
     queryInTransactionPlannedOnce: (sql, opening) => transaction((tx) => tx.query(sql), opening),
   };
 }

@@ -92,15 +92,17 @@ export async function insertWait(tx: Tx, wait: NewEventWait): Promise<void> {
 /** Ends waits (and forgets their candidates). */
 export async function deleteWaits(tx: Tx, waitIds: readonly string[]): Promise<void> {
   if (waitIds.length === 0) return;
-  await tx.execute(Prisma.sql`
-    WITH gone AS (DELETE FROM "EventWait" WHERE id = ANY(${[...waitIds]}::text[]) RETURNING id)
-    DELETE FROM "WaitCandidate" WHERE "waitId" IN (SELECT id FROM gone)`);
+  await deleteWaitsWhere(tx, Prisma.sql`id = ANY(${[...waitIds]}::text[])`);
 }
 
 /** Ends the step waits of an execution (it was cancelled or failed); its cancelOn stays for a retry. */
 export async function deleteStepWaits(tx: Tx, executionId: string): Promise<void> {
-  await tx.execute(Prisma.sql`
-    WITH gone AS (DELETE FROM "EventWait" WHERE "executionId" = ${executionId} AND "stepId" IS NOT NULL RETURNING id)
+  await deleteWaitsWhere(tx, Prisma.sql`"executionId" = ${executionId} AND "stepId" IS NOT NULL`);
+}
+
+function deleteWaitsWhere(tx: Tx, condition: Prisma.Sql): Promise<number> {
+  return tx.execute(Prisma.sql`
+    WITH gone AS (DELETE FROM "EventWait" WHERE ${condition} RETURNING id)
     DELETE FROM "WaitCandidate" WHERE "waitId" IN (SELECT id FROM gone)`);
 }
 

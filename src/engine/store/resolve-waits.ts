@@ -56,7 +56,9 @@ export async function resolveWaits(
     const resolution: Resolution = { resumedStepIds: [], cancelled: false };
     // The execution's waits change only under its lock, which this holds: read them, then lock their shards.
     const waits = await readExecutionWaits(tx, executionId);
+    if (waits.length === 0) return resolution;
     await lockWaitsExclusively(tx, waits.map(shardOfWait));
+    const through = await lastEventSeq(tx);
     if (!ACTIVE_EXECUTION.has(changes.execution.status)) {
       // Over: nothing it waited for matters any more. A FAILED one keeps its cancelOn for a retry
       // (its steps register their waits again), without the candidates that came meanwhile.
@@ -65,10 +67,9 @@ export async function resolveWaits(
         tx,
         waits.filter((w) => !keep(w)).map((w) => w.id),
       );
-      for (const wait of waits.filter(keep)) await forgetCandidates(tx, wait.id, await lastEventSeq(tx));
+      for (const wait of waits.filter(keep)) await forgetCandidates(tx, wait.id, through);
       return resolution;
     }
-    const through = await lastEventSeq(tx);
     const { workflow } = options;
     const finished: string[] = [];
     const ended: string[] = [];

@@ -33,12 +33,6 @@ function recording(db: SqlDb): { db: SqlDb; batched: () => number } {
       queryPlannedOnce: (sql) => db.queryPlannedOnce(record(sql)),
       execute: (sql) => db.execute(record(sql)),
       transaction: (work, opening) => db.transaction(work, opening),
-      transactionPlannedOnce: (work, opening) =>
-        db.transactionPlannedOnce(
-          (tx, opened) =>
-            work({ query: (sql) => tx.query(record(sql)), execute: (sql) => tx.execute(record(sql)) }, opened),
-          opening,
-        ),
       queryInTransactionPlannedOnce: (sql, opening) => db.queryInTransactionPlannedOnce(record(sql), opening),
     },
     // The shared statements (claims, finishes, new executions) all open with their requests.

@@ -61,11 +61,9 @@ function gated(sql: SqlDb, gate: Gate, stopsAt: (text: string) => boolean): SqlD
     queryPlannedOnce: (statement) => sql.queryPlannedOnce(statement),
     execute: (statement) => sql.execute(statement),
     transaction: (work, opening) => sql.transaction((tx, opened) => work(pausing(tx), opened), opening),
-    transactionPlannedOnce: (work, opening) =>
-      sql.transactionPlannedOnce((tx, opened) => work(pausing(tx), opened), opening),
     // The same transaction in round trips rather than one message, so it can pause inside it.
     queryInTransactionPlannedOnce: (statement, opening) =>
-      sql.transactionPlannedOnce((tx) => pausing(tx).query(statement), opening),
+      sql.transaction((tx) => pausing(tx).query(statement), opening),
   };
 }
 
