@@ -131,19 +131,50 @@ export async function recordNodeStatuses(page: Page): Promise<() => Promise<Reco
 }
 
 /** Drags from one node's bottom (source) handle to another's top (target) handle, as a user draws an edge. */
+/**
+ * Drags an edge from one node's source handle to another's target handle.
+ * The canvas may still be moving (it fits every node in view after one is
+ * added), so the handles are read once they stand still, and a drag that
+ * drew nothing (the canvas moved under it) is made again.
+ */
 export async function drawEdge(page: Page, from: string, to: string): Promise<void> {
-  const center = async (locator: Locator) => {
+  const edges = page.locator(".react-flow__edge");
+  const before = await edges.count();
+  for (let attempt = 1; ; attempt++) {
+    const source = await steadyCenter(page.locator(`[data-testid="node-${from}"] .react-flow__handle.source`));
+    const target = await steadyCenter(page.locator(`[data-testid="node-${to}"] .react-flow__handle.target`));
+    await page.mouse.move(source.x, source.y);
+    await page.mouse.down();
+    await page.mouse.move((source.x + target.x) / 2, (source.y + target.y) / 2, { steps: 5 });
+    await page.mouse.move(target.x, target.y, { steps: 5 });
+    await page.mouse.up();
+    const drawn = await expect
+      .poll(() => edges.count(), { timeout: 2_000 })
+      .toBeGreaterThan(before)
+      .then(
+        () => true,
+        () => false,
+      );
+    if (drawn) return;
+    if (attempt === 3) throw new Error(`no edge ${from} → ${to} after ${attempt} drags`);
+  }
+}
+
+/** The center of an element once two readings 50 ms apart agree (it is not being moved). */
+async function steadyCenter(locator: Locator): Promise<{ x: number; y: number }> {
+  const center = async () => {
     const box = await locator.boundingBox();
     if (!box) throw new Error(`not on screen: ${locator}`);
     return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
   };
-  const source = await center(page.locator(`[data-testid="node-${from}"] .react-flow__handle.source`));
-  const target = await center(page.locator(`[data-testid="node-${to}"] .react-flow__handle.target`));
-  await page.mouse.move(source.x, source.y);
-  await page.mouse.down();
-  await page.mouse.move((source.x + target.x) / 2, (source.y + target.y) / 2, { steps: 5 });
-  await page.mouse.move(target.x, target.y, { steps: 5 });
-  await page.mouse.up();
+  let last = await center();
+  for (let reading = 0; reading < 40; reading++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = await center();
+    if (Math.abs(now.x - last.x) < 0.5 && Math.abs(now.y - last.y) < 0.5) return now;
+    last = now;
+  }
+  return last;
 }
 
 export async function expectNodeStatus(page: Page, nodeId: string, status: string, timeout = UI_TIMEOUT) {
