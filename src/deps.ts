@@ -9,6 +9,7 @@ import { ALL } from "./bus/topics.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
 import {
+  Admissions,
   type Clock,
   createHandlerRegistry,
   decideWaits,
@@ -65,6 +66,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   const publisher = metrics.counting(bus);
   const registry = createHandlerRegistry(options.handlers);
   const workflows = new WorkflowCache(sql, registry);
+  const admissions = new Admissions({ sql, queue, publisher, logger, clock, workflows });
   const services: ServiceDeps = {
     db,
     sql,
@@ -77,6 +79,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     onTriggerFailed: (reason) => metrics.triggerFailures.inc({ reason }),
     clock,
     logger,
+    admissions,
     limits: config,
   };
   const guard = new NetworkGuard({
@@ -92,6 +95,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     publisher,
     http: createGotHttp(guard, { maxResponseBytes: config.MAX_HTTP_RESPONSE_BYTES }),
     cancellations,
+    admissions,
     clock,
     logger,
     onStepFinished: (type, outcome, seconds) => metrics.stepDuration.observe({ type, outcome }, seconds),
@@ -133,6 +137,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
         intervalMs: config.RECONCILE_INTERVAL_MS,
         graceMs: config.RECONCILE_GRACE_MS,
         decideWaits: (executionId) => decideWaits(services, executionId),
+        admit: (workflowId) => admissions.admit(workflowId),
       });
       reconciler.start();
     },

@@ -3,8 +3,10 @@
  * them (directly, or with the event that matched them), cancel and retry.
  * Each writes through the store, then enqueues and publishes what changed.
  */
+import { randomUUID } from "node:crypto";
 import { NotFoundError } from "../errors.js";
 import type { Event, Execution } from "../generated/prisma/client.js";
+import { gatesStarts, renderFlowKeys } from "./flow-control.js";
 import type { JsonLogicRule } from "./json-logic.js";
 import { afterCommit } from "./runner/after-commit.js";
 import { cancelExecution as cancelInStore } from "./store/cancel-execution.js";
@@ -25,16 +27,11 @@ export type ExecutionDeps = WaitDeps;
  * cancelOn rendered with its data) but not written yet.
  */
 export function planExecution(workflow: PinnedWorkflow, payload: unknown): NewExecution {
-  const planned = newExecution(workflow);
-  if (workflow.cancelOn !== null) {
-    const context = {
-      payload,
-      steps: {},
-      execution: { id: planned.id },
-      workflow: { id: workflow.workflowId, name: workflow.name },
-    };
-    planned.cancelOn = renderTemplates(workflow.cancelOn, context) as JsonLogicRule;
-  }
+  const id = randomUUID();
+  const context = { payload, steps: {}, execution: { id }, workflow: { id: workflow.workflowId, name: workflow.name } };
+  const flow = gatesStarts(workflow.flow) ? renderFlowKeys(workflow.flow, context) : undefined;
+  const planned = newExecution(workflow, { id, flow });
+  if (workflow.cancelOn !== null) planned.cancelOn = renderTemplates(workflow.cancelOn, context) as JsonLogicRule;
   return planned;
 }
 

@@ -15,6 +15,16 @@ export {
   startExecution,
   startForEvent,
 } from "./executions.js";
+// Flow control: concurrency limits, rate limit, debounce and priority (definitions and validation).
+export {
+  type ConcurrencyLimit,
+  checkFlowControl,
+  type Debounce,
+  type FlowControl,
+  type FlowControlInput,
+  type RateLimit,
+  storedFlowControl,
+} from "./flow-control.js";
 // Workflows: definitions, their validation, pinned versions, triggers, and the revision counter
 // that tells every process's caches when workflows changed.
 export type { GraphEdge, GraphNode, WorkflowGraph } from "./graph.js";
@@ -37,6 +47,7 @@ export type {
 export { systemClock } from "./ports.js";
 // Steps: the runner that processes step jobs, the reconciler that rebuilds them from PostgreSQL,
 // and the registry of in-flight steps a cancel aborts.
+export { type AdmissionDeps, Admissions } from "./runner/admissions.js";
 export { RunningCancellations } from "./runner/cancellations.js";
 export { type ReconcileReport, Reconciler, type ReconcilerOptions } from "./runner/reconciler.js";
 export { type RunnerLimits, StepRunner, type StepRunnerDeps } from "./runner/step-runner.js";

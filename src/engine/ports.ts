@@ -28,6 +28,12 @@ export interface StepJob {
 export const DEADLINE_GENERATION = "deadline";
 
 /**
+ * The generation of a workflow's admission job (a throttled line's next start): its stepId and
+ * executionId are the workflow's id, followed by the time it is due in ms, so one per instant.
+ */
+export const ADMIT_GENERATION_PREFIX = "admit@";
+
+/**
  * What a worker would read about a new execution with its entry step's
  * claim, sent along by the server that wrote them (the payload as PostgreSQL
  * returned it). With it, an entry step that runs in memory (a `start` node)

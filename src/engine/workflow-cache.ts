@@ -4,6 +4,7 @@
  * sees many versions keeps its memory flat.
  */
 import type { SqlDb } from "../db/sql.js";
+import { type FlowControl, storedFlowControl } from "./flow-control.js";
 import { GraphIndex, type WorkflowGraph } from "./graph.js";
 import type { HandlerRegistry } from "./handlers/index.js";
 import { isEmptyRule, type JsonLogicRule } from "./json-logic.js";
@@ -19,10 +20,14 @@ export interface PinnedWorkflow {
   cancelOn: JsonLogicRule | null;
   /** How long an execution may run before it fails; null: no limit. */
   timeoutMs: number | null;
+  /** Concurrency limits, rate limit, debounce, priority; null: none (flow-control.ts). */
+  flow: FlowControl | null;
 }
 
 export class WorkflowCache {
   private readonly entries = new Map<string, Promise<PinnedWorkflow>>();
+  /** Versions loaded so far, for a look without waiting (peek); versions never change, so never stale. */
+  private readonly settled = new Map<string, PinnedWorkflow>();
 
   constructor(
     private readonly sql: SqlDb,
@@ -44,9 +49,17 @@ export class WorkflowCache {
     this.entries.set(key, entry);
     if (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+      if (oldest !== undefined) {
+        this.entries.delete(oldest);
+        this.settled.delete(oldest);
+      }
     }
     return entry;
+  }
+
+  /** The version if it is loaded already (no waiting, no statement); undefined otherwise. */
+  peek(workflowId: string, version: number): PinnedWorkflow | undefined {
+    return this.settled.get(`${workflowId}@${version}`);
   }
 
   private async load(workflowId: string, version: number): Promise<PinnedWorkflow> {
@@ -54,7 +67,10 @@ export class WorkflowCache {
     const graph = row.graph as unknown as WorkflowGraph;
     const cancelOn = isEmptyRule(row.cancelOn as JsonLogicRule) ? null : (row.cancelOn as JsonLogicRule);
     const index = indexGraph(graph, this.registry);
-    return { workflowId, version, name: row.name, graph, index, cancelOn, timeoutMs: row.timeoutMs };
+    const flow = storedFlowControl(row.flowControl);
+    const pinned = { workflowId, version, name: row.name, graph, index, cancelOn, timeoutMs: row.timeoutMs, flow };
+    this.settled.set(`${workflowId}@${version}`, pinned);
+    return pinned;
   }
 }
 

@@ -11,6 +11,7 @@ import { getExecution, listExecutions, listSteps, startExecution } from "../serv
 import { createWorkflow, deleteWorkflow, getWorkflow, listWorkflows, updateWorkflow } from "../services/workflows.js";
 import type { RestDeps } from "./deps.js";
 import { detailFromProblems, HttpError } from "./errors.js";
+import { flowControlIn, restPath } from "./flow-control.js";
 import { parseWith, readJsonBody, validBody } from "./request.js";
 import { RestRouter } from "./router.js";
 import {
@@ -212,6 +213,7 @@ async function saveWorkflow(c: Context, deps: RestDeps, id: string | undefined) 
     isActive: body.is_active ?? true,
     cancelOn: body.cancel_on ?? null,
     timeoutMs: body.timeout_ms ?? null,
+    ...flowControlIn(body),
   };
   try {
     return id === undefined
@@ -223,7 +225,7 @@ async function saveWorkflow(c: Context, deps: RestDeps, id: string | undefined) 
       const graph: Record<string, string> =
         body.graph === undefined && body.definition !== undefined ? { graph: "definition" } : {};
       const renames = { ...graph, cancelOn: "cancel_on", timeoutMs: "timeout_ms" };
-      throw new HttpError(422, detailFromProblems(error.problems, renames));
+      throw new HttpError(422, detailFromProblems(error.problems.map(restPath), renames));
     }
     throw error;
   }

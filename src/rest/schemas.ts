@@ -23,6 +23,13 @@ export const WorkflowIn = z
     timeout_ms: z.number().int().nullable().optional().openapi({
       description: "An execution still unfinished this long after it started fails (1 ms to 365 days)",
     }),
+    concurrency: json.optional().openapi({
+      description:
+        'A limit {key?, limit, strategy?} or a list of them; e.g. {"key": "{{payload.customerId}}", "limit": 1}',
+    }),
+    rate_limit: json.optional().openapi({ description: "{key?, limit, period_ms, mode?: throttle | drop}" }),
+    debounce: json.optional().openapi({ description: "{key?, period_ms, max_delay_ms?, use?: last | first | all}" }),
+    priority: json.optional().openapi({ description: '-100..100 or a template such as "{{payload.priority}}"' }),
   })
   .openapi("WorkflowIn");
 
@@ -36,6 +43,10 @@ export const WorkflowOut = z
     trigger: json,
     cancel_on: json.openapi({ description: "null: none" }),
     timeout_ms: z.number().int().nullable(),
+    concurrency: z.array(jsonObject).openapi({ description: "[]: no concurrency limit" }),
+    rate_limit: json.openapi({ description: "null: none" }),
+    debounce: json.openapi({ description: "null: none" }),
+    priority: json.openapi({ description: "null: 0" }),
     graph: jsonObject,
     definition: jsonObject.openapi({ description: "Same as graph" }),
     created_at: z.string().openapi({ format: "date-time" }),

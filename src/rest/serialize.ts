@@ -1,5 +1,7 @@
 /** Database rows → the original engine's JSON shapes (plus additive fields). */
+import { storedFlowControl } from "../engine/index.js";
 import type { Execution, Step, Workflow } from "../generated/prisma/client.js";
+import { flowControlOut } from "./flow-control.js";
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -13,6 +15,7 @@ export function workflowOut(w: Workflow) {
     trigger: w.trigger ?? {},
     cancel_on: w.cancelOn ?? null,
     timeout_ms: w.timeoutMs,
+    ...flowControlOut(storedFlowControl(w.flowControl)),
     graph: w.graph,
     definition: w.graph,
     created_at: w.createdAt.toISOString(),

@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { SqlDb } from "../db/sql.js";
 import type {
+  Admissions,
   ChangePublisher,
   Clock,
   EngineLogger,
@@ -23,6 +24,8 @@ export interface ServiceDeps {
   triggers: TriggerCache;
   clock: Clock;
   logger: EngineLogger;
+  /** Admission for workflows with flow control: runs after commits that may let an execution in. */
+  admissions?: Admissions;
   /** Called once per event received (metrics). */
   onEventReceived?: () => void;
   /** Called once per workflow whose trigger failed on an event (metrics): out of budget, or an error. */

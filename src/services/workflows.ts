@@ -5,10 +5,14 @@
 import { jsonColumn } from "../db/json.js";
 import {
   bumpRevision,
+  checkFlowControl,
   checkRule,
   checkTemplates,
+  type FlowControl,
+  type FlowControlInput,
   isPlainObject,
   type JsonLogicRule,
+  storedFlowControl,
   type ValidationLimits,
   validateWorkflow,
   WORKFLOWS_REVISION,
@@ -28,6 +32,12 @@ export interface WorkflowInput {
   cancelOn?: unknown;
   /** An execution unfinished this long after it started fails; null: no limit. */
   timeoutMs?: number | null;
+  /** Flow control (engine/flow-control.ts): a limit or a list of limits; null: none. */
+  concurrency?: unknown;
+  rateLimit?: unknown;
+  debounce?: unknown;
+  /** A whole number from -100 to 100, or a template rendered from the event; null: 0. */
+  priority?: unknown;
 }
 
 /** The longest execution timeout accepted. */
@@ -49,11 +59,17 @@ function checkDefinition(deps: ServiceDeps, input: WorkflowInput) {
   }
   const result = validateWorkflow({ graph: input.graph, trigger: input.trigger }, deps.registry, graphLimits(deps));
   if (!result.ok) problems.push(...result.issues);
-  problems.push(...checkCancelOn(input.cancelOn), ...checkTimeout(input.timeoutMs));
+  const flow = checkFlowControl(input);
+  problems.push(...checkCancelOn(input.cancelOn), ...checkTimeout(input.timeoutMs), ...flow.problems);
   if (problems.length > 0 || !result.ok) throw new ValidationError(problems);
   // Empty triggers are stored as {} so every client sees one shape; an empty cancelOn is none.
   const cancelOn = isEmptyCancelOn(input.cancelOn) ? null : input.cancelOn;
-  return { graph: result.graph, trigger: input.trigger ?? {}, cancelOn, timeoutMs: input.timeoutMs ?? null };
+  const columns = {
+    cancelOn: jsonColumn(cancelOn),
+    timeoutMs: input.timeoutMs ?? null,
+    flowControl: jsonColumn(flow.flow),
+  };
+  return { graph: result.graph, trigger: input.trigger ?? {}, columns };
 }
 
 function isEmptyCancelOn(rule: unknown): boolean {
@@ -81,9 +97,20 @@ function checkTimeout(timeoutMs: unknown): Problem[] {
   return [];
 }
 
+/** The flow-control fields after a patch: each one left out keeps its stored value. */
+function mergeFlowControl(stored: FlowControl | null, patch: Partial<WorkflowInput>): FlowControlInput {
+  const pick = <K extends keyof FlowControlInput>(key: K, current: unknown) =>
+    patch[key] === undefined ? current : patch[key];
+  return {
+    concurrency: pick("concurrency", stored?.concurrency.length ? stored.concurrency : null),
+    rateLimit: pick("rateLimit", stored?.rateLimit ?? null),
+    debounce: pick("debounce", stored?.debounce ?? null),
+    priority: pick("priority", stored?.priority ?? null),
+  };
+}
+
 export async function createWorkflow(deps: ServiceDeps, input: WorkflowInput): Promise<Workflow> {
-  const { graph, trigger, cancelOn, timeoutMs } = checkDefinition(deps, input);
-  const limits = { cancelOn: jsonColumn(cancelOn), timeoutMs };
+  const { graph, trigger, columns: limits } = checkDefinition(deps, input);
   return deps.db.$transaction(async (tx) => {
     const workflow = await tx.workflow.create({
       data: {
@@ -146,9 +173,9 @@ export async function updateWorkflow(deps: ServiceDeps, id: string, patch: Parti
     isActive: patch.isActive ?? current.isActive,
     cancelOn: patch.cancelOn === undefined ? current.cancelOn : patch.cancelOn,
     timeoutMs: patch.timeoutMs === undefined ? current.timeoutMs : patch.timeoutMs,
+    ...mergeFlowControl(storedFlowControl(current.flowControl), patch),
   };
-  const { graph, trigger, cancelOn, timeoutMs } = checkDefinition(deps, merged);
-  const limits = { cancelOn: jsonColumn(cancelOn), timeoutMs };
+  const { graph, trigger, columns: limits } = checkDefinition(deps, merged);
   const version = current.version + 1;
   return deps.db.$transaction(async (tx) => {
     // Conditional on the version read above, so two concurrent updates cannot both claim one version.

@@ -71,7 +71,7 @@ export async function startTestEngine(
   });
 }
 
-const FINISHED: ExecutionStatus[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
+const FINISHED: ExecutionStatus[] = ["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"];
 
 /** Polls the database until the execution reaches one of `statuses` (default: any final one) or the deadline passes. */
 export async function waitForExecution(

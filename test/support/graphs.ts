@@ -57,5 +57,6 @@ export function pinnedNotifications(
     index: new GraphIndex(graph),
     cancelOn: null,
     timeoutMs: null,
+    flow: null,
   };
 }

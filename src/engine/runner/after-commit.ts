@@ -5,6 +5,8 @@ export interface AfterCommitDeps {
   queue: StepQueue;
   publisher: ChangePublisher;
   logger: EngineLogger;
+  /** Admission for workflows with flow control (runner/admissions.ts); without it, the reconciler admits. */
+  admissions?: { noticeChanges(changeSets: readonly ChangeSet[]): void };
 }
 
 /**
@@ -13,6 +15,7 @@ export interface AfterCommitDeps {
  * and subscribers replay missed changes by seq.
  */
 export async function afterCommit(deps: AfterCommitDeps, changeSets: readonly ChangeSet[]): Promise<void> {
+  deps.admissions?.noticeChanges(changeSets);
   const jobs = changeSets.flatMap((c) => c.jobs);
   const changes = changeSets.flatMap((c) => c.changes);
   // Independent of each other (subscribers do not wait for jobs), so both are in flight at once.

@@ -7,6 +7,7 @@
  */
 import type { SqlDb } from "../../db/sql.js";
 import { DEADLINE_GENERATION, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
+import { workflowsInLine } from "../store/capacity-waits.js";
 import { forgetFinishedWaits, forgetOrphanCandidates, undecidedWaits } from "../store/event-waits.js";
 import { type OpenStep, readDeadlines, readOpenSteps } from "../store/open-steps.js";
 
@@ -20,6 +21,8 @@ export interface ReconcilerOptions {
   batchSize?: number;
   /** Decides an execution's event waits (engine/waits.ts): for what a crash left undecided. */
   decideWaits?: (executionId: string) => Promise<unknown>;
+  /** Admits a workflow's line (runner/admissions.ts): for lines a crash or a lost job left waiting. */
+  admit?: (workflowId: string) => Promise<unknown>;
 }
 
 export interface ReconcileReport {
@@ -68,6 +71,7 @@ export class Reconciler {
     }
     enqueued += await this.deadlines(full, cutoff);
     const decided = await this.undecidedWaits(cutoff);
+    await this.admitLines();
     if (enqueued > 0 || decided > 0 || full) {
       this.options.logger.info({ full, enqueued, decided }, "reconciled open steps");
     }
@@ -110,6 +114,17 @@ export class Reconciler {
     await forgetOrphanCandidates(sql, cutoff);
     await forgetFinishedWaits(sql, this.options.batchSize ?? 500);
     return decided;
+  }
+
+  /** Every workflow with executions waiting for capacity is admitted again (cheap when none can go). */
+  private async admitLines(): Promise<void> {
+    const { admit, sql, logger } = this.options;
+    if (!admit) return;
+    for (const workflowId of await workflowsInLine(sql)) {
+      await admit(workflowId).catch((error: unknown) =>
+        logger.error({ err: error, workflowId }, "admission failed; next pass tries again"),
+      );
+    }
   }
 
   /** Open steps of live executions: all on a full pass, else only those overdue (see readOpenSteps). */

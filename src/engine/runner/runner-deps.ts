@@ -8,6 +8,7 @@ import type { HandlerServices, StepOutcome } from "../handlers/types.js";
 import type { ChangePublisher, Clock, EngineLogger, StepQueue } from "../ports.js";
 import type { AdvanceOptions } from "../store/advance-execution.js";
 import type { PinnedWorkflow, WorkflowCache } from "../workflow-cache.js";
+import type { Admissions } from "./admissions.js";
 import type { RunningCancellations } from "./cancellations.js";
 
 export interface RunnerLimits {
@@ -34,6 +35,8 @@ export interface StepRunnerDeps {
   onStepFinished?: (type: string, outcome: StepOutcome["kind"], seconds: number) => void;
   /** Aborts the running steps of a cancelled execution; without it, nothing aborts them. */
   cancellations?: RunningCancellations;
+  /** Admission for workflows with flow control; without it, the reconciler admits (runner/admissions.ts). */
+  admissions?: Admissions;
 }
 
 /** The runner as its parts see it: its dependencies, and whether it is draining. */

@@ -6,7 +6,7 @@
  * and so on. Handlers run at least once; a step that already finished is
  * never run again. Safe to call any number of times for the same job.
  */
-import { DEADLINE_GENERATION, type JobResult, type StepJob } from "../ports.js";
+import { ADMIT_GENERATION_PREFIX, DEADLINE_GENERATION, type JobResult, type StepJob } from "../ports.js";
 import type { ClaimedStep } from "../store/advance-execution.js";
 import { claimJob } from "../store/claim-step.js";
 import { endWait } from "../store/end-wait.js";
@@ -56,6 +56,11 @@ export class StepRunner implements Runner {
    */
   readonly process = async (job: StepJob): Promise<JobResult | undefined> => {
     if (job.generation === DEADLINE_GENERATION) return this.timeOut(job.executionId);
+    // A throttled line's next start (runner/admissions.ts): both ids are the workflow's.
+    if (job.generation.startsWith(ADMIT_GENERATION_PREFIX)) {
+      await this.deps.admissions?.admit(job.executionId);
+      return undefined;
+    }
     const entered = job.entry ? await runEntry(this, job, job.entry) : undefined;
     if (entered) return this.continueWith(entered.context, entered.next);
     const { sql, clock, limits } = this.deps;

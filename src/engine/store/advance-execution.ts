@@ -6,8 +6,10 @@
 
 import { Prisma } from "../../generated/prisma/client.js";
 import type { StepStatus } from "../../generated/prisma/enums.js";
+import { holdsSlots } from "../flow-control.js";
 import { type PlannedStep, planSuccessors, type StepState } from "../plan-successors.js";
 import type { PinnedWorkflow } from "../workflow-cache.js";
+import { mustWaitForCapacity } from "./capacity-waits.js";
 import { ACTIVE_STEP_STATUSES, type ChangeSet } from "./change-set.js";
 import { deleteStepWaits } from "./event-waits.js";
 import type { Tx } from "./execution-lock.js";
@@ -21,6 +23,11 @@ export interface AdvanceOptions {
    * queue. If the caller dies, the lease expires and the reconciler recovers it.
    */
   claimNextForMs?: number;
+  /**
+   * A wait ended (not a running step's finish): an execution with concurrency limits that held no
+   * slot while it waited takes one back before its new steps run (capacity-waits.ts).
+   */
+  waking?: boolean;
 }
 
 /** A step created claimed by the caller, which should run it next. */
@@ -66,7 +73,15 @@ export async function advanceExecution(
     return undefined;
   }
 
-  const claimed = createPlannedSteps(changes, workflow, planned, options.now, options.claimNextForMs);
+  const inLine =
+    options.waking === true &&
+    holdsSlots(workflow.flow) &&
+    planned.some((p) => p.status === "PENDING") &&
+    (await mustWaitForCapacity(tx, changes.execution.id, rows));
+  if (inLine) changes.admits = true;
+  const claimed = createPlannedSteps(changes, workflow, planned, options.now, {
+    ...(inLine ? { inLine } : { claimForMs: options.claimNextForMs }),
+  });
   const active =
     rows.filter((r) => ACTIVE_STEP_STATUSES.includes(r.status)).length +
     planned.filter((p) => p.status === "PENDING").length;
@@ -76,14 +91,16 @@ export async function advanceExecution(
 
 /**
  * Adds planned step rows to the change set; runnable ones get a job after
- * commit, except the one claimed for the caller when `claimForMs` is set.
+ * commit, except the one claimed for the caller when `claimForMs` is set, and
+ * none while the execution is in line for capacity (`inLine`: admission
+ * enqueues them).
  */
 export function createPlannedSteps(
   changes: ChangeSet,
   workflow: PinnedWorkflow,
   planned: readonly PlannedStep[],
   now: Date,
-  claimForMs?: number,
+  { claimForMs, inLine = false }: { claimForMs?: number | undefined; inLine?: boolean } = {},
 ): ClaimedStep | undefined {
   const executionId = changes.execution.id;
   let claimed: ClaimedStep | undefined;
@@ -97,7 +114,7 @@ export function createPlannedSteps(
       claimed = { stepId: step.id, nodeId, attempt: 1 };
     } else {
       const step = changes.createStep({ nodeId, type, status });
-      changes.enqueue({ stepId: step.id, executionId, generation: "1" });
+      if (!inLine) changes.enqueue({ stepId: step.id, executionId, generation: "1" });
     }
   }
   return claimed;

@@ -77,6 +77,8 @@ export class ChangeSet {
   readonly newSteps: NewStep[] = [];
   readonly newNotifications: { id: string; stepId: string; toRole: string; message: string }[] = [];
   executionPatch: ExecutionPatch = {};
+  /** The execution entered the line for capacity: admission of its workflow must run after commit. */
+  admits = false;
 
   constructor(readonly execution: LockedExecution) {}
 

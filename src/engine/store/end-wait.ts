@@ -23,6 +23,6 @@ export function endWait(
     if (count === 0) return undefined;
     changes.step({ id: step.stepId, nodeId: step.nodeId, status: "SUCCEEDED" });
     const rows = await readSteps(tx, step.executionId);
-    return advanceExecution(tx, changes, workflow, [step.nodeId], rows, options);
+    return advanceExecution(tx, changes, workflow, [step.nodeId], rows, { ...options, waking: true });
   });
 }

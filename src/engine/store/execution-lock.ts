@@ -45,3 +45,15 @@ export async function inExecutionTransaction<T>(
     return { result, changes };
   }, opening);
 }
+
+/**
+ * Locks another execution inside a transaction that is already open (admission cancels or refuses
+ * executions while it holds its workflow's lock); the caller writes the set with persistChangeSet.
+ * Undefined when the execution is gone.
+ */
+export async function lockExecutionIn(tx: Tx, executionId: string): Promise<ChangeSet | undefined> {
+  const [execution] = await tx.query<LockedExecution>(
+    Prisma.sql`${Prisma.raw(LOCK_SELECT)} WHERE id = ${executionId} FOR UPDATE`,
+  );
+  return execution ? new ChangeSet(execution) : undefined;
+}

@@ -64,7 +64,7 @@ export async function finishInOneStatement(
   const last = followUp.kind === "last";
   const claimed =
     followUp.kind === "successors"
-      ? createPlannedSteps(changes, workflow, followUp.steps, options.now, options.claimNextForMs)
+      ? createPlannedSteps(changes, workflow, followUp.steps, options.now, { claimForMs: options.claimNextForMs })
       : undefined;
   const { attempt, input, output, next } = finish;
   const request: FinishRequest = {

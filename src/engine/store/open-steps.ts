@@ -10,6 +10,9 @@ export interface OpenStep {
   resumeAt: Date | null;
 }
 
+/** The PENDING steps of an execution waiting for capacity have no job until admission gives them one. */
+const NOT_IN_LINE = Prisma.sql`AND NOT EXISTS (SELECT 1 FROM "CapacityWait" c WHERE c."executionId" = e.id)`;
+
 /**
  * Open steps with ids after `afterId`, in id order, at most `limit`: all of
  * them when `overdueBefore` is undefined; otherwise those whose job is overdue
@@ -31,6 +34,7 @@ export function readOpenSteps(
       WHERE e.status IN ('PENDING', 'RUNNING') AND s.status IN ('PENDING', 'WAITING', 'RUNNING') AND s.id > ${afterId}
         -- A wait for an event without a timeout has no job: an event (or the reconciler's wait pass) ends it.
         AND NOT (s.status = 'WAITING' AND s."resumeAt" IS NULL)
+        ${NOT_IN_LINE}
       ORDER BY s.id LIMIT ${limit}`);
   }
   return sql.query<OpenStep>(Prisma.sql`
@@ -40,6 +44,7 @@ export function readOpenSteps(
       (s.status = 'PENDING' AND COALESCE(s."resumeAt", s."createdAt") < ${overdueBefore}) OR
       (s.status = 'WAITING' AND s."resumeAt" < ${overdueBefore}) OR
       (s.status = 'RUNNING' AND s."leaseUntil" < ${overdueBefore}))
+      ${NOT_IN_LINE}
     ORDER BY s.id LIMIT ${limit}`);
 }
 

@@ -102,7 +102,8 @@ export async function resolveWaits(
     }
     await deleteWaits(tx, ended);
     if (finished.length > 0) {
-      await advanceExecution(tx, changes, workflow, finished, await readSteps(tx, executionId), options);
+      const rows = await readSteps(tx, executionId);
+      await advanceExecution(tx, changes, workflow, finished, rows, { ...options, waking: true });
     }
     return resolution;
   });

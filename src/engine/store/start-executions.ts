@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import type { SqlDb } from "../../db/sql.js";
 import { type Event, type Execution, Prisma } from "../../generated/prisma/client.js";
 import { eventKeys, type WaitKey, waitKey } from "../event-keys.js";
+import type { ExecutionFlowKeys } from "../flow-control.js";
 import { findEntryNode } from "../graph.js";
 import type { JsonLogicRule } from "../json-logic.js";
 import { DEADLINE_GENERATION } from "../ports.js";
@@ -29,6 +30,8 @@ export interface NewExecution {
   changes: ChangeSet;
   /** The workflow's cancelOn rendered for this execution, written as its EventWait. */
   cancelOn?: JsonLogicRule;
+  /** Its flow-control keys and priority: it starts in line for capacity (capacity-waits.ts), its entry step without a job. */
+  flow?: ExecutionFlowKeys;
 }
 
 /** A wait the ingestion found an event may satisfy (by key: its rule is checked after commit). */
@@ -44,8 +47,10 @@ export interface WaitCandidate {
  * An execution pinned to `workflow`, with its entry step. An empty (draft)
  * graph has nothing to run, so its execution is SUCCEEDED at once.
  */
-export function newExecution(workflow: PinnedWorkflow): NewExecution {
-  const id = randomUUID();
+export function newExecution(
+  workflow: PinnedWorkflow,
+  { id = randomUUID(), flow }: { id?: string; flow?: ExecutionFlowKeys | undefined } = {},
+): NewExecution {
   const entry = findEntryNode(workflow.graph);
   const changes = new ChangeSet({
     id,
@@ -57,9 +62,11 @@ export function newExecution(workflow: PinnedWorkflow): NewExecution {
   changes.executionCreated();
   if (entry) {
     const step = changes.createStep({ nodeId: entry.id, type: entry.type, status: "PENDING" });
-    changes.enqueue({ stepId: step.id, executionId: id, generation: "1" });
+    // In line for capacity: admission enqueues the job once the execution is let in.
+    if (flow) changes.admits = true;
+    else changes.enqueue({ stepId: step.id, executionId: id, generation: "1" });
   }
-  return { id, workflow, changes };
+  return { id, workflow, changes, ...(entry && flow ? { flow } : {}) };
 }
 
 /** Executions to write with their payload, and the event that started them if any. */
@@ -121,6 +128,7 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
             ? utcText(new Date(r.now.getTime() + workflow.timeoutMs))
             : null,
         ...cancelWait(changes.execution.status === "SUCCEEDED" ? undefined : e.cancelOn, workflow.cancelOn, r.now),
+        ...flowColumns(e.flow),
       })),
   );
   const sets = requests.flatMap((r) => r.executions.map((e) => e.changes));
@@ -144,7 +152,7 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
       SELECT x.*, a.payload, a.event_id FROM jsonb_to_recordset(${JSON.stringify(executions)}::jsonb)
         AS x(request int, id text, workflow_id text, workflow_version int, status text, seq int, finished_at timestamp(3),
              deadline_at timestamp(3), cancel_match jsonb, cancel_key_path text, cancel_key_value text,
-             cancel_not_before timestamp(3))
+             cancel_not_before timestamp(3), flow_keys text[], rate_key text, priority int, fair_key text)
       JOIN accepted a ON a.request = x.request
     ),
     new_executions AS (
@@ -162,6 +170,15 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
         CASE WHEN ev.seq IS NULL THEN p.cancel_not_before END
       FROM planned p LEFT JOIN events ev ON ev.id = p.event_id
       WHERE p.cancel_match IS NOT NULL
+    ),
+    -- Flow control: the execution's keys, and its place in line for capacity (arrival order: seq).
+    execution_flows AS (
+      INSERT INTO "ExecutionFlow" ("executionId", "workflowId", "concurrencyKeys", "rateKey", priority, "fairKey")
+      SELECT id, workflow_id, flow_keys, rate_key, priority, fair_key FROM planned WHERE fair_key IS NOT NULL
+    ),
+    capacity_waits AS (
+      INSERT INTO "CapacityWait" ("executionId", "workflowId", priority)
+      SELECT id, workflow_id, priority FROM planned WHERE fair_key IS NOT NULL ORDER BY request
     ),
     pairs AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS p(request int, path text, value text)
@@ -208,6 +225,12 @@ function cancelWait(rule: JsonLogicRule | undefined, unrendered: JsonLogicRule, 
     cancel_key_value: key?.value ?? null,
     cancel_not_before: utcText(now),
   };
+}
+
+/** The columns of an execution's flow-control row (none without flow control). */
+function flowColumns(flow: ExecutionFlowKeys | undefined) {
+  if (!flow) return {};
+  return { flow_keys: flow.concurrencyKeys, rate_key: flow.rateKey, priority: flow.priority, fair_key: flow.fairKey };
 }
 
 /** Statements out at once and requests per statement: as for the worker's transitions (batched-locks.ts). */

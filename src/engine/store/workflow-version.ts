@@ -8,6 +8,7 @@ interface VersionRow {
   graph: unknown;
   cancelOn: unknown;
   timeoutMs: number | null;
+  flowControl: unknown;
 }
 
 /**
@@ -16,7 +17,7 @@ interface VersionRow {
  */
 export async function readWorkflowVersion(sql: SqlDb, workflowId: string, version: number): Promise<VersionRow> {
   const [row] = await sql.query<VersionRow>(Prisma.sql`
-    SELECT name, graph, "cancelOn", "timeoutMs" FROM "WorkflowVersion" WHERE "workflowId" = ${workflowId} AND version = ${version}`);
+    SELECT name, graph, "cancelOn", "timeoutMs", "flowControl" FROM "WorkflowVersion" WHERE "workflowId" = ${workflowId} AND version = ${version}`);
   if (!row) throw new NotFoundError("Workflow", `${workflowId}@${version}`);
   return row;
 }

@@ -1,4 +1,4 @@
-import { validateWorkflow } from "../../engine/index.js";
+import { storedFlowControl, validateWorkflow } from "../../engine/index.js";
 import { NotFoundError } from "../../errors.js";
 import {
   createWorkflow,
@@ -9,6 +9,15 @@ import {
 } from "../../services/workflows.js";
 import { builder } from "../builder.js";
 import { LIST_PAGE, listPage } from "../pages.js";
+import {
+  ConcurrencyInput,
+  ConcurrencyLimitRef,
+  DebounceInput,
+  DebounceRef,
+  RateLimitInput,
+  RateLimitRef,
+  withoutNulls,
+} from "./flow-control.js";
 import { pageArgs } from "./page-args.js";
 import { ProblemRef } from "./scalars.js";
 
@@ -32,6 +41,28 @@ builder.prismaObject("Workflow", {
     timeoutMs: t.exposeInt("timeoutMs", {
       nullable: true,
       description: "An execution still unfinished this long after it started fails",
+    }),
+    concurrency: t.field({
+      type: [ConcurrencyLimitRef],
+      description: "Concurrency limits, all of which apply (e.g. per customer and in total); [] : none",
+      resolve: (w) => storedFlowControl(w.flowControl)?.concurrency ?? [],
+    }),
+    rateLimit: t.field({
+      type: RateLimitRef,
+      nullable: true,
+      resolve: (w) => storedFlowControl(w.flowControl)?.rateLimit ?? null,
+    }),
+    debounce: t.field({
+      type: DebounceRef,
+      nullable: true,
+      resolve: (w) => storedFlowControl(w.flowControl)?.debounce ?? null,
+    }),
+    priority: t.field({
+      type: "JSON",
+      nullable: true,
+      description:
+        "A number from -100 to 100 or a template; among executions waiting for capacity, higher starts first",
+      resolve: (w) => storedFlowControl(w.flowControl)?.priority ?? null,
     }),
     version: t.exposeInt("version", { description: "Grows by one on every update" }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
@@ -74,6 +105,13 @@ const WorkflowCreateInput = builder.inputType("WorkflowInput", {
       description: "JSONLogic rule over events, templated per execution; a match cancels a live execution",
     }),
     timeoutMs: t.int({ description: "An execution still unfinished this long after it started fails" }),
+    concurrency: t.field({
+      type: [ConcurrencyInput],
+      description: "One limit or a list (each applies); null: none",
+    }),
+    rateLimit: t.field({ type: RateLimitInput, description: "null: none" }),
+    debounce: t.field({ type: DebounceInput, description: "null: none" }),
+    priority: t.field({ type: "JSON", description: '-100..100 or a template such as "{{payload.priority}}"; null: 0' }),
   }),
 });
 
@@ -87,6 +125,13 @@ const WorkflowPatchInput = builder.inputType("WorkflowPatch", {
     isActive: t.boolean(),
     cancelOn: t.field({ type: "JSON", description: "null or {}: none" }),
     timeoutMs: t.int({ description: "null: no limit" }),
+    concurrency: t.field({
+      type: [ConcurrencyInput],
+      description: "One limit or a list (each applies); null: none",
+    }),
+    rateLimit: t.field({ type: RateLimitInput, description: "null: none" }),
+    debounce: t.field({ type: DebounceInput, description: "null: none" }),
+    priority: t.field({ type: "JSON", description: '-100..100 or a template such as "{{payload.priority}}"; null: 0' }),
   }),
 });
 
@@ -109,6 +154,15 @@ const DeletedRef = builder.objectRef<{ id: string }>("DeleteWorkflowPayload").im
 /** GraphQL gives explicit nulls for omitted-then-defaulted args; the services want undefined. */
 function definedOnly<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The flow-control inputs without the nulls GraphQL fills omitted fields with (an explicit null field stays: "none"). */
+function withFlowControl<T extends Record<string, unknown>>(input: T): T {
+  const out: Record<string, unknown> = { ...input };
+  for (const key of ["concurrency", "rateLimit", "debounce"]) {
+    if (out[key] !== undefined && out[key] !== null) out[key] = withoutNulls(out[key]);
+  }
+  return out as T;
 }
 
 builder.queryFields((t) => ({
@@ -155,7 +209,7 @@ builder.mutationFields((t) => ({
     type: "Workflow",
     args: { input: t.arg({ type: WorkflowCreateInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const created = await createWorkflow(ctx.services, definedOnly(input) as WorkflowInput);
+      const created = await createWorkflow(ctx.services, withFlowControl(definedOnly(input)) as WorkflowInput);
       return ctx.db.workflow.findUniqueOrThrow({ ...query, where: { id: created.id } });
     },
   }),
@@ -163,7 +217,7 @@ builder.mutationFields((t) => ({
     type: "Workflow",
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: WorkflowPatchInput, required: true }) },
     resolve: async (query, _root, { id, input }, ctx) => {
-      const patch = definedOnly(input);
+      const patch = withFlowControl(definedOnly(input));
       const updated = await updateWorkflow(ctx.services, String(id), {
         ...patch,
         name: patch.name ?? undefined,

@@ -1,0 +1,293 @@
+/**
+ * Flow control end to end: concurrency limits (per key and in total, each
+ * strategy), waiting gives the slot back, round-robin between keys,
+ * priority, rate limits (throttle, drop). Calls go to a local server that
+ * holds each request until the test lets it go, and counts what is in
+ * flight per key, so "at most n at once" is what the server saw.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { describe, expect, it } from "vitest";
+import { ingestEvent } from "../../src/services/events.js";
+import { createWorkflow } from "../../src/services/workflows.js";
+import { waitForExecution, waitForStep, waitUntil } from "../support/engine.js";
+import { useFlowHarness } from "../support/flow-harness.js";
+import { edge, node } from "../support/graphs.js";
+
+const harness = useFlowHarness();
+const services = () => harness.engine.services;
+const db = () => harness.engine.db;
+
+let unique = 0;
+const tag = (name: string) => `${name}-${++unique}-${Date.now()}`;
+
+/** A route whose requests stay in flight until released, counting them per `key` of the body. */
+class HeldCalls {
+  readonly inFlight = new Map<string, number>();
+  readonly maxInFlight = new Map<string, number>();
+  readonly arrived: string[] = [];
+  private waiting: (() => void)[] = [];
+  /** Answer at once instead of holding. */
+  autoMs: number | undefined;
+
+  constructor(readonly path: string) {
+    harness.server.route(path, (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
+  }
+
+  private handle(_req: IncomingMessage, res: ServerResponse): void {
+    const body = harness.server.requestsTo(this.path).at(-1)?.body as { key: string; id: string };
+    this.arrived.push(body.id);
+    for (const key of [body.key, "*"]) {
+      const now = (this.inFlight.get(key) ?? 0) + 1;
+      this.inFlight.set(key, now);
+      this.maxInFlight.set(key, Math.max(now, this.maxInFlight.get(key) ?? 0));
+    }
+    const answer = () => {
+      for (const key of [body.key, "*"]) this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    };
+    if (this.autoMs !== undefined) setTimeout(answer, this.autoMs);
+    else this.waiting.push(answer);
+  }
+
+  get held(): number {
+    return this.waiting.length;
+  }
+
+  releaseAll(): void {
+    const answers = this.waiting;
+    this.waiting = [];
+    for (const answer of answers) answer();
+  }
+}
+
+/** start → call (held by `calls`) → end, started by events of `type`. */
+function callFlow(type: string, calls: HeldCalls, flow: Record<string, unknown>) {
+  return {
+    name: `flow ${type}`,
+    trigger: { "==": [{ var: "type" }, type] },
+    graph: {
+      nodes: [
+        node("start", "start"),
+        node("call", "http_call", {
+          url: harness.server.url(calls.path),
+          method: "POST",
+          body: { key: "{{payload.key}}", id: "{{payload.id}}" },
+          timeoutMs: 60_000,
+        }),
+        node("end", "end"),
+      ],
+      edges: [edge("start", "call"), edge("call", "end")],
+    },
+    ...flow,
+  };
+}
+
+async function send(type: string, payload: Record<string, unknown>): Promise<string> {
+  const result = await ingestEvent(services(), { type, ...payload });
+  expect(result.executions).toHaveLength(1);
+  return result.executions[0]?.id as string;
+}
+
+describe("concurrency", () => {
+  it("holds at most the limit per key and the total cap at once, and runs every execution", async () => {
+    const type = tag("per-key");
+    const calls = new HeldCalls(`/${type}`);
+    calls.autoMs = 80;
+    await createWorkflow(
+      services(),
+      callFlow(type, calls, { concurrency: [{ key: "{{payload.key}}", limit: 2 }, { limit: 3 }] }),
+    );
+    const keys = ["a", "a", "a", "a", "a", "a", "b", "b", "b", "c", "c", "c"];
+    const ids = await Promise.all(keys.map((key, i) => send(type, { key, id: String(i) })));
+    for (const id of ids) expect((await waitForExecution(db(), id)).status).toBe("SUCCEEDED");
+    expect(calls.arrived).toHaveLength(keys.length);
+    for (const key of ["a", "b", "c"]) expect(calls.maxInFlight.get(key)).toBeLessThanOrEqual(2);
+    expect(calls.maxInFlight.get("a")).toBe(2);
+    expect(calls.maxInFlight.get("*")).toBe(3);
+    expect(await db().capacityWait.count()).toBe(0);
+  });
+
+  it("gives the slot back while waiting: a limit-1 execution waiting for an event does not block the next", async () => {
+    const type = tag("waits");
+    const workflow = await createWorkflow(services(), {
+      name: type,
+      trigger: { "==": [{ var: "type" }, type] },
+      concurrency: { limit: 1 },
+      graph: {
+        nodes: [
+          node("start", "start"),
+          node("approval", "wait_for_event", { match: { "==": [{ var: "approves" }, "{{payload.id}}"] } }),
+          node("end", "end"),
+        ],
+        edges: [edge("start", "approval"), edge("approval", "end")],
+      },
+    });
+    expect(workflow.flowControl).toMatchObject({ concurrency: [{ key: null, limit: 1, strategy: "queue" }] });
+    const first = await send(type, { id: "one" });
+    await waitForStep(db(), first, "approval", "WAITING");
+    const second = await send(type, { id: "two" });
+    await waitForStep(db(), second, "approval", "WAITING");
+    await ingestEvent(services(), { approves: "one" });
+    await ingestEvent(services(), { approves: "two" });
+    expect((await waitForExecution(db(), first)).status).toBe("SUCCEEDED");
+    expect((await waitForExecution(db(), second)).status).toBe("SUCCEEDED");
+  });
+
+  it("takes a slot back after a wait, in line behind nobody it would exceed the limit with", async () => {
+    const type = tag("resume");
+    const calls = new HeldCalls(`/${type}`);
+    await createWorkflow(services(), {
+      ...callFlow(type, calls, { concurrency: { limit: 1 } }),
+      graph: {
+        nodes: [
+          node("start", "start"),
+          node("pause", "delay", { ms: 300 }),
+          node("call", "http_call", {
+            url: harness.server.url(calls.path),
+            method: "POST",
+            body: { key: "k", id: "{{payload.id}}" },
+            timeoutMs: 60_000,
+          }),
+          node("end", "end"),
+        ],
+        edges: [edge("start", "pause"), edge("pause", "call"), edge("call", "end")],
+      },
+    });
+    const first = await send(type, { id: "first" });
+    const second = await send(type, { id: "second" });
+    // Both delays run at once (waiting holds no slot); then one call at a time.
+    await waitUntil(async () => calls.held === 1, "one call in flight");
+    const line = await db().capacityWait.findMany({ where: { executionId: { in: [first, second] } } });
+    expect(line).toHaveLength(1);
+    expect(line[0]?.resuming).toBe(true);
+    expect(calls.maxInFlight.get("*")).toBe(1);
+    calls.releaseAll();
+    await waitUntil(async () => calls.held === 1 && calls.arrived.length === 2, "the second call");
+    calls.releaseAll();
+    expect((await waitForExecution(db(), first)).status).toBe("SUCCEEDED");
+    expect((await waitForExecution(db(), second)).status).toBe("SUCCEEDED");
+    expect(calls.maxInFlight.get("*")).toBe(1);
+  });
+
+  it("serves keys round-robin: a flood on one key delays another key's event by a few executions at most", async () => {
+    const type = tag("fair");
+    const calls = new HeldCalls(`/${type}`);
+    calls.autoMs = 0;
+    await createWorkflow(
+      services(),
+      callFlow(type, calls, { concurrency: [{ key: "{{payload.key}}", limit: 1 }, { limit: 1 }] }),
+    );
+    const flood = await Promise.all(Array.from({ length: 150 }, (_, i) => send(type, { key: "A", id: `A${i}` })));
+    await waitUntil(async () => calls.arrived.length >= 3, "the flood started");
+    const doneBefore = calls.arrived.length;
+    const single = await send(type, { key: "B", id: "B" });
+    expect((await waitForExecution(db(), single)).status).toBe("SUCCEEDED");
+    const position = calls.arrived.indexOf("B");
+    expect(position - doneBefore).toBeLessThanOrEqual(3);
+    for (const id of flood) await waitForExecution(db(), id, ["SUCCEEDED"], 60_000);
+    expect(calls.maxInFlight.get("*")).toBe(1);
+  });
+
+  it("starts higher priority first among those waiting, arrival order among equals", async () => {
+    const type = tag("priority");
+    const calls = new HeldCalls(`/${type}`);
+    await createWorkflow(services(), callFlow(type, calls, { concurrency: { limit: 1 }, priority: "{{payload.p}}" }));
+    await send(type, { id: "occupant", p: 0 });
+    await waitUntil(async () => calls.held === 1, "the occupant's call");
+    const order = [
+      { id: "zero", p: 0 },
+      { id: "five-a", p: 5 },
+      { id: "minus", p: -3 },
+      { id: "five-b", p: 5 },
+      { id: "ten", p: 10 },
+    ];
+    for (const event of order) await send(type, event);
+    for (let i = 0; i < order.length; i += 1) {
+      calls.releaseAll();
+      await waitUntil(async () => calls.held === 1, `call ${i + 1} of the line`);
+    }
+    calls.releaseAll();
+    expect(calls.arrived).toEqual(["occupant", "ten", "five-a", "five-b", "zero", "minus"]);
+  });
+
+  it("skip records the newcomer SKIPPED, cancel_newest CANCELLED, cancel_in_progress cancels the oldest", async () => {
+    const outcomes: Record<string, [string, string]> = {};
+    for (const strategy of ["skip", "cancel_newest", "cancel_in_progress"]) {
+      const type = tag(strategy);
+      const calls = new HeldCalls(`/${type}`);
+      await createWorkflow(
+        services(),
+        callFlow(type, calls, { concurrency: { key: "{{payload.key}}", limit: 1, strategy } }),
+      );
+      const first = await send(type, { key: "k", id: "first" });
+      await waitUntil(async () => calls.held === 1, "the first call");
+      const second = await send(type, { key: "k", id: "second" });
+      const other = await send(type, { key: "other", id: "other" });
+      if (strategy === "cancel_in_progress") {
+        await waitForExecution(db(), first, ["CANCELLED"]);
+        await waitUntil(async () => calls.arrived.includes("second"), "the newest call");
+      } else {
+        await waitForExecution(db(), second, ["SKIPPED", "CANCELLED"]);
+      }
+      await waitUntil(async () => calls.arrived.includes("other"), "another key is not affected");
+      calls.autoMs = 0;
+      calls.releaseAll();
+      const [a, b] = [await waitForExecution(db(), first), await waitForExecution(db(), second)];
+      expect((await waitForExecution(db(), other)).status).toBe("SUCCEEDED");
+      outcomes[strategy] = [a.status, b.status];
+      const refused = strategy === "cancel_in_progress" ? a : b;
+      expect(refused.error).toMatch(/concurrency limit 1 for key "k" reached/);
+    }
+    expect(outcomes).toEqual({
+      skip: ["SUCCEEDED", "SKIPPED"],
+      cancel_newest: ["SUCCEEDED", "CANCELLED"],
+      cancel_in_progress: ["CANCELLED", "SUCCEEDED"],
+    });
+  });
+});
+
+describe("rate limit", () => {
+  it("throttle starts at most `limit` per period, in arrival order; drop records the rest SKIPPED", async () => {
+    const type = tag("throttle");
+    const calls = new HeldCalls(`/${type}`);
+    calls.autoMs = 0;
+    await createWorkflow(services(), callFlow(type, calls, { rateLimit: { limit: 2, periodMs: 400 } }));
+    const ids = [];
+    for (let i = 0; i < 6; i += 1) ids.push(await send(type, { key: "k", id: String(i) }));
+    const finished = [];
+    for (const id of ids) finished.push(await waitForExecution(db(), id));
+    expect(finished.map((e) => e.status)).toEqual(Array(6).fill("SUCCEEDED"));
+    // Let in two at a time in arrival order (the two of one window run side by side).
+    const windows = [0, 2, 4].map((i) => calls.arrived.slice(i, i + 2).sort());
+    expect(windows).toEqual([
+      ["0", "1"],
+      ["2", "3"],
+      ["4", "5"],
+    ]);
+    const starts = finished.map((e) => (e.startedAt as Date).getTime()).sort((x, y) => x - y);
+    // Any three starts span at least the period (at most two in any 400 ms window).
+    for (let i = 2; i < starts.length; i += 1) {
+      expect((starts[i] as number) - (starts[i - 2] as number)).toBeGreaterThanOrEqual(400);
+    }
+
+    const dropType = tag("drop");
+    const dropCalls = new HeldCalls(`/${dropType}`);
+    dropCalls.autoMs = 0;
+    await createWorkflow(
+      services(),
+      callFlow(dropType, dropCalls, {
+        rateLimit: { key: "{{payload.key}}", limit: 1, periodMs: 60_000, mode: "drop" },
+      }),
+    );
+    const kept = await send(dropType, { key: "k", id: "kept" });
+    const dropped = await send(dropType, { key: "k", id: "dropped" });
+    const otherKey = await send(dropType, { key: "j", id: "other" });
+    expect((await waitForExecution(db(), kept)).status).toBe("SUCCEEDED");
+    expect((await waitForExecution(db(), otherKey)).status).toBe("SUCCEEDED");
+    const skipped = await waitForExecution(db(), dropped);
+    expect(skipped).toMatchObject({ status: "SKIPPED" });
+    expect(skipped.error).toMatch(/rate limit 1 per 60000 ms for key "k" reached/);
+    expect(dropCalls.arrived).toEqual(["kept", "other"]);
+  });
+});
