@@ -19,6 +19,7 @@ const PORTABLE_FLOWS = [
   "test/flows/original-ui.test.ts",
   "test/flows/wait-for-event.test.ts",
   "test/flows/cancel-and-timeout.test.ts",
+  "test/flows/flow-control.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

@@ -6,18 +6,25 @@
 import { randomUUID } from "node:crypto";
 import { NotFoundError } from "../errors.js";
 import type { Event, Execution } from "../generated/prisma/client.js";
-import { gatesStarts, renderFlowKeys } from "./flow-control.js";
+import { gatesStarts, renderFlowKeys, renderKey } from "./flow-control.js";
 import type { JsonLogicRule } from "./json-logic.js";
+import { admitJob } from "./ports.js";
 import { afterCommit } from "./runner/after-commit.js";
 import { cancelExecution as cancelInStore } from "./store/cancel-execution.js";
 import { retryExecution as retryInStore } from "./store/retry-execution.js";
-import { type NewExecution, newExecution, writeEvent, writeExecutions } from "./store/start-executions.js";
+import {
+  type DebouncedStart,
+  type NewExecution,
+  newExecution,
+  writeEvent,
+  writeExecutions,
+} from "./store/start-executions.js";
 import { currentWorkflowVersion } from "./store/workflow-version.js";
 import { renderTemplates } from "./template.js";
 import { decideWaits, deliverEvent, type WaitDeps } from "./waits.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
-export type { NewExecution } from "./store/start-executions.js";
+export type { DebouncedStart, NewExecution } from "./store/start-executions.js";
 
 /** What these operations need. */
 export type ExecutionDeps = WaitDeps;
@@ -57,9 +64,11 @@ export async function startForEvent(
   event: { payload: unknown; idempotencyKey: string | null },
   planned: readonly NewExecution[],
   revision: bigint,
+  debounced: readonly DebouncedStart[] = [],
 ): Promise<{ event: Event; executions: Execution[]; resumedStepIds: string[] } | undefined> {
-  const written = await writeEvent(deps.sql, event, planned, deps.clock.now(), revision);
+  const written = await writeEvent(deps.sql, event, planned, deps.clock.now(), revision, debounced);
   if (!written) return undefined;
+  await scheduleWindows(deps, written.event.receivedAt, debounced);
   await afterCommit(
     deps,
     planned.map((p) => p.changes),
@@ -67,6 +76,38 @@ export async function startForEvent(
   await checkCancelOn(deps, planned);
   const resumedStepIds = await deliverEvent(deps, written.event, written.candidates);
   return { event: written.event, executions: written.executions, resumedStepIds };
+}
+
+/**
+ * An event that joined debounce windows: each window's workflow is admitted when the window
+ * could close (store/fire-debounce.ts), by a delayed admission job; a later event of the window
+ * pushes it back, and admission then asks for a job at the new time.
+ */
+async function scheduleWindows(
+  deps: ExecutionDeps,
+  receivedAt: Date,
+  debounced: readonly DebouncedStart[],
+): Promise<void> {
+  if (debounced.length === 0) return;
+  const jobs = debounced.map(({ workflowId, periodMs }) =>
+    admitJob(workflowId, new Date(receivedAt.getTime() + periodMs)),
+  );
+  await deps.queue.enqueue(jobs).catch((error: unknown) => {
+    deps.logger.error({ err: error }, "scheduling debounce windows failed; the reconciler closes them");
+  });
+}
+
+/** What debounce holds back of an event for a debounced workflow: the window (workflow, key) it joins. */
+export function planDebounce(workflow: PinnedWorkflow, payload: unknown): DebouncedStart | undefined {
+  const debounce = workflow.flow?.debounce;
+  if (!debounce) return undefined;
+  const context = {
+    payload,
+    steps: {},
+    execution: { id: "" },
+    workflow: { id: workflow.workflowId, name: workflow.name },
+  };
+  return { workflowId: workflow.workflowId, key: renderKey(debounce.key, context), periodMs: debounce.periodMs };
 }
 
 /**

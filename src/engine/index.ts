@@ -8,8 +8,10 @@
 // Executions as a whole: start (directly, or with the event that matched them), cancel, retry.
 export {
   cancelExecution,
+  type DebouncedStart,
   type ExecutionDeps,
   type NewExecution,
+  planDebounce,
   planExecution,
   retryExecution,
   startExecution,
@@ -25,6 +27,7 @@ export {
   type RateLimit,
   storedFlowControl,
 } from "./flow-control.js";
+export { explainLimits, type LimitMet } from "./flow-explain.js";
 // Workflows: definitions, their validation, pinned versions, triggers, and the revision counter
 // that tells every process's caches when workflows changed.
 export type { GraphEdge, GraphNode, WorkflowGraph } from "./graph.js";
@@ -55,6 +58,7 @@ export { type RunnerLimits, StepRunner, type StepRunnerDeps } from "./runner/ste
 // and an event (store/await-event.ts, store/resolve-waits.ts; delivered by startForEvent, decided
 // again by the reconciler). Concurrency slots, child workflows and schedules will live here;
 // src/engine/README.md, "Adding a new kind of wait", says how.
+export { type CapacityWaitExplained, explainCapacityWait } from "./store/capacity-waits.js";
 export { stepsResumedBy } from "./store/event-waits.js";
 export { bumpRevision, readRevision, WORKFLOWS_REVISION } from "./store/revisions.js";
 export { checkTemplates } from "./template.js";

@@ -33,6 +33,16 @@ export const DEADLINE_GENERATION = "deadline";
  */
 export const ADMIT_GENERATION_PREFIX = "admit@";
 
+/** A job that admits the workflow's line at `at` (runner/admissions.ts). */
+export function admitJob(workflowId: string, at: Date): StepJob {
+  return {
+    stepId: workflowId,
+    executionId: workflowId,
+    generation: `${ADMIT_GENERATION_PREFIX}${at.getTime()}`,
+    runAt: at,
+  };
+}
+
 /**
  * What a worker would read about a new execution with its entry step's
  * claim, sent along by the server that wrote them (the payload as PostgreSQL

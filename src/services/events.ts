@@ -48,10 +48,10 @@ export async function ingestEvent(
   // they were loaded at (checked in the same statement); if it moved, matched again, freshly.
   let match = (await deps.triggers.matchLoaded(payload)) ?? (await deps.triggers.match(payload));
   for (let attempt = 1; ; attempt++) {
-    const planned = await plannedExecutions(deps, match, payload);
+    const { planned, debounced } = await plannedStarts(deps, match, payload);
     try {
       const event = { payload, idempotencyKey: key };
-      const written = await engine.startForEvent(deps, event, planned, match.revision);
+      const written = await engine.startForEvent(deps, event, planned, match.revision, debounced);
       if (written) return { ...written, duplicate: false };
     } catch (error) {
       // Two requests with one key raced: the other one won; answer as it did.
@@ -68,17 +68,23 @@ export async function ingestEvent(
   }
 }
 
-/** One execution per matched workflow, pinned to the version the match saw. */
-async function plannedExecutions(
-  deps: ServiceDeps,
-  match: RevisionMatch,
-  payload: unknown,
-): Promise<engine.NewExecution[]> {
+/**
+ * One execution per matched workflow, pinned to the version the match saw; a debounced workflow
+ * instead gets the event into its window (one execution per window, when it closes).
+ */
+async function plannedStarts(deps: ServiceDeps, match: RevisionMatch, payload: unknown) {
   reportTriggerFailures(deps, match);
   const pinned = await Promise.all(
     match.matched.map((workflowId, i) => deps.workflows.get(workflowId, match.versions[i] as number)),
   );
-  return pinned.map((workflow) => engine.planExecution(workflow, payload));
+  const planned: engine.NewExecution[] = [];
+  const debounced: engine.DebouncedStart[] = [];
+  for (const workflow of pinned) {
+    const window = engine.planDebounce(workflow, payload);
+    if (window) debounced.push(window);
+    else planned.push(engine.planExecution(workflow, payload));
+  }
+  return { planned, debounced };
 }
 
 /** A trigger that failed on an event does not match it; the operator hears of it (log and metric). */
@@ -108,9 +114,15 @@ export async function simulateEvent(deps: ServiceDeps, payload: unknown): Promis
   return match.matched;
 }
 
-/** What an event would start, resume and cancel now, without changing anything. */
+/** What an event would start, resume and cancel now, and the limits it would meet, without changing anything. */
 export async function explainEvent(deps: ServiceDeps, payload: unknown) {
-  const workflowIds = await simulateEvent(deps, payload);
+  checkPayload(payload, deps.limits.MAX_EVENT_BYTES, "payload");
+  const match = await deps.triggers.match(payload);
+  reportTriggerFailures(deps, match);
   const waits = await engine.explainWaits(deps.sql, payload);
-  return { workflowIds, ...waits };
+  const pinned = await Promise.all(
+    match.matched.map((workflowId, i) => deps.workflows.get(workflowId, match.versions[i] as number)),
+  );
+  const limits = (await Promise.all(pinned.map((w) => engine.explainLimits(deps.sql, w, payload)))).flat();
+  return { workflowIds: match.matched, ...waits, limits };
 }

@@ -29,11 +29,17 @@ describe("the migrated schema on a private database", () => {
     const tables = await database.db.$queryRaw<{ tablename: string }[]>`
       SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
     expect(tables.map((t) => t.tablename)).toEqual([
+      "CapacityWait",
+      "DebounceEvent",
       "Event",
       "EventResume",
       "EventWait",
       "Execution",
       "ExecutionChange",
+      "ExecutionFlow",
+      "FlowLine",
+      "FlowSlot",
+      "FlowStart",
       "Notification",
       "Revision",
       "Step",

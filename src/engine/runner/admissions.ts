@@ -10,8 +10,9 @@
  * delayed job at the time the rate limit lets its next start in.
  */
 import type { SqlDb } from "../../db/sql.js";
+import { planExecution } from "../executions.js";
 import { holdsSlots } from "../flow-control.js";
-import { ADMIT_GENERATION_PREFIX, type Clock, type EngineLogger, type StepQueue } from "../ports.js";
+import { admitJob, type Clock, type EngineLogger, type StepQueue } from "../ports.js";
 import { admitExecutions } from "../store/admit-executions.js";
 import type { ChangeSet } from "../store/change-set.js";
 import type { WorkflowCache } from "../workflow-cache.js";
@@ -85,14 +86,15 @@ export class Admissions {
   }
 
   private async once(workflowId: string): Promise<void> {
-    const admission = await admitExecutions(this.deps.sql, workflowId, this.deps.clock.now());
+    const starter = async (version: number) => {
+      const workflow = await this.deps.workflows.get(workflowId, version);
+      return { workflow, plan: (payload: unknown) => planExecution(workflow, payload) };
+    };
+    const admission = await admitExecutions(this.deps.sql, workflowId, this.deps.clock.now(), starter);
     // Refused and cancelled executions are published (and free slots: noticed, so this runs once more).
     await afterCommit({ ...this.deps, admissions: this }, admission.changes);
     const jobs = [...admission.jobs];
-    if (admission.nextAt) {
-      const generation = `${ADMIT_GENERATION_PREFIX}${admission.nextAt.getTime()}`;
-      jobs.push({ stepId: workflowId, executionId: workflowId, generation, runAt: admission.nextAt });
-    }
+    if (admission.nextAt) jobs.push(admitJob(workflowId, admission.nextAt));
     if (jobs.length === 0) return;
     await this.deps.queue.enqueue(jobs).catch((error: unknown) => {
       this.deps.logger.error({ err: error, workflowId }, "enqueueing admitted steps failed; the reconciler will");

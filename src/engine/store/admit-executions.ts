@@ -28,6 +28,7 @@ import { cancelLocked } from "./cancel-execution.js";
 import type { ChangeSet } from "./change-set.js";
 import { persistChangeSet, utcText } from "./change-set-sql.js";
 import { lockExecutionIn, type Tx } from "./execution-lock.js";
+import { fireClosedWindows, type WindowStarter } from "./fire-debounce.js";
 
 /** Advisory lock class of admissions (two-key form: its own space, apart from the wait locks). */
 const ADMISSION_LOCK_CLASS = 0x41444d49; // "ADMI"
@@ -66,13 +67,24 @@ interface Holder {
   key: string;
 }
 
-export async function admitExecutions(sql: SqlDb, workflowId: string, now: Date): Promise<Admission> {
+/**
+ * Admits the workflow's line. First, debounce windows that closed start their executions
+ * (fire-debounce.ts), with `starter` (the workflow's current version, loaded by the caller).
+ */
+export async function admitExecutions(
+  sql: SqlDb,
+  workflowId: string,
+  now: Date,
+  starter: (version: number) => Promise<WindowStarter>,
+): Promise<Admission> {
   return sql.transaction(async (tx) => {
-    await tx.query(Prisma.sql`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK_CLASS}::int, hashtext(${workflowId}))`);
-    const [workflow] = await tx.query<{ flowControl: unknown; live: boolean }>(Prisma.sql`
-      SELECT "flowControl", "deletedAt" IS NULL AS live FROM "Workflow" WHERE id = ${workflowId}`);
+    await tx.execute(Prisma.sql`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK_CLASS}::int, hashtext(${workflowId}))`);
+    const [workflow] = await tx.query<{ flowControl: unknown; version: number; live: boolean }>(Prisma.sql`
+      SELECT "flowControl", version, "deletedAt" IS NULL AS live FROM "Workflow" WHERE id = ${workflowId}`);
     const admission: Admission = { jobs: [], changes: [], granted: 0, nextAt: undefined };
     if (!workflow) return admission;
+    const windows = await fireWindows(tx, workflowId, now, workflow, starter);
+    admission.changes.push(...windows.changes);
     // The workflow's current limits apply (raising one during a flood drains the line faster).
     const flow = storedFlowControl(workflow.flowControl);
     await forgetEnded(tx, workflowId, now);
@@ -88,9 +100,33 @@ export async function admitExecutions(sql: SqlDb, workflowId: string, now: Date)
       const decided = await decide(tx, round, candidates, admission);
       if (decided === 0 || candidates.length < PER_ROUND) break;
     }
-    admission.nextAt = round.nextAt;
+    admission.nextAt = earliest(round.nextAt, windows.nextAt);
     return admission;
   });
+}
+
+/** Closed debounce windows start their executions; those of a deleted workflow are dropped (it cancelled its executions too). */
+async function fireWindows(
+  tx: Tx,
+  workflowId: string,
+  now: Date,
+  workflow: { version: number; live: boolean },
+  starter: (version: number) => Promise<WindowStarter>,
+): Promise<{ changes: ChangeSet[]; nextAt: Date | undefined }> {
+  const [open] = await tx.query<{ any: boolean }>(Prisma.sql`
+    SELECT EXISTS (SELECT 1 FROM "DebounceEvent" WHERE "workflowId" = ${workflowId}) AS any`);
+  if (!open?.any) return { changes: [], nextAt: undefined };
+  if (!workflow.live) {
+    await tx.execute(Prisma.sql`DELETE FROM "DebounceEvent" WHERE "workflowId" = ${workflowId}`);
+    return { changes: [], nextAt: undefined };
+  }
+  return fireClosedWindows(tx, workflowId, now, await starter(workflow.version));
+}
+
+function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a < b ? a : b;
 }
 
 /** Rows that no longer count: lines of executions over, slots of executions holding nothing, old starts. */

@@ -10,6 +10,7 @@
  */
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
+import { storedFlowControl } from "../flow-control.js";
 import type { Tx } from "./execution-lock.js";
 
 /**
@@ -48,8 +49,110 @@ export async function mustWaitForCapacity(
   return queueForCapacity(tx, executionId);
 }
 
-/** Workflows with executions in line for capacity (for the reconciler). */
+/** Workflows with executions in line for capacity or open debounce windows (for the reconciler). */
 export async function workflowsInLine(sql: SqlDb): Promise<string[]> {
-  const rows = await sql.query<{ workflowId: string }>(Prisma.sql`SELECT DISTINCT "workflowId" FROM "CapacityWait"`);
+  const rows = await sql.query<{ workflowId: string }>(Prisma.sql`
+    SELECT DISTINCT "workflowId" FROM "CapacityWait" UNION SELECT DISTINCT "workflowId" FROM "DebounceEvent"`);
   return rows.map((row) => row.workflowId);
+}
+
+/** Why an execution waits in line for capacity: the limit it meets, its key, the slots in use, its place. */
+export interface CapacityWaitExplained {
+  /** "concurrency", "rate_limit", or "line" (a limit has room: admission is letting it in). */
+  kind: "concurrency" | "rate_limit" | "line";
+  limit: number | null;
+  key: string | null;
+  /** Slots held (concurrency) or starts in the current period (rate limit). */
+  inUse: number | null;
+  /** 1 = next in its line (executions with the same keys), counting resuming and higher priority first. */
+  position: number;
+  message: string;
+}
+
+/** Undefined when the execution is not in line. */
+export async function explainCapacityWait(sql: SqlDb, executionId: string): Promise<CapacityWaitExplained | undefined> {
+  const [row] = await sql.query<{
+    workflowId: string;
+    flowControl: unknown;
+    concurrencyKeys: string[];
+    rateKey: string | null;
+    position: number;
+  }>(Prisma.sql`
+    SELECT c."workflowId", w."flowControl", f."concurrencyKeys", f."rateKey",
+      (SELECT count(*)::int FROM "CapacityWait" o JOIN "ExecutionFlow" of ON of."executionId" = o."executionId"
+       WHERE o."workflowId" = c."workflowId" AND of."fairKey" = f."fairKey"
+         AND (o.resuming, o.priority, -o.seq) >= (c.resuming, c.priority, -c.seq)) AS position
+    FROM "CapacityWait" c JOIN "ExecutionFlow" f ON f."executionId" = c."executionId"
+    JOIN "Workflow" w ON w.id = c."workflowId"
+    WHERE c."executionId" = ${executionId}`);
+  if (!row) return undefined;
+  const flow = storedFlowControl(row.flowControl);
+  const place = `position ${row.position} in line`;
+  for (const [entry, limit] of (flow?.concurrency ?? []).entries()) {
+    const key = row.concurrencyKeys[entry] ?? "";
+    const inUse = await slotsInUse(sql, row.workflowId, entry, key);
+    if (inUse < limit.limit) continue;
+    const named = limit.key === null ? "" : ` for key ${JSON.stringify(key)}`;
+    return {
+      kind: "concurrency",
+      limit: limit.limit,
+      key: limit.key === null ? null : key,
+      inUse,
+      position: row.position,
+      message: `concurrency limit ${limit.limit}${named}: ${inUse} running; ${place}`,
+    };
+  }
+  const rate = flow?.rateLimit;
+  if (rate) {
+    const inUse = await startsInPeriod(sql, row.workflowId, row.rateKey ?? "", rate.periodMs);
+    if (inUse >= rate.limit) {
+      const named = rate.key === null ? "" : ` for key ${JSON.stringify(row.rateKey ?? "")}`;
+      return {
+        kind: "rate_limit",
+        limit: rate.limit,
+        key: rate.key === null ? null : (row.rateKey ?? ""),
+        inUse,
+        position: row.position,
+        message: `rate limit ${rate.limit} per ${rate.periodMs} ms${named}: ${inUse} started this period; ${place}`,
+      };
+    }
+  }
+  return {
+    kind: "line",
+    limit: null,
+    key: null,
+    inUse: null,
+    position: row.position,
+    message: `being let in; ${place}`,
+  };
+}
+
+/** Slots of (entry, key) that count: their execution has a step PENDING or RUNNING. */
+export async function slotsInUse(sql: SqlDb, workflowId: string, entry: number, key: string): Promise<number> {
+  const [held] = await sql.query<{ count: number }>(Prisma.sql`
+    SELECT count(*)::int AS count FROM "FlowSlot" s WHERE s."workflowId" = ${workflowId} AND s.entry = ${entry}
+      AND s.key = ${key} AND EXISTS (
+        SELECT 1 FROM "Execution" x JOIN "Step" st ON st."executionId" = x.id
+        WHERE x.id = s."executionId" AND x.status IN ('PENDING', 'RUNNING') AND st.status IN ('PENDING', 'RUNNING'))`);
+  return held?.count ?? 0;
+}
+
+/** Executions started under the rate limit's key in the last period. */
+export async function startsInPeriod(sql: SqlDb, workflowId: string, key: string, periodMs: number): Promise<number> {
+  const [starts] = await sql.query<{ count: number }>(Prisma.sql`
+    SELECT count(*)::int AS count FROM "FlowStart" WHERE "workflowId" = ${workflowId}
+      AND key = ${key} AND "startedAt" > ${new Date(Date.now() - periodMs)}`);
+  return starts?.count ?? 0;
+}
+
+/** Executions in line and slots counting, per workflow (for /metrics). */
+export function capacityByWorkflow(sql: SqlDb): Promise<{ workflowId: string; waiting: number; slots: number }[]> {
+  return sql.query(Prisma.sql`
+    SELECT w."workflowId",
+      (SELECT count(*)::int FROM "CapacityWait" c WHERE c."workflowId" = w."workflowId") AS waiting,
+      (SELECT count(*)::int FROM "FlowSlot" s WHERE s."workflowId" = w."workflowId" AND EXISTS (
+        SELECT 1 FROM "Execution" x JOIN "Step" st ON st."executionId" = x.id
+        WHERE x.id = s."executionId" AND x.status IN ('PENDING', 'RUNNING') AND st.status IN ('PENDING', 'RUNNING'))
+      ) AS slots
+    FROM (SELECT "workflowId" FROM "CapacityWait" UNION SELECT "workflowId" FROM "FlowSlot") w`);
 }

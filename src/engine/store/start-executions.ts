@@ -8,7 +8,7 @@
  * statement (StatementBatcher), each still written or refused on its own terms.
  */
 import { randomUUID } from "node:crypto";
-import type { SqlDb } from "../../db/sql.js";
+import type { SqlDb, SqlRunner } from "../../db/sql.js";
 import { type Event, type Execution, Prisma } from "../../generated/prisma/client.js";
 import { eventKeys, type WaitKey, waitKey } from "../event-keys.js";
 import type { ExecutionFlowKeys } from "../flow-control.js";
@@ -77,6 +77,17 @@ interface StartRequest {
   now: Date;
   /** Absent for a direct start. `keys`: where waits it may satisfy are filed (undefined: too many to list). */
   event?: { id: string; idempotencyKey: string | null; revision: bigint; keys: readonly WaitKey[] | undefined };
+  /** The event a debounce window started these executions for (already stored): their eventId. */
+  sourceEventId?: string;
+  /** Debounced workflows the event opens or extends a window of, instead of starting an execution. */
+  debounced?: readonly DebouncedStart[];
+}
+
+/** An event held by a debounced workflow's window (workflow, rendered key): the window starts one execution. */
+export interface DebouncedStart {
+  workflowId: string;
+  key: string;
+  periodMs: number;
 }
 
 type StartRow = Execution & {
@@ -98,9 +109,19 @@ const WRITTEN = Prisma.sql`(SELECT id AS execution_id, 0 AS base FROM new_execut
  * event that started nothing.
  */
 async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promise<StartRow[]> {
+  const statement = startStatement(requests);
+  if (!requests.some((r) => r.event)) return sql.queryPlannedOnce<StartRow>(statement);
+  // Shared wait locks first, so the statement's snapshot holds every wait registered before (wait-lock.ts).
+  const locks = sharedWaitLocks(requests.flatMap((r) => (r.event ? eventShards(r.event.keys) : [])));
+  return sql.queryInTransactionPlannedOnce<StartRow>(statement, locks);
+}
+
+/** The statement of writeStarts; also run inside admission's transaction for a debounce window that closed. */
+function startStatement(requests: readonly StartRequest[]): Prisma.Sql {
   const json = requests.map((r, request) => ({
     request,
     event_id: r.event?.id ?? null,
+    source_event_id: r.sourceEventId ?? null,
     idempotency_key: r.event?.idempotencyKey ?? null,
     revision: r.event?.revision.toString() ?? null,
     payload: r.payload,
@@ -132,14 +153,18 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
       })),
   );
   const sets = requests.flatMap((r) => r.executions.map((e) => e.changes));
+  const debounced = requests.flatMap((r, request) =>
+    (r.debounced ?? []).map((d) => ({ request, workflow_id: d.workflowId, key: d.key })),
+  );
   const statement = Prisma.sql`
     WITH requests AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(json)}::jsonb)
-        AS r(request int, event_id text, idempotency_key text, revision bigint, payload text, executions text[],
-             all_waits boolean)
+        AS r(request int, event_id text, source_event_id text, idempotency_key text, revision bigint, payload text,
+             executions text[], all_waits boolean)
     ),
     accepted AS (
-      SELECT request, event_id, idempotency_key, payload::jsonb AS payload, executions, all_waits FROM requests
+      SELECT request, event_id, source_event_id, idempotency_key, payload::jsonb AS payload, executions, all_waits
+      FROM requests
       WHERE revision IS NULL
          OR revision = COALESCE((SELECT value FROM "Revision" WHERE key = ${WORKFLOWS_REVISION}), 0)
     ),
@@ -149,7 +174,7 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
       RETURNING id, "receivedAt", seq
     ),
     planned AS (
-      SELECT x.*, a.payload, a.event_id FROM jsonb_to_recordset(${JSON.stringify(executions)}::jsonb)
+      SELECT x.*, a.payload, COALESCE(a.event_id, a.source_event_id) AS event_id FROM jsonb_to_recordset(${JSON.stringify(executions)}::jsonb)
         AS x(request int, id text, workflow_id text, workflow_version int, status text, seq int, finished_at timestamp(3),
              deadline_at timestamp(3), cancel_match jsonb, cancel_key_path text, cancel_key_value text,
              cancel_not_before timestamp(3), flow_keys text[], rate_key text, priority int, fair_key text)
@@ -170,6 +195,13 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
         CASE WHEN ev.seq IS NULL THEN p.cancel_not_before END
       FROM planned p LEFT JOIN events ev ON ev.id = p.event_id
       WHERE p.cancel_match IS NOT NULL
+    ),
+    -- Debounce: the event joins its window (workflow, key) instead of starting an execution (fire-debounce.ts).
+    debounced AS (
+      INSERT INTO "DebounceEvent" ("workflowId", key, "eventId", "eventSeq", "receivedAt")
+      SELECT d.workflow_id, d.key, ev.id, ev.seq, ev."receivedAt"
+      FROM jsonb_to_recordset(${JSON.stringify(debounced)}::jsonb) AS d(request int, workflow_id text, key text)
+      JOIN accepted a ON a.request = d.request JOIN events ev ON ev.id = a.event_id
     ),
     -- Flow control: the execution's keys, and its place in line for capacity (arrival order: seq).
     execution_flows AS (
@@ -209,10 +241,7 @@ async function writeStarts(sql: SqlDb, requests: readonly StartRequest[]): Promi
     FROM accepted a
     LEFT JOIN events ev ON ev.id = a.event_id
     LEFT JOIN new_executions x ON x.id = ANY(a.executions)`;
-  if (!requests.some((r) => r.event)) return sql.queryPlannedOnce<StartRow>(statement);
-  // Shared wait locks first, so the statement's snapshot holds every wait registered before (wait-lock.ts).
-  const locks = sharedWaitLocks(requests.flatMap((r) => (r.event ? eventShards(r.event.keys) : [])));
-  return sql.queryInTransactionPlannedOnce<StartRow>(statement, locks);
+  return statement;
 }
 
 /** The columns of an execution's cancelOn wait (none without one); a direct start's window opens at `now`. */
@@ -272,6 +301,7 @@ export async function writeEvent(
   executions: readonly NewExecution[],
   now: Date,
   revision: bigint,
+  debounced: readonly DebouncedStart[] = [],
 ): Promise<WrittenEvent | undefined> {
   const id = randomUUID();
   const { payload, idempotencyKey } = event;
@@ -281,6 +311,7 @@ export async function writeEvent(
     payload: text,
     now,
     event: { id, idempotencyKey, revision, keys: eventKeys(payload) },
+    debounced,
   });
   const [first] = rows;
   if (!first?.eventReceivedAt || first.eventSeq === null) return undefined;
@@ -356,4 +387,20 @@ function inOrder(executions: readonly NewExecution[], rows: readonly Execution[]
     if (!row) throw new Error(`inserting execution ${id} returned no row`);
     return row;
   });
+}
+
+/**
+ * Writes executions inside the caller's transaction (admission, for a debounce window that
+ * closed), linked to `sourceEventId`; the caller enqueues and publishes their change sets.
+ */
+export async function writeExecutionsIn(
+  tx: SqlRunner,
+  executions: readonly NewExecution[],
+  payload: unknown,
+  now: Date,
+  sourceEventId: string,
+): Promise<void> {
+  const text = JSON.stringify(payload);
+  const rows = await tx.query<StartRow>(startStatement([{ executions, payload: text, now, sourceEventId }]));
+  scheduleDeadlines(inOrder(executions, rows.map(executionOf)), executions);
 }

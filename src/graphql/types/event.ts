@@ -1,3 +1,4 @@
+import type { LimitMet } from "../../engine/index.js";
 import type { Execution } from "../../generated/prisma/client.js";
 import { explainEvent, ingestEvent, simulateEvent } from "../../services/events.js";
 import { builder } from "../builder.js";
@@ -28,7 +29,26 @@ interface EventExplanation {
   workflowIds: string[];
   resumedStepIds: string[];
   cancelledExecutionIds: string[];
+  limits: LimitMet[];
 }
+
+const LimitMetRef = builder.objectRef<LimitMet>("LimitMet").implement({
+  description: "A flow-control limit an event would meet in a workflow it starts, as things stand now",
+  fields: (t) => ({
+    workflowId: t.exposeID("workflowId"),
+    kind: t.exposeString("kind", { description: "concurrency, rate_limit or debounce" }),
+    limit: t.exposeInt("limit", { nullable: true }),
+    key: t.exposeString("key", {
+      nullable: true,
+      description: "The key the event renders; null for a limit without one",
+    }),
+    inUse: t.exposeInt("inUse", { nullable: true, description: "Slots held, or starts in the current period" }),
+    full: t.exposeBoolean("full", { description: "Its execution would not start at once" }),
+    then: t.exposeString("then", {
+      description: "When full: queue, skip, cancel_newest, cancel_in_progress, throttle or drop; window for debounce",
+    }),
+  }),
+});
 
 const EventExplanationRef = builder.objectRef<EventExplanation>("EventExplanation").implement({
   description: "What an event would do now, computed without changing anything",
@@ -43,6 +63,12 @@ const EventExplanationRef = builder.objectRef<EventExplanation>("EventExplanatio
       type: ["Step"],
       description: "The waiting wait_for_event steps it would resume (per execution, the wait that started first)",
       resolve: (query, r, _args, ctx) => ctx.db.step.findMany({ ...query, ...stepsByIds(r.resumedStepIds) }),
+    }),
+    limits: t.field({
+      type: [LimitMetRef],
+      description:
+        "The flow-control limits it would meet in the workflows it starts (concurrency, rate limit, debounce)",
+      resolve: (r) => r.limits,
     }),
     cancels: t.prismaField({
       type: ["Execution"],

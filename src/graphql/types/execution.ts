@@ -1,7 +1,9 @@
+import { explainCapacityWait } from "../../engine/index.js";
 import { NotFoundError } from "../../errors.js";
 import { cancelExecution, retryExecution, startExecution } from "../../services/executions.js";
 import { builder } from "../builder.js";
 import { LIST_PAGE, listPage } from "../pages.js";
+import { CapacityWaitRef } from "./flow-control.js";
 import { pageArgs } from "./page-args.js";
 import { ExecutionStatusEnum } from "./scalars.js";
 
@@ -17,6 +19,16 @@ builder.prismaObject("Execution", {
     event: t.relation("event", { nullable: true }),
     error: t.exposeString("error", { nullable: true }),
     seq: t.exposeInt("seq", { description: "Number of the latest change; grows with every change" }),
+    waitingFor: t.field({
+      type: CapacityWaitRef,
+      nullable: true,
+      description: "While it waits in line for capacity (concurrency, rate limit): which limit, which key, its place",
+      select: { id: true, status: true },
+      resolve: async (e, _args, ctx) =>
+        e.status === "PENDING" || e.status === "RUNNING"
+          ? ((await explainCapacityWait(ctx.services.sql, e.id)) ?? null)
+          : null,
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),

@@ -3,7 +3,7 @@
  * (limits, periods, strategies and templates are checked by the workflow
  * service, which names the field of every problem).
  */
-import type { ConcurrencyLimit, Debounce, RateLimit } from "../../engine/index.js";
+import type { CapacityWaitExplained, ConcurrencyLimit, Debounce, RateLimit } from "../../engine/index.js";
 import { builder } from "../builder.js";
 
 export const ConcurrencyLimitRef = builder.objectRef<ConcurrencyLimit>("ConcurrencyLimit").implement({
@@ -73,3 +73,15 @@ export function withoutNulls(value: unknown): unknown {
       .map(([k, v]) => [k, withoutNulls(v)]),
   );
 }
+
+export const CapacityWaitRef = builder.objectRef<CapacityWaitExplained>("CapacityWait").implement({
+  description: "Why an execution waits in line for capacity (its workflow's flow control), and its place",
+  fields: (t) => ({
+    kind: t.exposeString("kind", { description: "concurrency, rate_limit, or line (room is free: being let in)" }),
+    limit: t.exposeInt("limit", { nullable: true }),
+    key: t.exposeString("key", { nullable: true, description: "The rendered key; null for a limit without one" }),
+    inUse: t.exposeInt("inUse", { nullable: true, description: "Slots held, or starts in the current period" }),
+    position: t.exposeInt("position", { description: "1: next among the executions with the same keys" }),
+    message: t.exposeString("message"),
+  }),
+});
