@@ -18,7 +18,7 @@ export interface LimitMet {
   /** Full now: the event's execution would wait (queue, throttle) or be refused (its strategy or mode). */
   full: boolean;
   /** What happens when full: the concurrency strategy, the rate limit mode; "window" for debounce. */
-  then: string;
+  whenFull: string;
 }
 
 export async function explainLimits(sql: SqlDb, workflow: PinnedWorkflow, payload: unknown): Promise<LimitMet[]> {
@@ -28,7 +28,7 @@ export async function explainLimits(sql: SqlDb, workflow: PinnedWorkflow, payloa
   const context = { payload, steps: {}, execution: { id: "" }, workflow: { id: workflowId, name: workflow.name } };
   if (flow.debounce) {
     const key = renderKey(flow.debounce.key, context);
-    return [{ workflowId, kind: "debounce", limit: null, key, inUse: null, full: false, then: "window" }];
+    return [{ workflowId, kind: "debounce", limit: null, key, inUse: null, full: false, whenFull: "window" }];
   }
   const keys = renderFlowKeys(flow, context);
   const met: LimitMet[] = [];
@@ -43,7 +43,7 @@ export async function explainLimits(sql: SqlDb, workflow: PinnedWorkflow, payloa
       key: shown,
       inUse,
       full: inUse >= limit.limit,
-      then: limit.strategy,
+      whenFull: limit.strategy,
     });
   }
   const rate = flow.rateLimit;
@@ -58,7 +58,7 @@ export async function explainLimits(sql: SqlDb, workflow: PinnedWorkflow, payloa
       key: shown,
       inUse,
       full: inUse >= rate.limit,
-      then: rate.mode,
+      whenFull: rate.mode,
     });
   }
   return met;

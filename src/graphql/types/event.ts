@@ -44,7 +44,7 @@ const LimitMetRef = builder.objectRef<LimitMet>("LimitMet").implement({
     }),
     inUse: t.exposeInt("inUse", { nullable: true, description: "Slots held, or starts in the current period" }),
     full: t.exposeBoolean("full", { description: "Its execution would not start at once" }),
-    then: t.exposeString("then", {
+    whenFull: t.exposeString("whenFull", {
       description: "When full: queue, skip, cancel_newest, cancel_in_progress, throttle or drop; window for debounce",
     }),
   }),
