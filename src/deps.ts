@@ -11,6 +11,7 @@ import type { Db } from "./db/client.js";
 import {
   Admissions,
   type Clock,
+  capacityByWorkflow,
   createHandlerRegistry,
   decideWaits,
   type HandlerRegistry,
@@ -62,7 +63,10 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       ? (await import("./infrastructure/production.js")).productionInfrastructure(config, logger)
       : await (await import("./infrastructure/embedded.js")).embeddedInfrastructure(config, logger);
   const { db, sql, queue, bus } = infra;
-  const metrics = new Metrics(() => queue.depth());
+  const metrics = new Metrics(
+    () => queue.depth(),
+    () => capacityByWorkflow(sql),
+  );
   const publisher = metrics.counting(bus);
   const registry = createHandlerRegistry(options.handlers);
   const workflows = new WorkflowCache(sql, registry);

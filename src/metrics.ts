@@ -37,7 +37,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(queueDepth: () => Promise<number>) {
+  /**
+   * `capacity`: per workflow with flow control, executions waiting in line and slots in use
+   * (read from PostgreSQL when scraped).
+   */
+  constructor(
+    queueDepth: () => Promise<number>,
+    capacity: () => Promise<{ workflowId: string; waiting: number; slots: number }[]> = async () => [],
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: "workflow_" });
     new Gauge({
       name: "workflow_queue_depth",
@@ -45,6 +52,32 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set(await queueDepth().catch(() => Number.NaN));
+      },
+    });
+    // One read serves both gauges: prom-client collects them one after the other in a scrape.
+    let reading: Promise<{ workflowId: string; waiting: number; slots: number }[]> | undefined;
+    const read = () => {
+      reading ??= capacity().finally(() => setTimeout(() => (reading = undefined), 100));
+      return reading;
+    };
+    new Gauge({
+      name: "workflow_capacity_waiting",
+      help: "Executions waiting in line for capacity (concurrency or rate limit), per workflow",
+      labelNames: ["workflow_id"] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await read().catch(() => [])) this.set({ workflow_id: row.workflowId }, row.waiting);
+      },
+    });
+    new Gauge({
+      name: "workflow_capacity_slots_in_use",
+      help: "Concurrency slots held (executions with a step PENDING or RUNNING, one per limit), per workflow",
+      labelNames: ["workflow_id"] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await read().catch(() => [])) this.set({ workflow_id: row.workflowId }, row.slots);
       },
     });
   }

@@ -58,7 +58,7 @@ export { type RunnerLimits, StepRunner, type StepRunnerDeps } from "./runner/ste
 // and an event (store/await-event.ts, store/resolve-waits.ts; delivered by startForEvent, decided
 // again by the reconciler). Concurrency slots, child workflows and schedules will live here;
 // src/engine/README.md, "Adding a new kind of wait", says how.
-export { type CapacityWaitExplained, explainCapacityWait } from "./store/capacity-waits.js";
+export { type CapacityWaitExplained, capacityByWorkflow, explainCapacityWait } from "./store/capacity-waits.js";
 export { stepsResumedBy } from "./store/event-waits.js";
 export { bumpRevision, readRevision, WORKFLOWS_REVISION } from "./store/revisions.js";
 export { checkTemplates } from "./template.js";
