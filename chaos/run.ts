@@ -10,17 +10,19 @@
  * deleted at the end, even on failure. Options: CHAOS_CLIENTS (6),
  * CHAOS_PAUSE_MS (120), CHAOS_SCENARIOS (baseline,worker,redis,postgres: any
  * list, repeats allowed; also postgres-down, an 8 s outage), CHAOS_KEEP_LOGS=1 to print every engine log line.
+ * Then flow control under the same faults (flow-control.ts; CHAOS_FLOW_CONTROL=0 leaves it out).
  */
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { applyMigrations } from "../test/support/migrations.js";
 import { Engine } from "./engine.js";
+import { FLOW_LIMIT, runFlowControl } from "./flow-control.js";
 import { startPrivatePostgres } from "./postgres.js";
 import { startPrivateRedis } from "./redis.js";
 import { passed, printReport, type ScenarioResult } from "./report.js";
 import { runScenario, type Scenario, type ScenarioContext } from "./scenario.js";
 import { HttpTarget } from "./target.js";
-import { freePort, waitFor } from "./util.js";
+import { freePort, seconds, waitFor } from "./util.js";
 import { createCheckPool } from "./verify.js";
 import { chaosWorkflows, type FlowName } from "./workflows.js";
 
@@ -120,12 +122,43 @@ async function main(): Promise<boolean> {
     log(`scenario ${index + 1}/${scenarios.length}: ${scenario.name}`);
     results.push(await runScenario(ctx, scenario, index + 1));
   }
+  printReport(results, Date.now() - began);
+  const flowOk = process.env.CHAOS_FLOW_CONTROL === "0" || (await flowControl(engine, pool, target, redis, postgres));
   if (process.env.CHAOS_KEEP_LOGS === "1") {
     for (const line of engine.logs)
       process.stderr.write(`${line.process} ${line.level} ${line.msg} ${line.err ?? ""}\n`);
   }
-  printReport(results, Date.now() - began);
-  return results.every(passed);
+  return results.every(passed) && flowOk;
+}
+
+/** The flow-control check (flow-control.ts), after the scenarios; prints its line. */
+async function flowControl(
+  engine: Engine,
+  pool: ReturnType<typeof createCheckPool>,
+  target: HttpTarget,
+  redis: Awaited<ReturnType<typeof startPrivateRedis>>,
+  postgres: Awaited<ReturnType<typeof startPrivatePostgres>>,
+): Promise<boolean> {
+  log(
+    "flow control: 500 executions over 20 keys at limit 2, under kill -9, Redis restarted empty, PostgreSQL restarted",
+  );
+  const faults = {
+    killWorker: async () => {
+      const [victim] = engine.workers();
+      if (victim) await engine.killHard(victim);
+      engine.startWorker();
+    },
+    restartRedis: () => redis.restartEmpty(1_000),
+    restartPostgres: () => postgres.restart(),
+  };
+  const result = await runFlowControl(engine, pool, target, faults, log);
+  const verdict = result.problems.length === 0 ? "ok" : "FAILED";
+  process.stdout.write(
+    `\nflow control under faults: ${verdict}: ${result.succeeded}/${result.executions} SUCCEEDED in ${seconds(result.drainMs)}; ` +
+      `most running at once per key (limit ${FLOW_LIMIT}): ${result.maxAtTarget} at the target, ${result.maxRecorded} in the recorded step times\n`,
+  );
+  for (const problem of result.problems) process.stdout.write(`  - ${problem}\n`);
+  return result.problems.length === 0;
 }
 
 /** Until BullMQ sees `count` workers on the queue. */
