@@ -16,6 +16,8 @@ export interface WorkflowIn {
   name: string;
   trigger?: unknown;
   graph: Graph;
+  /** Flow control, as REST takes it (a limit or a list of them). */
+  concurrency?: unknown;
 }
 
 export interface SentEvent {

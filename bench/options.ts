@@ -4,7 +4,16 @@
  */
 import { parseArgs } from "node:util";
 
-export const SECTIONS = ["limits", "chain", "lead-routing", "live", "triggers", "delays", "waits"] as const;
+export const SECTIONS = [
+  "limits",
+  "chain",
+  "lead-routing",
+  "live",
+  "triggers",
+  "delays",
+  "waits",
+  "flow-control",
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -34,6 +43,8 @@ export interface BenchOptions {
   delays: number;
   /** Event waits held open while POST /events is timed (the waits section). */
   waits: number;
+  /** Executions per flow-control run (unlimited, then limited to 1 per key). */
+  flow: number;
   /** Only these sections (default: all). */
   only: Section[];
   /** Where the results go. */
@@ -53,6 +64,7 @@ export const USAGE = `npm run bench -- [options]
   --sockets N          most WebSocket connections for them; more subscribers share (default 1000)
   --delays N           1-second delays per delay-accuracy run (default 40, quick 10)
   --waits N            open event waits while POST /events is timed (default 10000, quick 300)
+  --flow N             executions per flow-control run, unlimited then 1 per key over 100 keys (default 3000, quick 200)
   --only A,B           only these sections: ${SECTIONS.join(", ")}
   --out FILE           results file (default bench/results.json)
   --help               this text
@@ -96,6 +108,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       sockets: { type: "string" },
       delays: { type: "string" },
       waits: { type: "string" },
+      flow: { type: "string" },
       only: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
@@ -119,6 +132,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     sockets: values.sockets === undefined ? 1000 : positiveInt("sockets", values.sockets),
     delays: values.delays === undefined ? (quick ? 10 : 40) : positiveInt("delays", values.delays),
     waits: values.waits === undefined ? (quick ? 300 : 10_000) : positiveInt("waits", values.waits),
+    flow: values.flow === undefined ? (quick ? 200 : 3000) : positiveInt("flow", values.flow),
     only: values.only === undefined ? [...SECTIONS] : sections(values.only),
     out: values.out ?? new URL("results.json", import.meta.url).pathname,
   };

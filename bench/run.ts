@@ -14,6 +14,7 @@ import { cleanUp, cleanUpOnSignals, onCleanup } from "./cleanup.js";
 import type { BenchContext, EngineContext } from "./context.js";
 import { createBenchDatabase } from "./database.js";
 import { measureDelays } from "./delays.js";
+import { measureFlowControl } from "./flow-control.js";
 import { HttpTarget } from "./http-target.js";
 import { measureLeadRouting } from "./lead-routing.js";
 import { measureLimits } from "./limits.js";
@@ -30,7 +31,7 @@ import { CompletionWatcher } from "./watcher.js";
 
 const QUEUE_NAME = "workflow-steps";
 /** The measurements that need the engine running. */
-const ENGINE_SECTIONS: readonly Section[] = ["chain", "lead-routing", "live", "delays", "waits"];
+const ENGINE_SECTIONS: readonly Section[] = ["chain", "lead-routing", "live", "delays", "waits", "flow-control"];
 
 function readOptions(): BenchOptions {
   try {
@@ -77,6 +78,7 @@ try {
     if (wants("triggers")) await measureTriggers(ctx);
     if (wants("delays")) await measureDelays(engine);
     if (wants("waits")) await measureWaits(engine);
+    if (wants("flow-control")) await measureFlowControl(engine);
     recordPeakMemory(engine, beforeLive);
   } else if (wants("triggers")) {
     await measureTriggers(ctx);
