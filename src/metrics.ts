@@ -20,7 +20,7 @@ export class Metrics {
   });
   readonly executions = new Counter({
     name: "workflow_executions_total",
-    help: "Executions entering a status: PENDING counts starts; SUCCEEDED, FAILED and CANCELLED count finishes",
+    help: "Executions entering a status: PENDING counts starts; SUCCEEDED, FAILED, CANCELLED and SKIPPED count finishes",
     labelNames: ["status"] as const,
     registers: [this.registry],
   });

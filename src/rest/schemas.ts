@@ -61,7 +61,7 @@ export const ExecutionIn = z
   })
   .openapi("ExecutionIn");
 
-export const ExecutionStatus = z.enum(["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]);
+export const ExecutionStatus = z.enum(["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"]);
 export const StepStatus = z.enum(["PENDING", "RUNNING", "WAITING", "SUCCEEDED", "FAILED", "SKIPPED", "CANCELLED"]);
 
 export const ExecutionOut = z

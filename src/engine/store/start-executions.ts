@@ -153,9 +153,6 @@ function startStatement(requests: readonly StartRequest[]): Prisma.Sql {
       })),
   );
   const sets = requests.flatMap((r) => r.executions.map((e) => e.changes));
-  const debounced = requests.flatMap((r, request) =>
-    (r.debounced ?? []).map((d) => ({ request, workflow_id: d.workflowId, key: d.key })),
-  );
   const statement = Prisma.sql`
     WITH requests AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(json)}::jsonb)
@@ -196,22 +193,7 @@ function startStatement(requests: readonly StartRequest[]): Prisma.Sql {
       FROM planned p LEFT JOIN events ev ON ev.id = p.event_id
       WHERE p.cancel_match IS NOT NULL
     ),
-    -- Debounce: the event joins its window (workflow, key) instead of starting an execution (fire-debounce.ts).
-    debounced AS (
-      INSERT INTO "DebounceEvent" ("workflowId", key, "eventId", "eventSeq", "receivedAt")
-      SELECT d.workflow_id, d.key, ev.id, ev.seq, ev."receivedAt"
-      FROM jsonb_to_recordset(${JSON.stringify(debounced)}::jsonb) AS d(request int, workflow_id text, key text)
-      JOIN accepted a ON a.request = d.request JOIN events ev ON ev.id = a.event_id
-    ),
-    -- Flow control: the execution's keys, and its place in line for capacity (arrival order: seq).
-    execution_flows AS (
-      INSERT INTO "ExecutionFlow" ("executionId", "workflowId", "concurrencyKeys", "rateKey", priority, "fairKey")
-      SELECT id, workflow_id, flow_keys, rate_key, priority, fair_key FROM planned WHERE fair_key IS NOT NULL
-    ),
-    capacity_waits AS (
-      INSERT INTO "CapacityWait" ("executionId", "workflowId", priority)
-      SELECT id, workflow_id, priority FROM planned WHERE fair_key IS NOT NULL ORDER BY request
-    ),
+    ${flowControlParts(requests)}
     pairs AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS p(request int, path text, value text)
     ),
@@ -254,6 +236,38 @@ function cancelWait(rule: JsonLogicRule | undefined, unrendered: JsonLogicRule, 
     cancel_key_value: key?.value ?? null,
     cancel_not_before: utcText(now),
   };
+}
+
+/**
+ * The parts that write flow control's rows, only in a statement that has some: debounce windows
+ * the event joins, and the executions' keys and places in line for capacity (arrival order: seq).
+ * A statement without flow control is the statement it always was (no cost for unlimited workflows).
+ */
+function flowControlParts(requests: readonly StartRequest[]): Prisma.Sql {
+  const debounced = requests.flatMap((r, request) =>
+    (r.debounced ?? []).map((d) => ({ request, workflow_id: d.workflowId, key: d.key })),
+  );
+  const inLine = requests.some((r) => r.executions.some((e) => e.flow));
+  const parts: Prisma.Sql[] = [];
+  if (debounced.length > 0) {
+    parts.push(Prisma.sql`debounced AS (
+      INSERT INTO "DebounceEvent" ("workflowId", key, "eventId", "eventSeq", "receivedAt")
+      SELECT d.workflow_id, d.key, ev.id, ev.seq, ev."receivedAt"
+      FROM jsonb_to_recordset(${JSON.stringify(debounced)}::jsonb) AS d(request int, workflow_id text, key text)
+      JOIN accepted a ON a.request = d.request JOIN events ev ON ev.id = a.event_id
+    ),`);
+  }
+  if (inLine) {
+    parts.push(Prisma.sql`execution_flows AS (
+      INSERT INTO "ExecutionFlow" ("executionId", "workflowId", "concurrencyKeys", "rateKey", priority, "fairKey")
+      SELECT id, workflow_id, flow_keys, rate_key, priority, fair_key FROM planned WHERE fair_key IS NOT NULL
+    ),
+    capacity_waits AS (
+      INSERT INTO "CapacityWait" ("executionId", "workflowId", priority)
+      SELECT id, workflow_id, priority FROM planned WHERE fair_key IS NOT NULL ORDER BY request
+    ),`);
+  }
+  return parts.length > 0 ? Prisma.join(parts, "\n    ") : Prisma.empty;
 }
 
 /** The columns of an execution's flow-control row (none without flow control). */

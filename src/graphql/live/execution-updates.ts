@@ -5,7 +5,7 @@
  * filled from the change log, and a quiet stream checks the log now and then.
  *
  * The stream completes once the execution's final status (SUCCEEDED, FAILED,
- * CANCELLED) is delivered, with the rest of the batch that brought it (the
+ * CANCELLED, SKIPPED) is delivered, with the rest of the batch that brought it (the
  * commit's other changes: the steps a cancel or failure closed). A FAILED
  * execution may be retried and run on: its stream still completes at FAILED,
  * and a client following the retry subscribes again with afterSeq.
@@ -25,7 +25,7 @@ export const QUIET_CHECK_MS = 3000;
 /** How long a new stream waits for its subscription to be confirmed before reading anyway. */
 const LISTEN_WAIT_MS = 1000;
 
-const FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+const FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"]);
 
 type Change = ExecutionChanged | StepChanged;
 

@@ -41,7 +41,7 @@ builder.subscriptionType({
       type: ExecutionUpdateRef,
       description:
         "The current execution first (or the changes after afterSeq), then every change to it or its steps; " +
-        "completes after the execution's final status (SUCCEEDED, FAILED, CANCELLED). " +
+        "completes after the execution's final status (SUCCEEDED, FAILED, CANCELLED, SKIPPED). " +
         "Over SSE each event has `id: <seq>`, and a reconnect's Last-Event-ID resumes after it.",
       args: { id: t.arg.id({ required: true }), afterSeq: t.arg.int() },
       subscribe: (_root, args, ctx) => {
