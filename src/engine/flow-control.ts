@@ -236,7 +236,7 @@ export function renderKey(template: string | null, context: TemplateContext): st
   const text = value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value);
   if (text.length <= MAX_KEY_CHARS) return text;
   const hash = createHash("sha256").update(text).digest("hex").slice(0, 16);
-  return `${text.slice(0, MAX_KEY_CHARS - 18)}#${hash}`;
+  return `${text.slice(0, MAX_KEY_CHARS - hash.length - 1)}#${hash}`;
 }
 
 /** A priority renders to a whole number in range; anything else (missing, not a number) is 0. */
