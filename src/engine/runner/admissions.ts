@@ -15,6 +15,7 @@ import { holdsSlots } from "../flow-control.js";
 import { admitJob, type Clock, type EngineLogger, type StepQueue } from "../ports.js";
 import { admitExecutions } from "../store/admit-executions.js";
 import type { ChangeSet } from "../store/change-set.js";
+import { currentWorkflowVersion } from "../store/workflow-version.js";
 import type { WorkflowCache } from "../workflow-cache.js";
 import { type AfterCommitDeps, afterCommit } from "./after-commit.js";
 
@@ -61,15 +62,19 @@ export class Admissions {
     for (const set of changeSets) {
       const { workflowId, workflowVersion } = set.execution;
       if (set.admits) this.request(workflowId);
-      else if (mayFreeSlot(set)) void this.ifLimited(workflowId, workflowVersion);
+      else if (mayFreeSlot(set)) {
+        // Known already almost always (the version that just ran): no promise, no statement.
+        const pinned = this.deps.workflows.peek(workflowId, workflowVersion);
+        if (!pinned) void this.loadThenAdmit(workflowId, workflowVersion);
+        else if (holdsSlots(pinned.flow)) this.request(workflowId);
+      }
     }
   }
 
-  private async ifLimited(workflowId: string, version: number): Promise<void> {
+  /** For a version this process has not loaded: loaded off the caller's path. */
+  private async loadThenAdmit(workflowId: string, version: number): Promise<void> {
     try {
-      // Known already almost always (the version that just ran); loaded otherwise, off the caller's path.
-      const pinned =
-        this.deps.workflows.peek(workflowId, version) ?? (await this.deps.workflows.get(workflowId, version));
+      const pinned = await this.deps.workflows.get(workflowId, version);
       if (holdsSlots(pinned.flow)) this.request(workflowId);
     } catch (error) {
       this.deps.logger.warn(
@@ -86,10 +91,11 @@ export class Admissions {
   }
 
   private async once(workflowId: string): Promise<void> {
-    const starter = async (version: number) => {
-      const workflow = await this.deps.workflows.get(workflowId, version);
-      return { workflow, plan: (payload: unknown) => planExecution(workflow, payload) };
-    };
+    // Loaded before admission's transaction opens: nothing waits on another connection under its lock
+    // (embedded mode has one connection). A version saved meanwhile is used by the next admission.
+    const version = await currentWorkflowVersion(this.deps.sql, workflowId);
+    const workflow = version === undefined ? undefined : await this.deps.workflows.get(workflowId, version);
+    const starter = workflow && { workflow, plan: (payload: unknown) => planExecution(workflow, payload) };
     const admission = await admitExecutions(this.deps.sql, workflowId, this.deps.clock.now(), starter);
     // Refused and cancelled executions are published (and free slots: noticed, so this runs once more).
     await afterCommit({ ...this.deps, admissions: this }, admission.changes);

@@ -69,21 +69,22 @@ interface Holder {
 
 /**
  * Admits the workflow's line. First, debounce windows that closed start their executions
- * (fire-debounce.ts), with `starter` (the workflow's current version, loaded by the caller).
+ * (fire-debounce.ts), with `starter` (the workflow's current version, loaded by the caller
+ * before; undefined when the workflow is deleted).
  */
 export async function admitExecutions(
   sql: SqlDb,
   workflowId: string,
   now: Date,
-  starter: (version: number) => Promise<WindowStarter>,
+  starter: WindowStarter | undefined,
 ): Promise<Admission> {
   return sql.transaction(async (tx) => {
     await tx.execute(Prisma.sql`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK_CLASS}::int, hashtext(${workflowId}))`);
-    const [workflow] = await tx.query<{ flowControl: unknown; version: number; live: boolean }>(Prisma.sql`
-      SELECT "flowControl", version, "deletedAt" IS NULL AS live FROM "Workflow" WHERE id = ${workflowId}`);
+    const [workflow] = await tx.query<{ flowControl: unknown }>(Prisma.sql`
+      SELECT "flowControl" FROM "Workflow" WHERE id = ${workflowId}`);
     const admission: Admission = { jobs: [], changes: [], granted: 0, nextAt: undefined };
     if (!workflow) return admission;
-    const windows = await fireWindows(tx, workflowId, now, workflow, starter);
+    const windows = await fireWindows(tx, workflowId, now, starter);
     admission.changes.push(...windows.changes);
     // The workflow's current limits apply (raising one during a flood drains the line faster).
     const flow = storedFlowControl(workflow.flowControl);
@@ -110,17 +111,13 @@ async function fireWindows(
   tx: Tx,
   workflowId: string,
   now: Date,
-  workflow: { version: number; live: boolean },
-  starter: (version: number) => Promise<WindowStarter>,
+  starter: WindowStarter | undefined,
 ): Promise<{ changes: ChangeSet[]; nextAt: Date | undefined }> {
-  const [open] = await tx.query<{ any: boolean }>(Prisma.sql`
-    SELECT EXISTS (SELECT 1 FROM "DebounceEvent" WHERE "workflowId" = ${workflowId}) AS any`);
-  if (!open?.any) return { changes: [], nextAt: undefined };
-  if (!workflow.live) {
+  if (!starter) {
     await tx.execute(Prisma.sql`DELETE FROM "DebounceEvent" WHERE "workflowId" = ${workflowId}`);
     return { changes: [], nextAt: undefined };
   }
-  return fireClosedWindows(tx, workflowId, now, await starter(workflow.version));
+  return fireClosedWindows(tx, workflowId, now, starter);
 }
 
 function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {
