@@ -25,6 +25,7 @@ CREATE TABLE "CapacityWait" (
     "workflowId" TEXT NOT NULL,
     "resuming" BOOLEAN NOT NULL DEFAULT false,
     "priority" INTEGER NOT NULL DEFAULT 0,
+    "fairKey" TEXT NOT NULL DEFAULT '',
     "seq" BIGSERIAL NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
@@ -73,7 +74,7 @@ CREATE TABLE "DebounceEvent" (
 );
 
 -- CreateIndex
-CREATE INDEX "CapacityWait_workflowId_seq_idx" ON "CapacityWait"("workflowId", "seq");
+CREATE INDEX "CapacityWait_workflowId_fairKey_resuming_priority_seq_idx" ON "CapacityWait"("workflowId", "fairKey", "resuming" DESC, "priority" DESC, "seq");
 
 -- CreateIndex
 CREATE INDEX "FlowSlot_workflowId_entry_key_grantedAt_idx" ON "FlowSlot"("workflowId", "entry", "key", "grantedAt");

@@ -59,6 +59,8 @@ interface Candidate {
   rateKey: string | null;
   fairKey: string;
   servedAt: Date | null;
+  /** False once its execution ended while in line (cancelled, timed out): its row just goes. */
+  live: boolean;
 }
 
 interface Holder {
@@ -126,11 +128,11 @@ function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {
   return a < b ? a : b;
 }
 
-/** Rows that no longer count: lines of executions over, slots of executions holding nothing, old starts. */
+/**
+ * Rows that no longer count: slots of executions holding nothing, lines not served for long. (A
+ * place in line whose execution ended is dropped when it comes up: decide.)
+ */
 async function forgetEnded(tx: Tx, workflowId: string, now: Date): Promise<void> {
-  await tx.execute(Prisma.sql`
-    DELETE FROM "CapacityWait" c USING "Execution" x
-    WHERE c."workflowId" = ${workflowId} AND x.id = c."executionId" AND x.status NOT IN ('PENDING', 'RUNNING')`);
   await tx.execute(Prisma.sql`
     DELETE FROM "FlowSlot" s WHERE s."workflowId" = ${workflowId} AND NOT EXISTS (
       SELECT 1 FROM "Execution" x JOIN "Step" st ON st."executionId" = x.id
@@ -156,20 +158,34 @@ async function readStarts(tx: Tx, workflowId: string, flow: FlowControl | null, 
   return starts;
 }
 
-/** The head of every line (PER_LINE each), in the order they are served. */
+/**
+ * The head of every line (PER_LINE each), in the order they are served. The lines are found by
+ * skipping through CapacityWait's (workflowId, fairKey, ...) index, one probe per line, and each
+ * line's head read from it in order, so a line of 100,000 costs what a line of 50 does.
+ */
 function readCandidates(tx: Tx, workflowId: string): Promise<Candidate[]> {
   return tx.query<Candidate>(Prisma.sql`
+    WITH RECURSIVE lines AS (
+      (SELECT "fairKey" FROM "CapacityWait" WHERE "workflowId" = ${workflowId} ORDER BY "fairKey" LIMIT 1)
+      UNION ALL
+      SELECT (SELECT c."fairKey" FROM "CapacityWait" c
+              WHERE c."workflowId" = ${workflowId} AND c."fairKey" > lines."fairKey" ORDER BY c."fairKey" LIMIT 1)
+      FROM lines WHERE lines."fairKey" IS NOT NULL
+    )
     SELECT c."executionId", c.resuming, c.priority, c.seq::text AS seq, c.rank::int AS rank,
-      f."concurrencyKeys", f."rateKey", f."fairKey", l."servedAt"
-    FROM (
-      SELECT c.*, f."fairKey",
-        row_number() OVER (PARTITION BY f."fairKey" ORDER BY c.resuming DESC, c.priority DESC, c.seq) AS rank
-      FROM "CapacityWait" c JOIN "ExecutionFlow" f ON f."executionId" = c."executionId"
-      WHERE c."workflowId" = ${workflowId}
+      f."concurrencyKeys", f."rateKey", lines."fairKey", l."servedAt", x.status IN ('PENDING', 'RUNNING') AS live
+    FROM lines
+    CROSS JOIN LATERAL (
+      SELECT head.*, row_number() OVER (ORDER BY head.resuming DESC, head.priority DESC, head.seq) AS rank
+      FROM (
+        SELECT * FROM "CapacityWait" c WHERE c."workflowId" = ${workflowId} AND c."fairKey" = lines."fairKey"
+        ORDER BY c.resuming DESC, c.priority DESC, c.seq LIMIT ${PER_LINE}
+      ) head
     ) c
     JOIN "ExecutionFlow" f ON f."executionId" = c."executionId"
-    LEFT JOIN "FlowLine" l ON l."workflowId" = ${workflowId} AND l."fairKey" = c."fairKey"
-    WHERE c.rank <= ${PER_LINE}
+    JOIN "Execution" x ON x.id = c."executionId"
+    LEFT JOIN "FlowLine" l ON l."workflowId" = ${workflowId} AND l."fairKey" = lines."fairKey"
+    WHERE lines."fairKey" IS NOT NULL
     ORDER BY c.resuming DESC, c.priority DESC, c.rank, l."servedAt" ASC NULLS FIRST, c.seq
     LIMIT ${PER_ROUND}`);
 }
@@ -251,8 +267,12 @@ function slotKey(entry: number, key: string): string {
 /** Decides each candidate in order; returns how many were let in or refused. */
 async function decide(tx: Tx, round: Round, candidates: Candidate[], admission: Admission): Promise<number> {
   const granted: Candidate[] = [];
-  let refused = 0;
-  for (const c of candidates) {
+  const ended = candidates.filter((c) => !c.live).map((c) => c.executionId);
+  if (ended.length > 0) {
+    await tx.execute(Prisma.sql`DELETE FROM "CapacityWait" WHERE "executionId" = ANY(${ended}::text[])`);
+  }
+  let refused = ended.length;
+  for (const c of candidates.filter((x) => x.live)) {
     let full = round.fullEntries(c);
     if (full.length > 0 && !c.resuming) {
       const outcome = await applyStrategy(tx, round, c, full, admission);

@@ -22,8 +22,8 @@ export async function queueForCapacity(tx: Tx, executionId: string): Promise<boo
   const [row] = await tx.query<{ inLine: boolean }>(Prisma.sql`
     WITH given_up AS (DELETE FROM "FlowSlot" WHERE "executionId" = ${executionId}),
     queued AS (
-      INSERT INTO "CapacityWait" ("executionId", "workflowId", resuming, priority)
-      SELECT "executionId", "workflowId", TRUE, priority FROM "ExecutionFlow" WHERE "executionId" = ${executionId}
+      INSERT INTO "CapacityWait" ("executionId", "workflowId", resuming, priority, "fairKey")
+      SELECT "executionId", "workflowId", TRUE, priority, "fairKey" FROM "ExecutionFlow" WHERE "executionId" = ${executionId}
       ON CONFLICT ("executionId") DO NOTHING
     )
     SELECT EXISTS (SELECT 1 FROM "ExecutionFlow" WHERE "executionId" = ${executionId}) AS "inLine"`);
@@ -79,8 +79,8 @@ export async function explainCapacityWait(sql: SqlDb, executionId: string): Prom
     position: number;
   }>(Prisma.sql`
     SELECT c."workflowId", w."flowControl", f."concurrencyKeys", f."rateKey",
-      (SELECT count(*)::int FROM "CapacityWait" o JOIN "ExecutionFlow" of ON of."executionId" = o."executionId"
-       WHERE o."workflowId" = c."workflowId" AND of."fairKey" = f."fairKey"
+      (SELECT count(*)::int FROM "CapacityWait" o
+       WHERE o."workflowId" = c."workflowId" AND o."fairKey" = c."fairKey"
          AND (o.resuming, o.priority, -o.seq) >= (c.resuming, c.priority, -c.seq)) AS position
     FROM "CapacityWait" c JOIN "ExecutionFlow" f ON f."executionId" = c."executionId"
     JOIN "Workflow" w ON w.id = c."workflowId"

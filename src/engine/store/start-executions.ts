@@ -263,8 +263,8 @@ function flowControlParts(requests: readonly StartRequest[]): Prisma.Sql {
       SELECT id, workflow_id, flow_keys, rate_key, priority, fair_key FROM planned WHERE fair_key IS NOT NULL
     ),
     capacity_waits AS (
-      INSERT INTO "CapacityWait" ("executionId", "workflowId", priority)
-      SELECT id, workflow_id, priority FROM planned WHERE fair_key IS NOT NULL ORDER BY request
+      INSERT INTO "CapacityWait" ("executionId", "workflowId", priority, "fairKey")
+      SELECT id, workflow_id, priority, fair_key FROM planned WHERE fair_key IS NOT NULL ORDER BY request
     ),`);
   }
   return parts.length > 0 ? Prisma.join(parts, "\n    ") : Prisma.empty;
