@@ -65,7 +65,7 @@ export async function startForEvent(
   planned: readonly NewExecution[],
   revision: bigint,
   debounced: readonly DebouncedStart[] = [],
-): Promise<{ event: Event; executions: Execution[]; resumedStepIds: string[] } | undefined> {
+): Promise<{ event: Event; executions: Execution[]; resumedStepIds: string[]; debounced: string[] } | undefined> {
   const written = await writeEvent(deps.sql, event, planned, deps.clock.now(), revision, debounced);
   if (!written) return undefined;
   await scheduleWindows(deps, written.event.receivedAt, debounced);
@@ -75,7 +75,8 @@ export async function startForEvent(
   );
   await checkCancelOn(deps, planned);
   const resumedStepIds = await deliverEvent(deps, written.event, written.candidates);
-  return { event: written.event, executions: written.executions, resumedStepIds };
+  const debouncedIds = debounced.map((d) => d.workflowId);
+  return { event: written.event, executions: written.executions, resumedStepIds, debounced: debouncedIds };
 }
 
 /**

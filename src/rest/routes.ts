@@ -138,6 +138,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
         execution_ids: result.executions.map((e) => e.id),
         event_id: result.event.id,
         resumed_step_ids: result.resumedStepIds,
+        debounced_workflow_ids: result.debounced,
         duplicate: result.duplicate,
       });
     },

@@ -113,6 +113,9 @@ export const EventsOut = z
     resumed_step_ids: z.array(z.string()).openapi({
       description: "The wait_for_event steps this event resumed (per execution, the wait that started first)",
     }),
+    debounced_workflow_ids: z.array(z.string()).openapi({
+      description: "Debounced workflows whose open window the event joined: one execution starts when it closes",
+    }),
     duplicate: z.boolean().openapi({ description: "The Idempotency-Key was seen before: nothing new started" }),
   })
   .openapi("EventsOut");

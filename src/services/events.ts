@@ -18,6 +18,8 @@ export interface IngestResult {
   executions: Execution[];
   /** The wait_for_event steps this event resumed. */
   resumedStepIds: string[];
+  /** Debounced workflows whose window the event joined (it starts their execution when the window closes). */
+  debounced: string[];
   /** True when the idempotency key had been seen: nothing new was started. */
   duplicate: boolean;
 }
@@ -103,7 +105,9 @@ async function findByKey(deps: ServiceDeps, key: string): Promise<IngestResult |
   if (!event) return undefined;
   const { executions, ...rest } = event;
   const resumedStepIds = await engine.stepsResumedBy(deps.sql, event.id);
-  return { event: rest, executions, resumedStepIds, duplicate: true };
+  // Windows that have closed since are not known any more: their executions link to the event they took.
+  const windows = await deps.db.debounceEvent.findMany({ where: { eventId: event.id }, select: { workflowId: true } });
+  return { event: rest, executions, resumedStepIds, debounced: windows.map((w) => w.workflowId), duplicate: true };
 }
 
 /** Which active workflows an event would start, without starting anything. */

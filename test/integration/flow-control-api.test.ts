@@ -127,6 +127,27 @@ describe("flow control fields", () => {
   });
 });
 
+describe("debounce over REST", () => {
+  it("answers which windows an event joined, and a repeat of it (same Idempotency-Key) answers the same", async () => {
+    const type = `debounced-${Date.now()}`;
+    const created = await request("POST", "/workflows", {
+      name: "reindex",
+      trigger: { "==": [{ var: "type" }, type] },
+      debounce: { key: "{{payload.doc}}", period_ms: 60_000 },
+      graph: { nodes: [{ id: "start", type: "start" }], edges: [] },
+    });
+    const send = () =>
+      fetch(`${served.server.url}/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": `${type}-1` },
+        body: JSON.stringify({ type, doc: "D-1" }),
+      }).then((r) => r.json());
+    const first = await send();
+    expect(first).toMatchObject({ matched: 0, execution_ids: [], debounced_workflow_ids: [created.body.id] });
+    expect(await send()).toMatchObject({ duplicate: true, debounced_workflow_ids: [created.body.id] });
+  });
+});
+
 describe("an execution waiting for capacity", () => {
   it("says which limit and key it waits for, explainEvent names the limit, /metrics counts line and slots", async () => {
     const type = `held-${Date.now()}`;

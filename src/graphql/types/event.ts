@@ -17,6 +17,7 @@ interface SendEventResult {
   eventId: string;
   executions: Execution[];
   resumedStepIds: string[];
+  debounced: string[];
   duplicate: boolean;
 }
 
@@ -105,6 +106,12 @@ const SendEventPayload = builder.objectRef<SendEventResult>("SendEventPayload").
       description: "The wait_for_event steps this event resumed",
       resolve: (query, result, _args, ctx) => ctx.db.step.findMany({ ...query, ...stepsByIds(result.resumedStepIds) }),
     }),
+    debounced: t.prismaField({
+      type: ["Workflow"],
+      description: "Debounced workflows whose open window the event joined: one execution starts when it closes",
+      resolve: (query, result, _args, ctx) =>
+        ctx.db.workflow.findMany({ ...query, where: { id: { in: result.debounced } }, orderBy: { createdAt: "asc" } }),
+    }),
     duplicate: t.exposeBoolean("duplicate", {
       description: "True when the idempotency key was seen before: nothing new started",
     }),
@@ -147,8 +154,8 @@ builder.mutationFields((t) => ({
     args: { payload: t.arg({ type: "JSON", required: true }), idempotencyKey: t.arg.string() },
     resolve: async (_root, { payload, idempotencyKey }, ctx) => {
       const result = await ingestEvent(ctx.services, payload, idempotencyKey);
-      const { event, executions, resumedStepIds, duplicate } = result;
-      return { eventId: event.id, executions, resumedStepIds, duplicate };
+      const { event, executions, resumedStepIds, debounced, duplicate } = result;
+      return { eventId: event.id, executions, resumedStepIds, debounced, duplicate };
     },
   }),
 }));
