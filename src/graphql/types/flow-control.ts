@@ -63,6 +63,21 @@ export const DebounceInput = builder.inputType("DebounceInput", {
   }),
 });
 
+type InputFields = PothosSchemaTypes.InputFieldBuilder<
+  typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never,
+  "InputObject"
+>;
+
+/** The flow-control fields of WorkflowInput and WorkflowPatch (the same on both). */
+export function flowControlInputFields(t: InputFields) {
+  return {
+    concurrency: t.field({ type: [ConcurrencyInput], description: "One limit or a list (each applies); null: none" }),
+    rateLimit: t.field({ type: RateLimitInput, description: "null: none" }),
+    debounce: t.field({ type: DebounceInput, description: "null: none" }),
+    priority: t.field({ type: "JSON", description: '-100..100 or a template such as "{{payload.priority}}"; null: 0' }),
+  };
+}
+
 /** Input objects arrive with explicit nulls for omitted fields; the service reads those as "not set". */
 export function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);

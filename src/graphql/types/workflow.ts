@@ -10,11 +10,9 @@ import {
 import { builder } from "../builder.js";
 import { LIST_PAGE, listPage } from "../pages.js";
 import {
-  ConcurrencyInput,
   ConcurrencyLimitRef,
-  DebounceInput,
   DebounceRef,
-  RateLimitInput,
+  flowControlInputFields,
   RateLimitRef,
   withoutNulls,
 } from "./flow-control.js";
@@ -105,13 +103,7 @@ const WorkflowCreateInput = builder.inputType("WorkflowInput", {
       description: "JSONLogic rule over events, templated per execution; a match cancels a live execution",
     }),
     timeoutMs: t.int({ description: "An execution still unfinished this long after it started fails" }),
-    concurrency: t.field({
-      type: [ConcurrencyInput],
-      description: "One limit or a list (each applies); null: none",
-    }),
-    rateLimit: t.field({ type: RateLimitInput, description: "null: none" }),
-    debounce: t.field({ type: DebounceInput, description: "null: none" }),
-    priority: t.field({ type: "JSON", description: '-100..100 or a template such as "{{payload.priority}}"; null: 0' }),
+    ...flowControlInputFields(t),
   }),
 });
 
@@ -125,13 +117,7 @@ const WorkflowPatchInput = builder.inputType("WorkflowPatch", {
     isActive: t.boolean(),
     cancelOn: t.field({ type: "JSON", description: "null or {}: none" }),
     timeoutMs: t.int({ description: "null: no limit" }),
-    concurrency: t.field({
-      type: [ConcurrencyInput],
-      description: "One limit or a list (each applies); null: none",
-    }),
-    rateLimit: t.field({ type: RateLimitInput, description: "null: none" }),
-    debounce: t.field({ type: DebounceInput, description: "null: none" }),
-    priority: t.field({ type: "JSON", description: '-100..100 or a template such as "{{payload.priority}}"; null: 0' }),
+    ...flowControlInputFields(t),
   }),
 });
 
