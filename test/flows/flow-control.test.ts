@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { ingestEvent } from "../../src/services/events.js";
-import { cancelExecution } from "../../src/services/executions.js";
+import { cancelExecution, retryExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { waitForExecution, waitForStep, waitUntil } from "../support/engine.js";
 import { useFlowHarness } from "../support/flow-harness.js";
@@ -277,6 +277,46 @@ describe("concurrency", () => {
       cancel_newest: ["SUCCEEDED", "CANCELLED"],
       cancel_in_progress: ["CANCELLED", "SUCCEEDED"],
     });
+  });
+});
+
+describe("retry", () => {
+  it("a retried execution of a limited workflow waits in line for its slot like one that waited", async () => {
+    const type = tag("retry");
+    const calls = new HeldCalls(`/${type}`);
+    const flaky = `/${type}-flaky`;
+    harness.server.script(flaky, { status: 400 }, { status: 200 });
+    await createWorkflow(services(), {
+      ...callFlow(type, calls, { concurrency: { limit: 1 } }),
+      graph: {
+        nodes: [
+          node("start", "start"),
+          node("flaky", "http_call", { url: harness.server.url(flaky), method: "POST", retry: { attempts: 1 } }),
+          node("call", "http_call", {
+            url: harness.server.url(calls.path),
+            method: "POST",
+            body: { key: "k", id: "{{payload.id}}" },
+            timeoutMs: 60_000,
+          }),
+        ],
+        edges: [edge("start", "flaky"), edge("flaky", "call")],
+      },
+    });
+    const failed = await send(type, { id: "failed" });
+    expect((await waitForExecution(db(), failed)).status).toBe("FAILED");
+    const holder = await send(type, { id: "holder" });
+    await waitUntil(async () => calls.held === 1, "the holder's call");
+    await retryExecution(services(), failed);
+    await waitUntil(
+      async () => (await db().capacityWait.count({ where: { executionId: failed, resuming: true } })) === 1,
+      "the retried execution in line",
+    );
+    expect(calls.arrived).toEqual(["holder"]);
+    calls.autoMs = 0;
+    calls.releaseAll();
+    expect((await waitForExecution(db(), holder)).status).toBe("SUCCEEDED");
+    expect((await waitForExecution(db(), failed)).status).toBe("SUCCEEDED");
+    expect(calls.arrived).toEqual(["holder", "failed"]);
   });
 });
 
