@@ -20,6 +20,7 @@ const PORTABLE_FLOWS = [
   "test/flows/wait-for-event.test.ts",
   "test/flows/cancel-and-timeout.test.ts",
   "test/flows/flow-control.test.ts",
+  "test/flows/transform.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

@@ -4,6 +4,7 @@ import { delayHandler } from "../../src/engine/handlers/delay.js";
 import { httpCallHandler } from "../../src/engine/handlers/http-call.js";
 import { builtinHandlers, createHandlerRegistry } from "../../src/engine/handlers/index.js";
 import { sendNotificationHandler } from "../../src/engine/handlers/send-notification.js";
+import { transformHandler } from "../../src/engine/handlers/transform.js";
 import type { HandlerInput, HttpRequest, HttpResponse, NodeHandler } from "../../src/engine/handlers/types.js";
 
 const NOW = new Date("2026-01-01T00:00:00.000Z");
@@ -192,6 +193,32 @@ describe("http_call", () => {
   });
 });
 
+describe("transform", () => {
+  it("outputs the values it names: as given (templates are rendered before it runs) or computed by a rule", async () => {
+    const set = {
+      title: "CEO",
+      tags: ["a", "b"],
+      hot: { logic: { ">": [{ var: "temp" }, 30] } },
+      total: { logic: { "+": [{ var: "$steps.price.output.amount" }, 5] } },
+    };
+    const { outcome } = run(transformHandler, { set }, { steps: { price: { output: { amount: 10 } } } });
+    expect(await outcome).toEqual({ kind: "done", output: { title: "CEO", tags: ["a", "b"], hot: true, total: 15 } });
+  });
+
+  it("names its rules for validation, requires a value, and fails (not retried) when a rule fails", async () => {
+    expect(
+      transformHandler.rules?.(transformHandler.dataSchema.parse({ set: { x: { logic: { var: "a" } }, y: 1 } })),
+    ).toEqual([{ path: "set.x.logic", rule: { var: "a" } }]);
+    expect(transformHandler.dataSchema.safeParse({ set: {} }).success).toBe(false);
+    const { outcome } = run(transformHandler, { set: { x: { logic: { nope: [1] } } } });
+    expect(await outcome).toMatchObject({
+      kind: "fail",
+      retryable: false,
+      error: expect.stringMatching(/^set\.x\.logic failed/),
+    });
+  });
+});
+
 describe("handler registry", () => {
   it("lists every built-in node type once", () => {
     expect([...createHandlerRegistry().keys()]).toEqual([
@@ -202,6 +229,7 @@ describe("handler registry", () => {
       "delay",
       "branch",
       "wait_for_event",
+      "transform",
     ]);
   });
 

@@ -8,6 +8,7 @@ import { endHandler } from "./end.js";
 import { httpCallHandler } from "./http-call.js";
 import { sendNotificationHandler } from "./send-notification.js";
 import { startHandler } from "./start.js";
+import { transformHandler } from "./transform.js";
 import type { NodeHandler } from "./types.js";
 import { waitForEventHandler } from "./wait-for-event.js";
 
@@ -19,6 +20,7 @@ export const builtinHandlers: readonly NodeHandler[] = [
   delayHandler,
   branchHandler,
   waitForEventHandler,
+  transformHandler,
 ];
 
 export type HandlerRegistry = ReadonlyMap<string, NodeHandler>;
