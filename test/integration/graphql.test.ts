@@ -153,6 +153,7 @@ describe("workflows over GraphQL", () => {
       "delay",
       "branch",
       "wait_for_event",
+      "transform",
     ]);
     const http = types.find((t) => t.type === "http_call");
     expect(Object.keys(http?.dataSchema.properties ?? {})).toEqual(
