@@ -11,7 +11,7 @@ import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, expect } from "vitest";
 import { listen, type RunningServer } from "../../src/listen.js";
 import { launchOfflineBrowser, type OfflineBrowser } from "../support/browser.js";
-import { useTestDatabase } from "../support/database.js";
+import { type TestDatabase, useTestDatabase } from "../support/database.js";
 import { startTestEngine, type TestEngine } from "../support/engine.js";
 
 export const SCREENSHOT_DIR = path.resolve("test-results", "console");
@@ -24,6 +24,8 @@ export const POLL = { timeout: UI_TIMEOUT, interval: 100 };
 
 export interface ConsoleHarness {
   readonly engine: TestEngine;
+  /** This file's own database (for seeding rows in bulk). */
+  readonly database: TestDatabase;
   readonly origin: string;
   readonly browser: OfflineBrowser;
   readonly page: Page;
@@ -62,6 +64,9 @@ export function useConsole(options: { overrides?: Record<string, string>; apiKey
   return {
     get engine() {
       return need(engine, "the engine");
+    },
+    get database() {
+      return database;
     },
     get origin() {
       return `http://127.0.0.1:${port}`;

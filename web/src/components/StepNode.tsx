@@ -1,35 +1,36 @@
-/** One node of a workflow graph, as the execution page and the editor draw it. */
+/** One node of a workflow graph, as the execution page (its status from NodeStatusesContext) and the editor draw it. */
 import { Handle, type Node, type NodeProps, Position } from "@xyflow/react";
 import { memo } from "react";
+import { useNodeStatus } from "../lib/node-statuses.ts";
 import { statusColor } from "../lib/status.ts";
 
 export interface StepNodeData extends Record<string, unknown> {
   nodeId: string;
   type: string;
-  status?: string;
   problems?: string[];
 }
 
 export type StepFlowNode = Node<StepNodeData, "step">;
 
 export const StepNode = memo(function StepNode({ data, selected }: NodeProps<StepFlowNode>) {
+  const status = useNodeStatus(data.nodeId);
   const problems = data.problems ?? [];
-  const color = problems.length > 0 ? "#cf222e" : statusColor(data.status);
+  const color = problems.length > 0 ? "#cf222e" : statusColor(status);
   return (
     <div
       className={`step-node${selected ? " selected" : ""}${problems.length > 0 ? " has-problems" : ""}`}
       style={{ borderColor: color }}
       data-testid={`node-${data.nodeId}`}
-      data-status={data.status ?? "NONE"}
+      data-status={status ?? "NONE"}
       title={problems.length > 0 ? problems.join("\n") : undefined}
     >
       <Handle type="target" position={Position.Top} />
       <div className="step-node-id">{data.nodeId}</div>
       <div className="step-node-type">
         {data.type}
-        {data.status ? (
-          <span className="status-pill" style={{ background: statusColor(data.status) }}>
-            {data.status}
+        {status ? (
+          <span className="status-pill" style={{ background: statusColor(status) }}>
+            {status}
           </span>
         ) : null}
       </div>

@@ -54,6 +54,18 @@ export interface ExecutionUpdateInput {
   step?: Partial<StepState> | null;
 }
 
+/** The store as of one version, immutable: what a render reads (the store itself keeps changing). */
+export interface ExecutionSnapshot {
+  version: number;
+  current: ExecutionState | undefined;
+  finished: boolean;
+  resumeAfter: number | undefined;
+  /** In execution order; a step object is the same as in the last snapshot unless it changed. */
+  steps: readonly StepState[];
+  /** Per node, the status of its latest step. */
+  statuses: ReadonlyMap<string, string>;
+}
+
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 export type Schedule = (flush: () => void) => void;
@@ -67,6 +79,7 @@ export class ExecutionLiveStore {
   private readonly listeners = new Set<() => void>();
   private flushQueued = false;
   private version = 0;
+  private snapshotCache: ExecutionSnapshot | undefined;
   /** How many changes were dropped as repeats (for tests and the page's debug line). */
   repeats = 0;
 
@@ -89,11 +102,28 @@ export class ExecutionLiveStore {
     return this.execution !== undefined && FINAL_STATUSES.has(this.execution.status);
   }
 
+  /** The state as of now, computed once per version (a frame's worth of changes). */
+  snapshot(): ExecutionSnapshot {
+    if (this.snapshotCache?.version === this.version) return this.snapshotCache;
+    const steps = this.stepList();
+    const statuses = new Map<string, string>();
+    for (const step of steps) statuses.set(step.nodeId, step.status);
+    this.snapshotCache = {
+      version: this.version,
+      current: this.execution,
+      finished: this.finished,
+      resumeAfter: this.lastSeq,
+      steps,
+      statuses,
+    };
+    return this.snapshotCache;
+  }
+
   /** Steps in the order they were created (execution order). */
   stepList(): StepState[] {
-    return [...this.steps.values()].sort(
-      (a, b) => (a.createdAt ?? "").localeCompare(b.createdAt ?? "") || a.seq - b.seq,
-    );
+    // ISO times compare as strings (and plain comparison, unlike localeCompare, costs next to nothing).
+    const at = (step: StepState) => step.createdAt ?? "";
+    return [...this.steps.values()].sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : a.seq - b.seq));
   }
 
   /** Per node, the status of its latest step (a node may be visited more than once). */

@@ -2,7 +2,7 @@
  * One execution, live: its graph coloured by step status, a timeline of its
  * steps, the selected step's input, output and error, and cancel / retry.
  */
-import { memo, useMemo, useState } from "react";
+import { type CSSProperties, memo, useDeferredValue, useEffect, useMemo, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { JsonView } from "../../components/JsonView.tsx";
 import { ErrorMessage, Loading } from "../../components/States.tsx";
@@ -14,6 +14,8 @@ import { href } from "../../lib/router.ts";
 import type { StepState } from "../../lib/seq-store.ts";
 import { formatDuration, formatTime, statusColor } from "../../lib/status.ts";
 import { useExecutionLive } from "./use-execution-live.ts";
+
+const NO_STEPS: readonly StepState[] = [];
 
 const ExecutionHeader = graphql(`
   query ExecutionHeader($id: ID!) {
@@ -82,15 +84,13 @@ export function ExecutionPage({ id }: { id: string }) {
     () => readGraph(offset === 0 ? execution?.workflow.graph : version.data?.workflow?.versions[0]?.graph),
     [offset, execution, version.data],
   );
-  const { store } = live;
-  const steps = store.stepList();
-  const statuses = store.nodeStatuses();
-  // A new Map each render would redraw every node: key the statuses by the store's version.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the store's version stands for its content.
-  const stableStatuses = useMemo(() => statuses, [store.snapshotVersion]);
-  const current = store.current;
+  const { snapshot } = live;
+  const { steps, statuses, current } = snapshot;
   const status = current?.status ?? "PENDING";
   const selectedSteps = steps.filter((step) => step.nodeId === selected);
+  // The timeline follows a render behind (time-sliced, interruptible), so the graph is drawn
+  // first and its colours change at once, however many rows the timeline has.
+  const timelineSteps = useDeferredValue(steps, NO_STEPS);
 
   if (header.fetching && !header.data) return <Loading what="the execution" />;
   if (header.error) return <ErrorMessage error={header.error} />;
@@ -110,7 +110,7 @@ export function ExecutionPage({ id }: { id: string }) {
           {live.stream}
         </span>
         <span className="actions">
-          <button type="button" disabled={store.finished || cancelState.fetching} onClick={() => cancel({ id })}>
+          <button type="button" disabled={snapshot.finished || cancelState.fetching} onClick={() => cancel({ id })}>
             Cancel
           </button>
           <button
@@ -127,7 +127,7 @@ export function ExecutionPage({ id }: { id: string }) {
       </div>
       <p className="subtle">
         <code>{id}</code> · created {formatTime(execution.createdAt)} · duration {formatDuration(current?.durationMs)} ·
-        seq {store.resumeAfter ?? "—"} ·{" "}
+        seq {snapshot.resumeAfter ?? "—"} ·{" "}
         <a href={href("executions", { workflow: execution.workflow.id })}>all executions of this workflow</a>
       </p>
       {current?.error ? <ErrorMessage error={current.error} /> : null}
@@ -137,7 +137,7 @@ export function ExecutionPage({ id }: { id: string }) {
         {offset !== 0 && !version.data ? (
           <Loading what="the graph" />
         ) : (
-          <WorkflowFlow graph={graph} statuses={stableStatuses} selected={selected} onSelect={setSelected} />
+          <WorkflowFlow graph={graph} statuses={statuses} selected={selected} onSelect={setSelected} />
         )}
         <aside className="step-detail" aria-label="Step details">
           {selected ? (
@@ -157,7 +157,12 @@ export function ExecutionPage({ id }: { id: string }) {
           <JsonView value={execution.payload} label="Payload" />
         </aside>
       </div>
-      <Timeline steps={steps} onSelect={setSelected} startedAt={current?.startedAt ?? execution.createdAt} />
+      <Timeline
+        steps={timelineSteps}
+        pending={timelineSteps !== steps}
+        onSelect={setSelected}
+        startedAt={current?.startedAt ?? execution.createdAt}
+      />
     </section>
   );
 }
@@ -166,7 +171,8 @@ function StepDetail({ step }: { step: StepState }) {
   return (
     <div className="step-block" data-testid={`step-detail-${step.nodeId}`}>
       <p>
-        <StatusBadge status={step.status} /> attempt {step.attempt} · {formatDuration(step.durationMs)}
+        <StatusBadge status={step.status} /> attempt {step.attempt} · started {formatTime(step.startedAt)} ·{" "}
+        {formatDuration(step.durationMs)}
         {step.resumeAt ? ` · due ${formatTime(step.resumeAt)}` : ""}
       </p>
       {step.error ? <ErrorMessage error={step.error} /> : null}
@@ -179,33 +185,76 @@ function StepDetail({ step }: { step: StepState }) {
   );
 }
 
-/** Steps in execution order, each a bar from its start for its duration (waits and retries show as such). */
+/** A step's start and end in ms, read once per step object (the timeline reads them on every update). */
+const parsedTimes = new WeakMap<StepState, { start: number; end: number }>();
+function times(step: StepState): { start: number; end: number } {
+  let known = parsedTimes.get(step);
+  if (!known) {
+    known = { start: Date.parse(step.startedAt ?? ""), end: Date.parse(step.finishedAt ?? "") };
+    parsedTimes.set(step, known);
+  }
+  return known;
+}
+
+/** Date.now(), to the second, while `running`: what the bars of open steps run to. */
+function useSecondClock(running: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!running) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [running]);
+  return now;
+}
+
+/**
+ * Steps in execution order, each a bar from its start for its duration (waits and retries show
+ * as such). The bars are placed by CSS from custom properties: each row holds its step's start
+ * and end (ms from the execution's start), the table the scale (--span) and the clock (--now),
+ * so a new scale or a tick of the clock redraws no row; a row renders again only when its step
+ * changed.
+ */
 function Timeline({
   steps,
+  pending,
   startedAt,
   onSelect,
 }: {
-  steps: StepState[];
+  steps: readonly StepState[];
+  /** Rows are still being drawn (the first render of a long timeline). */
+  pending: boolean;
   startedAt: string;
   onSelect(id: string): void;
 }) {
   const origin = new Date(startedAt).getTime();
-  // To the second: a row redraws when its step changes or a second has passed, not on every update.
-  const now = Math.ceil(Date.now() / 1000) * 1000;
-  const ends = steps.map((step) => (step.finishedAt ? new Date(step.finishedAt).getTime() : now));
-  // Rounded up to two significant digits, so the scale (and every row) changes seldom.
-  const raw = Math.max(1, ...ends.map((end) => end - origin));
-  const unit = 10 ** Math.max(0, Math.floor(Math.log10(raw)) - 1);
-  const span = Math.ceil(raw / unit) * unit;
+  const running = steps.some((step) => step.startedAt && !step.finishedAt);
+  const now = useSecondClock(running);
+  let last = 1;
+  for (const step of steps) {
+    const end = step.finishedAt ? times(step).end : step.startedAt ? now : origin;
+    last = Math.max(last, end - origin);
+  }
+  // Rounded up to two significant digits: a readable scale that changes seldom.
+  const unit = 10 ** Math.max(0, Math.floor(Math.log10(last)) - 1);
+  const span = Math.ceil(last / unit) * unit;
+  const scale = { "--span": span, "--now": Math.max(0, now - origin) } as CSSProperties;
   return (
     <section aria-labelledby="timeline-title">
       <h2 id="timeline-title">Timeline</h2>
       {steps.length === 0 ? (
-        <p className="state empty">No steps yet.</p>
+        pending ? (
+          <Loading what="the timeline" />
+        ) : (
+          <p className="state empty">No steps yet.</p>
+        )
       ) : (
-        <table className="list timeline">
+        // Laid out as a grid, not as a table (styles.css): each row skips layout and paint while off
+        // screen (content-visibility), which table rows cannot, so 300 changing rows cost what the
+        // visible ones do.
+        <table className="timeline" style={scale}>
           <thead>
-            <tr>
+            <tr className="timeline-row timeline-head">
               <th scope="col">Node</th>
               <th scope="col">Status</th>
               <th scope="col">Started</th>
@@ -218,14 +267,7 @@ function Timeline({
           </thead>
           <tbody>
             {steps.map((step) => (
-              <TimelineRow
-                key={step.id}
-                step={step}
-                origin={origin}
-                span={span}
-                now={step.finishedAt ? 0 : now}
-                onSelect={onSelect}
-              />
+              <TimelineRow key={step.id} step={step} origin={origin} onSelect={onSelect} />
             ))}
           </tbody>
         </table>
@@ -237,23 +279,20 @@ function Timeline({
 const TimelineRow = memo(function TimelineRow({
   step,
   origin,
-  span,
-  now,
   onSelect,
 }: {
   step: StepState;
   origin: number;
-  span: number;
-  /** Only for a step still open (its bar runs to now); 0 otherwise. */
-  now: number;
   onSelect(id: string): void;
 }) {
-  const start = step.startedAt ? new Date(step.startedAt).getTime() : undefined;
-  const end = step.finishedAt ? new Date(step.finishedAt).getTime() : now;
-  const left = start === undefined ? 0 : ((start - origin) / span) * 100;
-  const width = start === undefined ? 0 : Math.max(0.5, ((end - start) / span) * 100);
+  const start = step.startedAt ? times(step).start - origin : undefined;
+  const end = step.finishedAt ? times(step).end - origin : undefined;
+  const bar =
+    start === undefined
+      ? undefined
+      : ({ "--start": start, "--end": end ?? "var(--now)", background: statusColor(step.status) } as CSSProperties);
   return (
-    <tr data-testid={`timeline-${step.nodeId}`} data-status={step.status}>
+    <tr className="timeline-row" data-testid={`timeline-${step.nodeId}`} data-status={step.status}>
       <td>
         <button type="button" className="link" onClick={() => onSelect(step.nodeId)}>
           {step.nodeId}
@@ -271,9 +310,7 @@ const TimelineRow = memo(function TimelineRow({
       <td>{formatDuration(step.durationMs)}</td>
       <td>{step.attempt}</td>
       <td className="bar-col">
-        <div className="bar-track">
-          <div className="bar" style={{ left: `${left}%`, width: `${width}%`, background: statusColor(step.status) }} />
-        </div>
+        <span className="bar-track">{bar ? <span className="bar" style={bar} /> : null}</span>
       </td>
     </tr>
   );

@@ -33,7 +33,7 @@ export const StepFields = graphql(`
     createdAt
     startedAt
     finishedAt
-        durationMs
+    durationMs
     resumeAt
     waitingFor
   }
@@ -54,7 +54,7 @@ const ExecutionUpdated = graphql(
         error
         startedAt
         finishedAt
-        durationMs
+    durationMs
       }
       step {
         ...StepFields
@@ -101,9 +101,10 @@ export function useExecutionLive(id: string) {
   const [stream, setStream] = useState<StreamState>("connecting");
   const [error, setError] = useState<string>();
   const [epoch, setEpoch] = useState(0);
-  useSyncExternalStore(
+  // One immutable snapshot per flush (at most one a frame, however many changes arrived).
+  const snapshot = useSyncExternalStore(
     useCallback((listener) => store.subscribe(listener), [store]),
-    () => store.snapshotVersion,
+    () => store.snapshot(),
   );
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: epoch subscribes again (after a retry).
@@ -175,6 +176,7 @@ export function useExecutionLive(id: string) {
 
   return {
     store,
+    snapshot,
     stream,
     error,
     /** Subscribe again after the stream completed (a retried execution goes on). */
