@@ -14,7 +14,7 @@
  */
 
 export type StepStatus = "PENDING" | "RUNNING" | "WAITING" | "SUCCEEDED" | "FAILED" | "SKIPPED" | "CANCELLED";
-export type ExecutionStatus = "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+export type ExecutionStatus = "PENDING" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "SKIPPED";
 
 export interface StepState {
   id: string;
@@ -66,7 +66,8 @@ export interface ExecutionSnapshot {
   statuses: ReadonlyMap<string, string>;
 }
 
-export const FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+/** An execution SKIPPED by flow control never ran: final too. */
+export const FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"]);
 
 export type Schedule = (flush: () => void) => void;
 

@@ -13,7 +13,7 @@ import { href, navigate } from "../../lib/router.ts";
 import { formatDuration, formatTime } from "../../lib/status.ts";
 
 const PAGE_SIZE = 25;
-const STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
+const STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"] as const;
 type Status = (typeof STATUSES)[number];
 
 const ExecutionRow = graphql(`
