@@ -33,6 +33,7 @@ const banner = [
   `  Workflow engine is running (${config.MODE} mode${config.MODE === "embedded" ? `, data in ${config.DATA_DIR}` : ""})`,
   `  Listening on ${config.HOST}:${server.port}${LOOPBACK.includes(config.HOST) ? " (this machine only; HOST to change)" : ""}`,
   "",
+  `  Console    ${base}/`,
   `  GraphiQL   ${base}/graphql`,
   `  REST docs  ${base}/docs`,
   `  Health     ${base}/readyz`,
