@@ -53,7 +53,26 @@ describe("the web console", () => {
       const { page } = ui;
       await page.goto(`${ui.origin}/#/workflows/new`);
       await page.getByLabel("Name", { exact: true }).fill("E2E routing");
-      await page.getByLabel(/^Trigger/).fill('{"==": [{"var": "kind"}, "e2e"]}');
+      // The trigger is checked as you type, and a sample rule replaces it.
+      const trigger = page.getByLabel(/^Trigger/);
+      await trigger.fill('{"==": [{"var": "kind"},\n "e2e"');
+      await expect
+        .poll(() => page.locator(".editor-meta .field-problem").first().textContent(), POLL)
+        .toContain("Not valid JSON at line 2");
+      await page
+        .getByRole("group", { name: "Start the trigger from a sample" })
+        .getByRole("button", { name: "all of" })
+        .click();
+      await expect.poll(() => trigger.inputValue(), POLL).toContain('"and"');
+      await trigger.fill('{"==": [{"var": "kind"}, "e2e"]}');
+      // Run settings: JSON in the schema's shape, saved with the workflow.
+      await page.getByText(/^Run settings/).click();
+      await page.getByLabel(/^Timeout \(ms\)/).fill("600000");
+      await page.getByLabel(/^Concurrency/).fill('[{"limit": 5}');
+      await expect
+        .poll(() => page.locator('[data-field="concurrency"] .field-problem').textContent(), POLL)
+        .toContain("Not valid JSON");
+      await page.getByLabel(/^Concurrency/).fill('[{"limit": 5}]');
 
       for (const type of ["delay", "branch", "send_notification", "end"]) {
         await page.getByRole("button", { name: `+ ${type}`, exact: true }).click();
@@ -110,6 +129,11 @@ describe("the web console", () => {
         .map((e) => e.node)
         .find((w) => (w as { name?: string }).name === "E2E routing");
       expect(workflow?.graph.edges).toHaveLength(2);
+      const runSettings = await ui.graphql<{ workflow: { timeoutMs: number; concurrency: { limit: number }[] } }>(
+        "query($id: ID!) { workflow(id: $id) { timeoutMs concurrency { limit } } }",
+        { id: workflow?.id },
+      );
+      expect(runSettings.workflow).toEqual({ timeoutMs: 600000, concurrency: [{ limit: 5 }] });
 
       // Send an event from the console, follow the execution it started.
       await page.getByRole("link", { name: "Send event" }).click();

@@ -2,9 +2,10 @@
  * The visual editor: a palette from `nodeTypes`, nodes placed by clicking and
  * dragged into place, edges drawn by dragging from a node's bottom handle to
  * another's top, each node's data in a form generated from its JSON Schema,
- * the trigger as JSONLogic, live validation (`validateWorkflow`) with every
- * problem shown on the node and field it names, save / update with the
- * version, and a test event (`simulateEvent`).
+ * the trigger as JSONLogic (checked as you type, sample rules to start from),
+ * the run settings (cancelOn, timeoutMs, flow control) as JSON, live
+ * validation (`validateWorkflow`) with every problem shown on the node and
+ * field it names, save / update with the version, and a test event.
  */
 import {
   addEdge,
@@ -24,12 +25,21 @@ import { useClient, useMutation, useQuery } from "urql";
 import { SchemaForm } from "../../components/SchemaForm.tsx";
 import { ErrorMessage, Loading } from "../../components/States.tsx";
 import { NODE_TYPES, type StepFlowNode } from "../../components/StepNode.tsx";
-import { graphql } from "../../graphql.ts";
+import { graphql, type VariablesOf } from "../../graphql.ts";
 import { branchEdges, type GraphEdge, type GraphNode, readGraph } from "../../lib/graph.ts";
 import { layoutGraph } from "../../lib/layout.ts";
 import { navigate } from "../../lib/router.ts";
 import { fieldsFromSchema, type Problem, parseNodeProblemPath, problemsForNode } from "../../lib/schema-form.ts";
 import { ExplainEvent, type Explanation, ExplanationView } from "../events/SendEventPage.tsx";
+import {
+  NO_SETTINGS,
+  parseJsonText,
+  readSettings,
+  SAMPLE_RULES,
+  SettingsFields,
+  type SettingTexts,
+  settingTexts,
+} from "./json-fields.tsx";
 
 const EditorData = graphql(`
   query EditorData($id: ID!, $withWorkflow: Boolean!) {
@@ -46,6 +56,26 @@ const EditorData = graphql(`
       version
       trigger
       graph
+      cancelOn
+      timeoutMs
+      concurrency {
+        key
+        limit
+        strategy
+      }
+      rateLimit {
+        key
+        limit
+        mode
+        periodMs
+      }
+      debounce {
+        key
+        maxDelayMs
+        periodMs
+        use
+      }
+      priority
     }
   }
 `);
@@ -90,6 +120,7 @@ interface Draft {
   description: string;
   isActive: boolean;
   triggerText: string;
+  settings: SettingTexts;
   nodes: GraphNode[];
   edges: GraphEdge[];
 }
@@ -99,17 +130,13 @@ const EMPTY_DRAFT: Draft = {
   description: "",
   isActive: true,
   triggerText: "{}",
+  settings: NO_SETTINGS,
   nodes: [{ id: "start", type: "start", data: {}, position: { x: 0, y: 0 } }],
   edges: [],
 };
 
 function parseTrigger(text: string): { value: unknown } | { error: string } {
-  if (text.trim() === "") return { value: {} };
-  try {
-    return { value: JSON.parse(text) };
-  } catch {
-    return { error: "The trigger is not valid JSON" };
-  }
+  return parseJsonText(text, {});
 }
 
 export function EditorPage({ workflowId }: { workflowId?: string }) {
@@ -145,6 +172,7 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
       description: workflow.description ?? "",
       isActive: workflow.isActive,
       triggerText: JSON.stringify(workflow.trigger ?? {}, null, 2),
+      settings: settingTexts(workflow),
       nodes: graph.nodes.map((node) => ({ ...node, position: positions.get(node.id) })),
       edges: graph.edges,
     });
@@ -305,15 +333,23 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
   const saving = saveState.fetching || updateState.fetching;
   const saveError = saveState.error ?? updateState.error;
 
+  const settings = readSettings(draft.settings);
+  const settingsInvalid = Object.keys(settings.errors).length > 0;
   const save = async () => {
-    if ("error" in trigger) return;
+    if ("error" in trigger || settingsInvalid) return;
+    const { concurrency, rateLimit, debounce, ...rest } = settings.values;
     const input = {
       name: draft.name,
       description: draft.description || null,
       isActive: draft.isActive,
       trigger: trigger.value,
       graph: graphJson,
-    };
+      ...rest,
+      // Typed inputs in the schema: what the JSON holds is checked by the server, which names the field.
+      concurrency: concurrency as VariablesOf<typeof Create>["input"]["concurrency"],
+      rateLimit: rateLimit as VariablesOf<typeof Create>["input"]["rateLimit"],
+      debounce: debounce as VariablesOf<typeof Create>["input"]["debounce"],
+    } as VariablesOf<typeof Create>["input"];
     if (workflowId) {
       const result = await update({ id: workflowId, input });
       if (result.data) {
@@ -339,7 +375,12 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
               : `${problems.length} problem${problems.length === 1 ? "" : "s"}`}
         </span>
         <span className="actions">
-          <button type="button" className="primary" disabled={saving || "error" in trigger} onClick={save}>
+          <button
+            type="button"
+            className="primary"
+            disabled={saving || "error" in trigger || settingsInvalid}
+            onClick={save}
+          >
             {workflowId ? "Save" : "Create"}
           </button>
         </span>
@@ -379,6 +420,26 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
             aria-invalid={"error" in trigger || triggerProblems.length > 0}
             onChange={(e) => change({ triggerText: e.target.value })}
           />
+          <fieldset className="samples">
+            <legend>Start the trigger from a sample</legend>
+            {SAMPLE_RULES.map(({ label, rule }) => (
+              <button
+                key={label}
+                type="button"
+                onClick={() => change({ triggerText: JSON.stringify(rule, null, 2) })}
+                title={JSON.stringify(rule)}
+              >
+                {label}
+              </button>
+            ))}
+            <button
+              type="button"
+              disabled={"error" in trigger}
+              onClick={() => "value" in trigger && change({ triggerText: JSON.stringify(trigger.value, null, 2) })}
+            >
+              Format
+            </button>
+          </fieldset>
           {"error" in trigger ? (
             <p className="field-problem" role="alert">
               {trigger.error}
@@ -389,6 +450,11 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
               {p.path}: {p.message}
             </p>
           ))}
+          <SettingsFields
+            texts={draft.settings}
+            errors={settings.errors}
+            onChange={(name, text) => change({ settings: { ...draft.settings, [name]: text } })}
+          />
           <fieldset className="palette">
             <legend>Palette: add a node</legend>
             {nodeTypes.map((t) => (
