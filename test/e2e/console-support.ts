@@ -31,6 +31,12 @@ export interface ConsoleHarness {
   readonly page: Page;
   /** Closes the HTTP server (every socket drops) and opens it again on the same port after `downMs`. */
   restartServer(downMs: number): Promise<void>;
+  /**
+   * Stops the whole engine, HTTP server and worker (running steps finish, every connection
+   * closes; the queue in Redis and the database stay), then after `downMs` starts a new one
+   * with the same configuration on the same port: a process restart, as the page sees it.
+   */
+  restartEngine(downMs: number): Promise<void>;
   graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
   /** The whole page (or only the window, for pages too long to be worth keeping whole). */
   screenshot(name: string, options?: { fullPage?: boolean }): Promise<void>;
@@ -82,6 +88,15 @@ export function useConsole(options: { overrides?: Record<string, string>; apiKey
       await new Promise((resolve) => setTimeout(resolve, downMs));
       server = await listen(need(engine, "the engine"), port, "127.0.0.1");
     },
+    async restartEngine(downMs: number) {
+      const old = need(engine, "the engine");
+      await need(server, "the server").close();
+      // Deps.close, not TestEngine.stop: that also deletes the queue's keys.
+      await old.close();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      engine = await startTestEngine(database.url, { worker: true, config: old.config });
+      server = await listen(engine, port, "127.0.0.1");
+    },
     async graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
       const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
         method: "POST",
@@ -99,6 +114,36 @@ export function useConsole(options: { overrides?: Record<string, string>; apiKey
       await need(browser, "the browser").page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage });
     },
   };
+}
+
+/** What went over the page's WebSockets for `executionUpdated`: every subscribe's afterSeq, every seq received, in order. */
+export interface ExecutionFrames {
+  events: ({ kind: "subscribe"; afterSeq: number | null } | { kind: "seq"; seq: number; status: string })[];
+}
+
+/** Records the page's executionUpdated traffic (Playwright sees every frame of every socket the page opens). */
+export function recordExecutionFrames(page: Page): ExecutionFrames {
+  const frames: ExecutionFrames = { events: [] };
+  page.on("websocket", (socket) => {
+    socket.on("framesent", ({ payload }) => {
+      const message = JSON.parse(String(payload)) as {
+        type?: string;
+        payload?: { query?: string; variables?: { afterSeq?: number | null } };
+      };
+      if (message.type === "subscribe" && message.payload?.query?.includes("executionUpdated")) {
+        frames.events.push({ kind: "subscribe", afterSeq: message.payload.variables?.afterSeq ?? null });
+      }
+    });
+    socket.on("framereceived", ({ payload }) => {
+      const message = JSON.parse(String(payload)) as {
+        type?: string;
+        payload?: { data?: { executionUpdated?: { seq: number; status: string } } };
+      };
+      const update = message.type === "next" ? message.payload?.data?.executionUpdated : undefined;
+      if (update) frames.events.push({ kind: "seq", seq: update.seq, status: update.status });
+    });
+  });
+  return frames;
 }
 
 /** The status a node of the console's graph shows. */
@@ -135,7 +180,6 @@ export async function recordNodeStatuses(page: Page): Promise<() => Promise<Reco
   return () => page.evaluate(() => (window as unknown as { __nodeStatuses: Record<string, string[]> }).__nodeStatuses);
 }
 
-/** Drags from one node's bottom (source) handle to another's top (target) handle, as a user draws an edge. */
 /**
  * Drags an edge from one node's source handle to another's target handle.
  * The canvas may still be moving (it fits every node in view after one is

@@ -13,7 +13,14 @@ import { describe, expect, it } from "vitest";
 import { CHROMIUM_AVAILABLE, CHROMIUM_PATH } from "../support/browser.js";
 import { SERVICES_REQUIRED } from "../support/env.js";
 import { TestHttpServer } from "../support/http-server.js";
-import { drawEdge, expectNodeStatus, POLL, recordNodeStatuses, useConsole } from "./console-support.js";
+import {
+  drawEdge,
+  expectNodeStatus,
+  POLL,
+  recordExecutionFrames,
+  recordNodeStatuses,
+  useConsole,
+} from "./console-support.js";
 
 const TEST_TIMEOUT = 90_000;
 
@@ -172,7 +179,7 @@ describe("the web console", () => {
   );
 
   it(
-    "shows a new execution in the live list, then resumes its page after a server restart with no step missing",
+    "shows a new execution in the live list, then resumes its page after a restart of the server and its worker with no step missing",
     async () => {
       const { page } = ui;
       const workflowId = await createWorkflow("E2E restart", {
@@ -188,6 +195,9 @@ describe("the web console", () => {
           { id: "e3", source: "notify", target: "done" },
         ],
       });
+      // A new document (so a new socket), every frame of it recorded.
+      const frames = recordExecutionFrames(page);
+      await page.goto("about:blank");
       await page.goto(`${ui.origin}/#/executions?workflow=${workflowId}`);
       await page.getByText("No executions match these filters").waitFor();
       await expect.poll(() => page.locator(".live-dot").textContent(), POLL).toBe("live");
@@ -200,9 +210,11 @@ describe("the web console", () => {
       await page.locator('[data-testid="node-wait"]').click();
       await ui.screenshot("execution-live");
 
-      // The server goes away while the delay waits, and comes back after it is over.
-      const restarted = ui.restartServer(4000);
+      // The engine (HTTP server and worker) stops while the delay waits and starts again after it
+      // is due: the new worker runs the rest of the execution while the page reconnects.
+      const restarted = ui.restartEngine(4000);
       await expect.poll(() => page.getByTestId("stream-state").textContent(), POLL).toBe("reconnecting");
+      const seenBefore = frames.events.filter((e) => e.kind === "seq").map((e) => e.seq);
       await restarted;
       await expect
         .poll(() => page.getByTestId("stream-state").textContent(), { timeout: 30_000 })
@@ -223,6 +235,25 @@ describe("the web console", () => {
         );
       expect(rows).toEqual(execution.steps.map((step) => [step.nodeId, step.status]));
       await ui.screenshot("execution-after-restart");
+
+      // Over the wire: a snapshot, then every seq once and in order up to the last, across the
+      // restart; the page subscribed again from the last seq it had seen, and what happened while
+      // it was away came in then.
+      const { execution: final } = await ui.graphql<{ execution: { seq: number } }>(
+        "query($id: ID!) { execution(id: $id) { seq } }",
+        { id: executionId },
+      );
+      const subscribes = frames.events.flatMap((e) => (e.kind === "subscribe" ? [e.afterSeq] : []));
+      const seqs = frames.events.flatMap((e) => (e.kind === "seq" ? [e.seq] : []));
+      const lastBefore = seenBefore.at(-1) ?? -1;
+      expect(subscribes[0]).toBeNull();
+      expect(subscribes.slice(1)).toContain(lastBefore);
+      const first = seqs[0] ?? 0;
+      expect(seqs).toEqual(Array.from({ length: final.seq - first + 1 }, (_, i) => first + i));
+      expect(final.seq).toBeGreaterThan(lastBefore + 1);
+      console.log(
+        `restart: the page had seen seqs ${seenBefore[0]}..${lastBefore}, subscribed again with afterSeq ${subscribes.slice(1).join(", ")}, then got ${lastBefore + 1}..${final.seq} (${final.seq - lastBefore} changes, those made while it was away replayed)`,
+      );
     },
     TEST_TIMEOUT,
   );
