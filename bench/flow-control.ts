@@ -8,6 +8,7 @@
  */
 import { type EngineContext, repeat } from "./context.js";
 import { progress } from "./progress.js";
+import { median } from "./stats.js";
 
 const SECTION = "Flow control";
 const CLIENTS = 10;
@@ -79,9 +80,4 @@ async function succeeded(ctx: EngineContext, workflowId: string): Promise<number
     [workflowId],
   );
   return rows[0]?.n ?? 0;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }

@@ -50,3 +50,9 @@ export function spread(values: readonly number[]): Spread {
     max: sorted.at(-1) as number,
   };
 }
+
+/** The middle value (the upper middle of an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}

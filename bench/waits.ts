@@ -8,7 +8,7 @@
  */
 import { type EngineContext, repeat } from "./context.js";
 import { progress } from "./progress.js";
-import { type Percentiles, percentiles } from "./stats.js";
+import { median, type Percentiles, percentiles } from "./stats.js";
 
 const SECTION = "Event waits";
 const CLIENTS = 10;
@@ -113,9 +113,4 @@ async function waitForOpenWaits(ctx: EngineContext, count: number): Promise<void
     if (Date.now() > deadline) throw new Error(`only ${rows[0]?.n} of ${count} waits opened within 300 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }

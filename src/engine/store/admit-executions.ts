@@ -25,6 +25,7 @@ import { storedFlowControl } from "../flow-control.js";
 import type { StepJob } from "../ports.js";
 import { cancelOpenSteps } from "./advance-execution.js";
 import { cancelLocked } from "./cancel-execution.js";
+import { SLOT_COUNTS } from "./capacity-waits.js";
 import type { ChangeSet } from "./change-set.js";
 import { persistChangeSet, utcText } from "./change-set-sql.js";
 import { lockExecutionIn, type Tx } from "./execution-lock.js";
@@ -134,9 +135,7 @@ function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {
  */
 async function forgetEnded(tx: Tx, workflowId: string, now: Date): Promise<void> {
   await tx.execute(Prisma.sql`
-    DELETE FROM "FlowSlot" s WHERE s."workflowId" = ${workflowId} AND NOT EXISTS (
-      SELECT 1 FROM "Execution" x JOIN "Step" st ON st."executionId" = x.id
-      WHERE x.id = s."executionId" AND x.status IN ('PENDING', 'RUNNING') AND st.status IN ('PENDING', 'RUNNING'))`);
+    DELETE FROM "FlowSlot" s WHERE s."workflowId" = ${workflowId} AND NOT ${SLOT_COUNTS}`);
   await tx.execute(Prisma.sql`
     DELETE FROM "FlowLine" WHERE "workflowId" = ${workflowId} AND "servedAt" < ${new Date(now.getTime() - LINE_MEMORY_MS)}`);
 }

@@ -127,13 +127,19 @@ export async function explainCapacityWait(sql: SqlDb, executionId: string): Prom
   };
 }
 
+/**
+ * The one definition of a slot that counts, for a "FlowSlot" row aliased `s`: its execution is live
+ * and has a step PENDING or RUNNING (derived, never counted, so it cannot leak).
+ */
+export const SLOT_COUNTS = Prisma.sql`EXISTS (
+  SELECT 1 FROM "Execution" x JOIN "Step" st ON st."executionId" = x.id
+  WHERE x.id = s."executionId" AND x.status IN ('PENDING', 'RUNNING') AND st.status IN ('PENDING', 'RUNNING'))`;
+
 /** Slots of (entry, key) that count: their execution has a step PENDING or RUNNING. */
 export async function slotsInUse(sql: SqlDb, workflowId: string, entry: number, key: string): Promise<number> {
   const [held] = await sql.query<{ count: number }>(Prisma.sql`
     SELECT count(*)::int AS count FROM "FlowSlot" s WHERE s."workflowId" = ${workflowId} AND s.entry = ${entry}
-      AND s.key = ${key} AND EXISTS (
-        SELECT 1 FROM "Execution" x JOIN "Step" st ON st."executionId" = x.id
-        WHERE x.id = s."executionId" AND x.status IN ('PENDING', 'RUNNING') AND st.status IN ('PENDING', 'RUNNING'))`);
+      AND s.key = ${key} AND ${SLOT_COUNTS}`);
   return held?.count ?? 0;
 }
 
@@ -150,9 +156,6 @@ export function capacityByWorkflow(sql: SqlDb): Promise<{ workflowId: string; wa
   return sql.query(Prisma.sql`
     SELECT w."workflowId",
       (SELECT count(*)::int FROM "CapacityWait" c WHERE c."workflowId" = w."workflowId") AS waiting,
-      (SELECT count(*)::int FROM "FlowSlot" s WHERE s."workflowId" = w."workflowId" AND EXISTS (
-        SELECT 1 FROM "Execution" x JOIN "Step" st ON st."executionId" = x.id
-        WHERE x.id = s."executionId" AND x.status IN ('PENDING', 'RUNNING') AND st.status IN ('PENDING', 'RUNNING'))
-      ) AS slots
+      (SELECT count(*)::int FROM "FlowSlot" s WHERE s."workflowId" = w."workflowId" AND ${SLOT_COUNTS}) AS slots
     FROM (SELECT "workflowId" FROM "CapacityWait" UNION SELECT "workflowId" FROM "FlowSlot") w`);
 }
