@@ -21,6 +21,8 @@ const PORTABLE_FLOWS = [
   "test/flows/cancel-and-timeout.test.ts",
   "test/flows/flow-control.test.ts",
   "test/flows/transform.test.ts",
+  "test/flows/call-workflow.test.ts",
+  "test/flows/for-each.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

@@ -109,6 +109,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       maxOutputBytes: config.MAX_STEP_OUTPUT_BYTES,
       maxTemplateBytes: config.MAX_TEMPLATE_OUTPUT_BYTES,
       localWakeupsMax: config.WORKER_CONCURRENCY,
+      maxCallDepth: config.MAX_CALL_DEPTH,
     },
   });
 

@@ -3,8 +3,10 @@
  * file (see types.ts) and append it here; nothing registers itself on import.
  */
 import { branchHandler } from "./branch.js";
+import { callWorkflowHandler } from "./call-workflow.js";
 import { delayHandler } from "./delay.js";
 import { endHandler } from "./end.js";
+import { forEachHandler } from "./for-each.js";
 import { httpCallHandler } from "./http-call.js";
 import { sendNotificationHandler } from "./send-notification.js";
 import { startHandler } from "./start.js";
@@ -21,6 +23,8 @@ export const builtinHandlers: readonly NodeHandler[] = [
   branchHandler,
   waitForEventHandler,
   transformHandler,
+  callWorkflowHandler,
+  forEachHandler,
 ];
 
 export type HandlerRegistry = ReadonlyMap<string, NodeHandler>;

@@ -18,6 +18,11 @@ export type StepOutcome =
    * window (after its trigger, or `lookbackMs` before it), until `until` if set.
    */
   | { kind: "awaitEvent"; wait: EventWaitRequest; output?: unknown }
+  /**
+   * Start child executions of another workflow (call_workflow, for_each) and, unless the request
+   * says not to wait, wait until they end (store/children-wait.ts).
+   */
+  | { kind: "startChildren"; children: ChildrenRequest; output?: unknown }
   /** Failed. Retryable failures are retried per the handler's retry policy. */
   | { kind: "fail"; error: string; retryable: boolean; output?: unknown };
 
@@ -30,6 +35,27 @@ export interface EventWaitRequest {
   /** On timeout the step fails instead of succeeding with `timedOut: true`. */
   failOnTimeout: boolean;
 }
+
+/** What a step starts other workflows for: one call, or one child per item of a list. */
+export type ChildrenRequest =
+  | {
+      mode: "call";
+      workflowId: string;
+      payload: unknown;
+      /** false: the step succeeds at once with the child's id. */
+      wait: boolean;
+      /** "continue": a failed child does not fail the step, whose output says how it ended. */
+      onChildFailure: "fail" | "continue";
+    }
+  | {
+      mode: "for_each";
+      workflowId: string;
+      /** The rendered list, stored once: each item runs as a child with payload {item, index, parent}. */
+      items: readonly unknown[];
+      maxConcurrency: number;
+      /** Failed items tolerated before the step fails (a percentage already applied to the count). */
+      toleratedFailures: number;
+    };
 
 export interface RetryPolicy {
   /** Total attempts, the first included. */
@@ -125,6 +151,11 @@ export interface NodeHandler<Data = unknown> {
    * (a lost worker), the step simply runs again.
    */
   readonly runsInMemory?: boolean;
+  /**
+   * Set when `execute` may ask for child executions (startChildren): a job for the WAITING step
+   * then means one of its children ended (runner/children.ts).
+   */
+  readonly waitsForChildren?: boolean;
   /** Retries for retryable failures; omitted: one attempt. */
   retryPolicy?(data: Data): RetryPolicy;
   references?(data: Data): NodeReference[];

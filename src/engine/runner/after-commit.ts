@@ -1,4 +1,5 @@
-import type { ChangePublisher, EngineLogger, StepQueue } from "../ports.js";
+import type { ExecutionStatus } from "../../generated/prisma/enums.js";
+import type { ChangePublisher, EngineLogger, StepJob, StepQueue } from "../ports.js";
 import type { ChangeSet } from "../store/change-set.js";
 
 export interface AfterCommitDeps {
@@ -14,9 +15,10 @@ export interface AfterCommitDeps {
  * (Redis down), nothing is lost: the reconciler finds the work in PostgreSQL,
  * and subscribers replay missed changes by seq.
  */
-export async function afterCommit(deps: AfterCommitDeps, changeSets: readonly ChangeSet[]): Promise<void> {
+export async function afterCommit(deps: AfterCommitDeps, committed: readonly ChangeSet[]): Promise<void> {
+  const changeSets = withOthers(committed);
   deps.admissions?.noticeChanges(changeSets);
-  const jobs = changeSets.flatMap((c) => c.jobs);
+  const jobs = changeSets.flatMap((c) => [...c.jobs, ...parentWakes(c)]);
   const changes = changeSets.flatMap((c) => c.changes);
   // Independent of each other (subscribers do not wait for jobs), so both are in flight at once.
   await Promise.all([
@@ -32,4 +34,23 @@ export async function afterCommit(deps: AfterCommitDeps, changeSets: readonly Ch
         deps.logger.error({ err: error }, "publishing updates failed");
       }),
   ]);
+}
+
+/** The sets with the changes of other executions written in their transactions (children), depth first. */
+function withOthers(changeSets: readonly ChangeSet[]): ChangeSet[] {
+  return changeSets.flatMap((set) => (set.others.length === 0 ? [set] : [set, ...withOthers(set.others)]));
+}
+
+const FINAL: ReadonlySet<ExecutionStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"]);
+
+/**
+ * A child execution that ended wakes the step that started it (store/children-wait.ts), by a job
+ * of its own (one per child, so none is merged with a wake already running). A wake lost with
+ * this process is found by the reconciler (batchesToSettle).
+ */
+function parentWakes(set: ChangeSet): StepJob[] {
+  const { parentExecutionId, parentStepId, id } = set.execution;
+  if (!parentExecutionId || !parentStepId) return [];
+  const ended = set.changes.some((c) => c.type === "execution" && FINAL.has(c.status));
+  return ended ? [{ stepId: parentStepId, executionId: parentExecutionId, generation: `c@${id}` }] : [];
 }

@@ -8,6 +8,7 @@
 import type { SqlDb } from "../../db/sql.js";
 import { DEADLINE_GENERATION, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
 import { workflowsInLine } from "../store/capacity-waits.js";
+import { batchesToSettle } from "../store/child-executions.js";
 import { forgetFinishedWaits, forgetOrphanCandidates, undecidedWaits } from "../store/event-waits.js";
 import { type OpenStep, readDeadlines, readOpenSteps } from "../store/open-steps.js";
 
@@ -70,6 +71,7 @@ export class Reconciler {
       afterId = (batch[batch.length - 1] as OpenStep).id;
     }
     enqueued += await this.deadlines(full, cutoff);
+    enqueued += await this.childWakes(cutoff);
     const decided = await this.undecidedWaits(cutoff);
     await this.admitLines();
     if (enqueued > 0 || decided > 0 || full) {
@@ -96,6 +98,19 @@ export class Reconciler {
       enqueued += batch.length;
       afterId = (batch[batch.length - 1] as { id: string }).id;
     }
+  }
+
+  /**
+   * Steps waiting for children, one of which ended without the step counting it (its wake job was
+   * lost with a process or a flushed Redis): woken again (store/child-executions.ts).
+   */
+  private async childWakes(cutoff: Date): Promise<number> {
+    const steps = await batchesToSettle(this.options.sql, cutoff, this.options.batchSize ?? 500);
+    if (steps.length === 0) return 0;
+    await this.options.queue.enqueue(
+      steps.map((s) => ({ stepId: s.stepId, executionId: s.executionId, generation: "c" })),
+    );
+    return steps.length;
   }
 
   /** Event waits whose decision a crash interrupted (their event committed, its pass never ran). */

@@ -14,6 +14,7 @@ import { failUnstorable } from "../store/fail-unstorable.js";
 import type { Finish, Succeeded } from "../store/held-step.js";
 import { type Recorded, type RecordPlan, recordOutcome } from "../store/record-outcome.js";
 import { afterCommit } from "./after-commit.js";
+import { currentStarter, maxCallDepth } from "./children.js";
 import type { LocalWakeups } from "./local-wakeups.js";
 import { type Ahead, runAhead } from "./run-ahead.js";
 import { advanceOptions, type ExecutionContext, type Runner } from "./runner-deps.js";
@@ -63,6 +64,26 @@ export async function recordRun(
       const { stepId, executionId } = finish.step;
       if (outcome.wait.until) runner.wakeups.schedule({ stepId, executionId, generation: "w" }, outcome.wait.until);
       return recorded.next;
+    }
+    case "startChildren": {
+      const { workflowId } = outcome.children;
+      const starter = await currentStarter(runner.deps, workflowId);
+      if (!starter) {
+        const error = `workflow ${workflowId} not found (or deleted)`;
+        logger.warn({ ...log, error }, "step failed");
+        await commitRecord(runner, context, [{ kind: "fail", finish, error }], now);
+        return undefined;
+      }
+      logger.info({ ...log, workflowId, mode: outcome.children.mode }, "step starting child executions");
+      const plan: RecordPlan = {
+        kind: "start-children",
+        finish,
+        request: outcome.children,
+        starter,
+        maxCallDepth: maxCallDepth(runner.deps),
+      };
+      const recorded = await commitRecord(runner, context, [plan], now);
+      return recorded?.kind === "recorded" ? recorded.next : undefined;
     }
     case "fail": {
       // Runs lost with a dead worker never reached an outcome: only real tries count against the policy.

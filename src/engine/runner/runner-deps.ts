@@ -19,6 +19,8 @@ export interface RunnerLimits {
   maxTemplateBytes: number;
   /** Most waits ended by local timers at once (the worker's concurrency). */
   localWakeupsMax?: number;
+  /** How deep call_workflow and for_each may nest (MAX_CALL_DEPTH); default 10. */
+  maxCallDepth?: number;
 }
 
 export interface StepRunnerDeps {

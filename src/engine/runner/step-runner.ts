@@ -14,6 +14,7 @@ import type { StepRef } from "../store/held-step.js";
 import { timeOutExecution } from "../store/time-out-execution.js";
 import { decideWaits } from "../waits.js";
 import { afterCommit } from "./after-commit.js";
+import { wakeForChildren } from "./children.js";
 import { runEntry } from "./entry-step.js";
 import { LocalWakeups } from "./local-wakeups.js";
 import { type PreparedStep, prepareStep } from "./prepare-step.js";
@@ -85,7 +86,11 @@ export class StepRunner implements Runner {
       case "WAITING": {
         if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
         const waited = await context(1); // ending the wait is this job's first step
-        if (waited.workflow.index.node(step.nodeId)?.type === "wait_for_event") {
+        const type = waited.workflow.index.node(step.nodeId)?.type ?? "";
+        if (this.deps.registry.get(type)?.waitsForChildren) {
+          return this.continueWith(waited, await wakeForChildren(this, waited, ref));
+        }
+        if (type === "wait_for_event") {
           // An event received before the timeout still wins: decided with every event so far.
           const deps = { ...this.deps, limits: { MAX_STEPS_PER_EXECUTION: limits.maxStepsPerExecution } };
           await decideWaits(deps, job.executionId, job.stepId);

@@ -11,6 +11,7 @@ import { type PlannedStep, planSuccessors, type StepState } from "../plan-succes
 import type { PinnedWorkflow } from "../workflow-cache.js";
 import { mustWaitForCapacity } from "./capacity-waits.js";
 import { ACTIVE_STEP_STATUSES, type ChangeSet } from "./change-set.js";
+import { cancelChildren } from "./child-executions.js";
 import { deleteStepWaits } from "./event-waits.js";
 import type { Tx } from "./execution-lock.js";
 
@@ -133,6 +134,10 @@ export async function cancelOpenSteps(tx: Tx, changes: ChangeSet, statuses: Step
       AND status::text IN (${Prisma.join(statuses)})
     RETURNING id, "nodeId"`);
   for (const step of cancelled) changes.step({ ...step, status: "CANCELLED" });
-  // A cancelled wait for an event waits no more (the execution's cancelOn stays, for a retry).
-  if (statuses.includes("WAITING")) await deleteStepWaits(tx, changes.execution.id);
+  if (statuses.includes("WAITING")) {
+    // A cancelled wait for an event waits no more (the execution's cancelOn stays, for a retry).
+    await deleteStepWaits(tx, changes.execution.id);
+    // Nor do children run on for a parent that failed or was cancelled.
+    await cancelChildren(tx, changes, now);
+  }
 }

@@ -16,6 +16,12 @@ export interface LockedExecution {
   workflowVersion: number;
   status: ExecutionStatus;
   seq: number;
+  /**
+   * Set for a child execution (call_workflow, for_each): when it ends, a job wakes the parent's
+   * step (runner/after-commit.ts). Read by the statements that may end an execution.
+   */
+  parentExecutionId?: string | null;
+  parentStepId?: string | null;
 }
 
 export const ACTIVE_EXECUTION: ReadonlySet<ExecutionStatus> = new Set(["PENDING", "RUNNING"]);
@@ -79,6 +85,11 @@ export class ChangeSet {
   executionPatch: ExecutionPatch = {};
   /** The execution entered the line for capacity: admission of its workflow must run after commit. */
   admits = false;
+  /**
+   * Changes of other executions written in the same transaction (children a step started, or
+   * cancelled with their parent): enqueued and published with this set.
+   */
+  readonly others: ChangeSet[] = [];
 
   constructor(readonly execution: LockedExecution) {}
 

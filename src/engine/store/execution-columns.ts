@@ -19,6 +19,10 @@ const COLUMNS: { readonly [K in keyof Execution]: string } = {
   startedAt: '"startedAt"',
   finishedAt: '"finishedAt"',
   deadlineAt: '"deadlineAt"',
+  parentExecutionId: '"parentExecutionId"',
+  parentStepId: '"parentStepId"',
+  childIndex: '"childIndex"',
+  callDepth: '"callDepth"',
 };
 
 /** `id, "workflowId", …`: every column of an Execution row (for RETURNING or SELECT). */

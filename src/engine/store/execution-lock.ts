@@ -16,7 +16,8 @@ import { persistChangeSet } from "./change-set-sql.js";
 export type Tx = SqlRunner;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const LOCK_SELECT = `SELECT id, "workflowId", "workflowVersion", status::text AS status, seq FROM "Execution"`;
+const LOCK_SELECT = `SELECT id, "workflowId", "workflowVersion", status::text AS status, seq, "parentExecutionId",
+  "parentStepId" FROM "Execution"`;
 
 /**
  * Runs `work` in a transaction holding the execution's lock, with a change set

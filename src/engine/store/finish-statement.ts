@@ -50,6 +50,9 @@ export interface FinishRow {
   released: boolean;
   /** A last step ended the execution (SUCCEEDED). */
   ends: boolean;
+  /** A child execution's parent, woken when it ends (see LockedExecution). */
+  parentExecutionId: string | null;
+  parentStepId: string | null;
 }
 
 const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeSet[]) => Prisma.sql`
@@ -58,7 +61,7 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
       AS r(execution_id text, step_id text, attempt int, input text, output text, next text[],
            finished_at timestamp(3), last boolean, seqs int, entry boolean, started_at timestamp(3))
   ),
-  ${lockedExecutions(ids, Prisma.sql`id, status::text AS status, seq`)},
+  ${lockedExecutions(ids, Prisma.sql`id, status::text AS status, seq, "parentExecutionId", "parentStepId"`)},
   fresh AS (
     SELECT l.id FROM locked l WHERE l.seq = (SELECT seen.seq FROM "Execution" seen WHERE seen.id = l.id)
   ),
@@ -101,7 +104,7 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
         "finishedAt" = CASE WHEN d.ends THEN d.finished_at ELSE e."finishedAt" END
     FROM done d WHERE e.id = d.execution_id
   )
-  SELECT l.id, l.status, l.seq, l.id IN (SELECT id FROM fresh) AS fresh,
+  SELECT l.id, l.status, l.seq, l."parentExecutionId", l."parentStepId", l.id IN (SELECT id FROM fresh) AS fresh,
          d.execution_id IS NOT NULL AS released, COALESCE(d.ends, false) AS ends
   FROM locked l LEFT JOIN done d ON d.execution_id = l.id`;
 

@@ -77,6 +77,7 @@ export async function finishInOneStatement(
   if (!row.released)
     return entry ? undefined : { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
   changes.rebase(row.seq);
+  Object.assign(changes.execution, { parentExecutionId: row.parentExecutionId, parentStepId: row.parentStepId });
   if (row.ends) changes.executionStatus("SUCCEEDED", { finishedAt: options.now });
   return { result: claimed, changes };
 }

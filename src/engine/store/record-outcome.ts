@@ -5,11 +5,13 @@
  * of outcome, and every way of writing a success, is named here.
  */
 import type { SqlDb } from "../../db/sql.js";
+import type { ChildrenRequest } from "../handlers/types.js";
 import { type DecidedFollowUp, type FollowUp, planFollowUp } from "../plan-successors.js";
 import type { PinnedWorkflow } from "../workflow-cache.js";
 import type { AdvanceOptions, ClaimedStep } from "./advance-execution.js";
 import { awaitEvent, type EventWaitSpec } from "./await-event.js";
 import type { ChangeSet, RanAhead } from "./change-set.js";
+import { type ChildStarter, startChildren } from "./children-wait.js";
 import { failStep } from "./fail-step.js";
 import { finishInOneStatement } from "./finish-step.js";
 import type { Finish, Succeeded } from "./held-step.js";
@@ -21,6 +23,8 @@ export type RecordPlan =
   | { kind: "succeed"; finish: Succeeded; route: SuccessRoute }
   | { kind: "wait"; finish: Finish; until: Date }
   | { kind: "await-event"; finish: Finish; wait: EventWaitSpec }
+  /** Start child executions (and wait for them, unless a call says not to): children-wait.ts. */
+  | { kind: "start-children"; finish: Finish; request: ChildrenRequest; starter: ChildStarter; maxCallDepth: number }
   | { kind: "retry"; finish: Finish; error: string; retryAt: Date }
   | { kind: "fail"; finish: Finish; error: string };
 
@@ -64,6 +68,15 @@ export async function recordOutcome(
       return held(await waitStep(db, { ...plan.finish, until: plan.until }));
     case "await-event": {
       const { result, changes } = await awaitEvent(db, workflow, plan.finish, plan.wait, options);
+      if (!result.held) return { result: { kind: "lost" }, changes: [changes] };
+      return { result: { kind: "recorded", ...(result.next ? { next: result.next } : {}) }, changes: [changes] };
+    }
+    case "start-children": {
+      const { finish, request, starter, maxCallDepth } = plan;
+      const { result, changes } = await startChildren(db, workflow, finish, request, starter, {
+        ...options,
+        maxCallDepth,
+      });
       if (!result.held) return { result: { kind: "lost" }, changes: [changes] };
       return { result: { kind: "recorded", ...(result.next ? { next: result.next } : {}) }, changes: [changes] };
     }

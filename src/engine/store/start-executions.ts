@@ -404,17 +404,23 @@ function inOrder(executions: readonly NewExecution[], rows: readonly Execution[]
 }
 
 /**
- * Writes executions inside the caller's transaction (admission, for a debounce window that
- * closed), linked to `sourceEventId`; the caller enqueues and publishes their change sets.
+ * Writes executions inside the caller's transaction, each group with its payload: admission, for a
+ * debounce window that closed (linked to `sourceEventId`), and a step starting child executions.
+ * The caller enqueues and publishes their change sets.
  */
 export async function writeExecutionsIn(
   tx: SqlRunner,
-  executions: readonly NewExecution[],
-  payload: unknown,
+  groups: readonly { executions: readonly NewExecution[]; payload: unknown }[],
   now: Date,
-  sourceEventId: string,
+  sourceEventId?: string,
 ): Promise<void> {
-  const text = JSON.stringify(payload);
-  const rows = await tx.query<StartRow>(startStatement([{ executions, payload: text, now, sourceEventId }]));
-  scheduleDeadlines(inOrder(executions, rows.map(executionOf)), executions);
+  const requests = groups.map(({ executions, payload }) => ({
+    executions,
+    payload: JSON.stringify(payload),
+    now,
+    ...(sourceEventId ? { sourceEventId } : {}),
+  }));
+  const rows = await tx.query<StartRow>(startStatement(requests));
+  const executions = groups.flatMap((g) => g.executions);
+  scheduleDeadlines(inOrder(executions, rows.filter((row) => row.id !== null).map(executionOf)), executions);
 }
