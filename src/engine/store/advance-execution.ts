@@ -9,10 +9,9 @@ import type { StepStatus } from "../../generated/prisma/enums.js";
 import { holdsSlots } from "../flow-control.js";
 import { type PlannedStep, planSuccessors, type StepState } from "../plan-successors.js";
 import type { PinnedWorkflow } from "../workflow-cache.js";
+import { cancelOpenSteps } from "./cancel-steps.js";
 import { mustWaitForCapacity } from "./capacity-waits.js";
 import { ACTIVE_STEP_STATUSES, type ChangeSet } from "./change-set.js";
-import { cancelChildren } from "./child-executions.js";
-import { deleteStepWaits } from "./event-waits.js";
 import type { Tx } from "./execution-lock.js";
 
 export interface AdvanceOptions {
@@ -125,19 +124,4 @@ export function createPlannedSteps(
 export async function failExecution(tx: Tx, changes: ChangeSet, error: string, now: Date): Promise<void> {
   changes.executionStatus("FAILED", { error, finishedAt: now });
   await cancelOpenSteps(tx, changes, ["PENDING", "WAITING"], now);
-}
-
-export async function cancelOpenSteps(tx: Tx, changes: ChangeSet, statuses: StepStatus[], now: Date): Promise<void> {
-  const cancelled = await tx.query<{ id: string; nodeId: string }>(Prisma.sql`
-    UPDATE "Step" SET status = 'CANCELLED', "finishedAt" = ${now}, "resumeAt" = NULL, "leaseUntil" = NULL
-    WHERE "executionId" = ${changes.execution.id}
-      AND status::text IN (${Prisma.join(statuses)})
-    RETURNING id, "nodeId"`);
-  for (const step of cancelled) changes.step({ ...step, status: "CANCELLED" });
-  if (statuses.includes("WAITING")) {
-    // A cancelled wait for an event waits no more (the execution's cancelOn stays, for a retry).
-    await deleteStepWaits(tx, changes.execution.id);
-    // Nor do children run on for a parent that failed or was cancelled.
-    await cancelChildren(tx, changes, now);
-  }
 }

@@ -1,7 +1,7 @@
 /** Cancelling an execution: it and its open steps are CANCELLED in one locked transaction. */
 import type { SqlDb } from "../../db/sql.js";
 import { ConflictError, NotFoundError } from "../../errors.js";
-import { cancelOpenSteps } from "./advance-execution.js";
+import { cancelOpenSteps } from "./cancel-steps.js";
 import type { ChangeSet } from "./change-set.js";
 import { inExecutionTransaction, type Tx } from "./execution-lock.js";
 

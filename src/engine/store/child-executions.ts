@@ -7,10 +7,8 @@
  */
 import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus } from "../../generated/prisma/enums.js";
-import { cancelOpenSteps } from "./advance-execution.js";
-import { ACTIVE_EXECUTION, type ChangeSet } from "./change-set.js";
-import { persistChangeSet } from "./change-set-sql.js";
-import { lockExecutionIn, type Tx } from "./execution-lock.js";
+import type { ChangeSet } from "./change-set.js";
+import type { Tx } from "./execution-lock.js";
 import { type NewExecution, writeExecutionsIn } from "./start-executions.js";
 
 /** Where children come from: the parent step, and how deep in nested calls they run. */
@@ -98,28 +96,6 @@ export async function childOutputs(tx: Tx, ids: readonly string[]): Promise<Map<
     WHERE "executionId" = ANY(${[...ids]}::text[]) AND status = 'SUCCEEDED' AND cardinality(next) = 0
     GROUP BY "executionId"`);
   return new Map(rows.map((r) => [r.executionId, r.outputs]));
-}
-
-/**
- * Cancels the live children of the execution `parent` holds the lock of (it failed or was
- * cancelled), their own children with them, and forgets what its steps waited for. Each child's
- * changes ride with the parent's set.
- */
-export async function cancelChildren(tx: Tx, parent: ChangeSet, now: Date): Promise<void> {
-  const parentId = parent.execution.id;
-  const live = await tx.query<{ id: string }>(Prisma.sql`
-    WITH batches AS (DELETE FROM "ChildBatch" WHERE "executionId" = ${parentId})
-    SELECT id FROM "Execution"
-    WHERE "parentExecutionId" = ${parentId} AND status IN ('PENDING', 'RUNNING') ORDER BY id`);
-  for (const { id } of live) {
-    const child = await lockExecutionIn(tx, id);
-    if (!child || !ACTIVE_EXECUTION.has(child.execution.status)) continue;
-    child.executionStatus("CANCELLED", { finishedAt: now, error: `cancelled with its parent execution ${parentId}` });
-    await cancelOpenSteps(tx, child, ["PENDING", "WAITING", "RUNNING"], now);
-    // Its running calls are aborted as for any cancel (the published CANCELLED says so).
-    await persistChangeSet(tx, child);
-    parent.others.push(child);
-  }
 }
 
 /** Child steps waiting for children that ended before `cutoff` without their parent counting them (a lost wake). */

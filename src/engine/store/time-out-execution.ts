@@ -7,7 +7,7 @@
  */
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { cancelOpenSteps } from "./advance-execution.js";
+import { cancelOpenSteps } from "./cancel-steps.js";
 import { ACTIVE_EXECUTION } from "./change-set.js";
 import { inExecutionTransaction } from "./execution-lock.js";
 
