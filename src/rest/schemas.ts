@@ -72,6 +72,16 @@ export const ExecutionOut = z
     context: jsonObject.openapi({ description: "The event body (GraphQL calls it payload)" }),
     workflow_version: z.number().int(),
     event_id: z.string().nullable(),
+    parent_execution_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "The execution whose call_workflow or for_each step started this one" }),
+    parent_step_id: z.string().nullable().openapi({ description: "That step" }),
+    child_index: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Which of the step's children: 0 for call_workflow, the item's index for for_each" }),
     error: z.string().nullable(),
     created_at: z.string().openapi({ format: "date-time" }),
     started_at: z.string().nullable().openapi({ format: "date-time" }),

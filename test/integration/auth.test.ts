@@ -55,7 +55,7 @@ describe("API keys", () => {
     });
     try {
       const [result] = await collectWs(allowed, operation, () => true);
-      expect(result?.data?.nodeTypes).toHaveLength(8);
+      expect(result?.data?.nodeTypes).toHaveLength(10);
     } finally {
       await allowed.dispose();
     }

@@ -30,6 +30,7 @@ describe("the migrated schema on a private database", () => {
       SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
     expect(tables.map((t) => t.tablename)).toEqual([
       "CapacityWait",
+      "ChildBatch",
       "DebounceEvent",
       "Event",
       "EventResume",

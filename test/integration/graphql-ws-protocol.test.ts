@@ -99,7 +99,7 @@ describe("GraphQL over WebSocket (graphql-transport-ws)", () => {
     client.send({ id: "q1", type: "subscribe", payload: { query: "{ nodeTypes { type } }" } });
     const result = await client.next();
     expect(result).toMatchObject({ id: "q1", type: "next" });
-    expect(result.payload.data.nodeTypes).toHaveLength(8);
+    expect(result.payload.data.nodeTypes).toHaveLength(10);
     expect(await client.next()).toEqual({ id: "q1", type: "complete" });
     client.close();
   });

@@ -154,6 +154,8 @@ describe("workflows over GraphQL", () => {
       "branch",
       "wait_for_event",
       "transform",
+      "call_workflow",
+      "for_each",
     ]);
     const http = types.find((t) => t.type === "http_call");
     expect(Object.keys(http?.dataSchema.properties ?? {})).toEqual(

@@ -51,7 +51,7 @@ describe("HTTP endpoints", () => {
   it("answers GET queries", async () => {
     const response = await app.app.request(`/graphql?query=${encodeURIComponent("{ nodeTypes { type } }")}`);
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { data: { nodeTypes: unknown[] } }).data.nodeTypes).toHaveLength(8);
+    expect(((await response.json()) as { data: { nodeTypes: unknown[] } }).data.nodeTypes).toHaveLength(10);
   });
 
   it("refuses bodies over the limit with 413", async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { branchHandler } from "../../src/engine/handlers/branch.js";
+import { callWorkflowHandler } from "../../src/engine/handlers/call-workflow.js";
 import { delayHandler } from "../../src/engine/handlers/delay.js";
+import { forEachHandler, MAX_FOR_EACH_ITEMS, toleratedCount } from "../../src/engine/handlers/for-each.js";
 import { httpCallHandler } from "../../src/engine/handlers/http-call.js";
 import { builtinHandlers, createHandlerRegistry } from "../../src/engine/handlers/index.js";
 import { sendNotificationHandler } from "../../src/engine/handlers/send-notification.js";
@@ -219,6 +221,58 @@ describe("transform", () => {
   });
 });
 
+describe("call_workflow", () => {
+  it("asks for one child with the parent's payload by default, waiting and failing with it", async () => {
+    expect(await run(callWorkflowHandler, { workflowId: "wf-2" }).outcome).toEqual({
+      kind: "startChildren",
+      children: {
+        mode: "call",
+        workflowId: "wf-2",
+        payload: { lead: { title: "CEO" }, temp: 31 },
+        wait: true,
+        onChildFailure: "fail",
+      },
+    });
+    const given = { workflowId: "wf-2", payload: { a: 1 }, wait: false, onChildFailure: "continue" };
+    expect(await run(callWorkflowHandler, given).outcome).toMatchObject({
+      children: { payload: { a: 1 }, wait: false, onChildFailure: "continue" },
+    });
+    expect(callWorkflowHandler.dataSchema.safeParse({ workflowId: "" }).success).toBe(false);
+    expect(callWorkflowHandler.dataSchema.safeParse({ workflowId: "w", onChildFailure: "ignore" }).success).toBe(false);
+  });
+});
+
+describe("for_each", () => {
+  it("asks for one child per item, with the tolerated failures counted on the items", async () => {
+    const data = { items: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], workflowId: "wf-2", toleratedFailures: "25%" };
+    expect(await run(forEachHandler, data).outcome).toEqual({
+      kind: "startChildren",
+      children: { mode: "for_each", workflowId: "wf-2", items: data.items, maxConcurrency: 10, toleratedFailures: 2 },
+    });
+    expect(toleratedCount(3, 10)).toBe(3);
+    expect(toleratedCount("100%", 7)).toBe(7);
+    expect(toleratedCount(undefined, 7)).toBe(0);
+  });
+
+  it("fails, not retried, when items are not a list or too many; refuses bad settings at save", async () => {
+    expect(await run(forEachHandler, { items: "x", workflowId: "w" }).outcome).toMatchObject({
+      kind: "fail",
+      retryable: false,
+      error: "items must render to an array, got string",
+    });
+    const many = Array.from({ length: MAX_FOR_EACH_ITEMS + 1 }, () => 0);
+    expect(await run(forEachHandler, { items: many, workflowId: "w" }).outcome).toMatchObject({ kind: "fail" });
+    for (const bad of [
+      { maxConcurrency: 0 },
+      { toleratedFailures: "101%" },
+      { toleratedFailures: -1 },
+      { toleratedFailures: "ten" },
+    ]) {
+      expect(forEachHandler.dataSchema.safeParse({ items: [], workflowId: "w", ...bad }).success).toBe(false);
+    }
+  });
+});
+
 describe("handler registry", () => {
   it("lists every built-in node type once", () => {
     expect([...createHandlerRegistry().keys()]).toEqual([
@@ -230,6 +284,8 @@ describe("handler registry", () => {
       "branch",
       "wait_for_event",
       "transform",
+      "call_workflow",
+      "for_each",
     ]);
   });
 

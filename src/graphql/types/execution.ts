@@ -18,6 +18,24 @@ builder.prismaObject("Execution", {
     payload: t.expose("payload", { type: "JSON", description: "The event body (REST calls it context)" }),
     event: t.relation("event", { nullable: true }),
     error: t.exposeString("error", { nullable: true }),
+    parent: t.relation("parent", {
+      nullable: true,
+      description: "The execution whose call_workflow or for_each step started this one",
+    }),
+    parentStepId: t.exposeID("parentStepId", { nullable: true, description: "That step" }),
+    childIndex: t.exposeInt("childIndex", {
+      nullable: true,
+      description: "Which of that step's children: 0 for call_workflow, the item's index for for_each",
+    }),
+    callDepth: t.exposeInt("callDepth", { description: "How deep in nested calls (0: no step started it)" }),
+    children: t.relation("children", {
+      description: `Executions its steps started (call_workflow, for_each), in the order they started, then by item index; a page of \`first\` (default and at most ${LIST_PAGE.max}) after skipping \`offset\``,
+      args: pageArgs(LIST_PAGE.max),
+      query: (args) => ({
+        orderBy: [{ createdAt: "asc" }, { childIndex: "asc" }],
+        ...listPage("children", args, LIST_PAGE.max),
+      }),
+    }),
     seq: t.exposeInt("seq", { description: "Number of the latest change; grows with every change" }),
     waitingFor: t.field({
       type: CapacityWaitRef,
