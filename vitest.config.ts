@@ -23,6 +23,7 @@ const PORTABLE_FLOWS = [
   "test/flows/transform.test.ts",
   "test/flows/call-workflow.test.ts",
   "test/flows/for-each.test.ts",
+  "test/flows/rerun.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { ValidationError } from "../errors.js";
 import { ingestEvent } from "../services/events.js";
 import { getExecution, listExecutions, listSteps, startExecution } from "../services/executions.js";
+import { rerunExecution } from "../services/reruns.js";
 import { createWorkflow, deleteWorkflow, getWorkflow, listWorkflows, updateWorkflow } from "../services/workflows.js";
 import type { RestDeps } from "./deps.js";
 import { detailFromProblems, HttpError } from "./errors.js";
@@ -24,6 +25,7 @@ import {
   ExecutionsQuery,
   IdempotencyHeader,
   IdParam,
+  RerunIn,
   StepOut,
   ValidationErrorOut,
   WorkflowIn,
@@ -185,6 +187,32 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
       responses: { ...ok(ExecutionOut, "The execution"), ...notFound("Execution") },
     },
     async (c) => c.json(executionOut(await getExecution(services, c.req.param("id") ?? ""))),
+  );
+
+  router.route(
+    {
+      method: "post",
+      path: "/executions/{id}/rerun",
+      tags: ["executions"],
+      summary: "Run a finished execution again from a node, as a new execution (steps not downstream of it are copied)",
+      request: { params: IdParam, ...jsonBody(RerunIn) },
+      responses: {
+        ...ok(ExecutionOut, "The rerun"),
+        ...notFound("Execution"),
+        409: { description: "The execution has not finished", content: { "application/json": { schema: ErrorOut } } },
+        ...invalid,
+      },
+    },
+    async (c) => {
+      const body = await validBody(c, RerunIn);
+      const args = { fromNodeId: body.from_node_id, ...(body.input === undefined ? {} : { input: body.input }) };
+      const rerun = await rerunExecution(services, c.req.param("id") ?? "", args).catch((error: unknown) => {
+        // Named as the client sent them: fromNodeId is from_node_id in the body.
+        if (!(error instanceof ValidationError)) throw error;
+        throw new HttpError(422, detailFromProblems(error.problems, { fromNodeId: "from_node_id" }));
+      });
+      return c.json(executionOut(rerun));
+    },
   );
 
   router.route(

@@ -82,6 +82,8 @@ export const ExecutionOut = z
       .int()
       .nullable()
       .openapi({ description: "Which of the step's children: 0 for call_workflow, the item's index for for_each" }),
+    rerun_of_id: z.string().nullable().openapi({ description: "The execution this one reruns" }),
+    rerun_from_node_id: z.string().nullable().openapi({ description: "The node it reran from" }),
     error: z.string().nullable(),
     created_at: z.string().openapi({ format: "date-time" }),
     started_at: z.string().nullable().openapi({ format: "date-time" }),
@@ -164,3 +166,12 @@ export const IdempotencyHeader = z.object({
       description: "Sending the same key again returns the first result and starts nothing new",
     }),
 });
+
+export const RerunIn = z
+  .object({
+    from_node_id: z.string().min(1).openapi({ description: "The node to run again from" }),
+    input: jsonObject
+      .optional()
+      .openapi({ description: "Replaces that node's data for the rerun only (checked against its node type)" }),
+  })
+  .openapi("RerunIn");

@@ -34,6 +34,8 @@ export function executionOut(e: Execution) {
     parent_execution_id: e.parentExecutionId,
     parent_step_id: e.parentStepId,
     child_index: e.childIndex,
+    rerun_of_id: e.rerunOfId,
+    rerun_from_node_id: e.rerunFromNodeId,
     error: e.error,
     created_at: e.createdAt.toISOString(),
     started_at: iso(e.startedAt),

@@ -2,6 +2,7 @@
  * Everything a step's run needs before its handler: the node, its handler,
  * earlier outputs, its templated input (step-context.ts) and retry policy.
  */
+import type { GraphNode } from "../graph.js";
 import type { HandlerRegistry } from "../handlers/index.js";
 import type { RetryPolicy } from "../handlers/types.js";
 import { readStepOutputs } from "../store/step-outputs.js";
@@ -28,7 +29,7 @@ export async function prepareStep(
   known: KnownOutputs = {},
 ) {
   const { workflow, executionId, payload } = context;
-  const node = workflow.index.node(nodeId);
+  const node = withOverride(workflow.index.node(nodeId), context.dataOverrides);
   const handler = node ? deps.registry.get(node.type) : undefined;
   // Earlier outputs matter only to a node whose data mentions them ({{steps.…}}, $steps).
   const needsOutputs = handler?.readsStepOutputs === true || JSON.stringify(node?.data ?? {}).includes("steps");
@@ -55,4 +56,13 @@ export async function prepareStep(
         };
   const policy = input.ok && handler?.retryPolicy ? handler.retryPolicy(input.data) : NO_RETRY;
   return { node, handler, steps, execution, input, policy };
+}
+
+/** The node with a rerun's replaced data, if it has some. */
+function withOverride(
+  node: GraphNode | undefined,
+  overrides: ExecutionContext["dataOverrides"],
+): GraphNode | undefined {
+  if (!node || !overrides || !Object.hasOwn(overrides, node.id)) return node;
+  return { ...node, data: overrides[node.id] as GraphNode["data"] };
 }

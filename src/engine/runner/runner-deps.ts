@@ -53,6 +53,8 @@ export interface ExecutionContext {
   workflow: PinnedWorkflow;
   executionId: string;
   payload: unknown;
+  /** Node data replacing the version's for this execution (a rerun's input), by node id. */
+  dataOverrides?: Readonly<Record<string, unknown>> | null;
   /** Steps this job ran so far, in memory ahead included: past the cap, successors go back to the queue. */
   stepsRun: number;
 }

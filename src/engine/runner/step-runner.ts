@@ -75,6 +75,7 @@ export class StepRunner implements Runner {
       workflow: await this.deps.workflows.get(execution.workflowId, execution.workflowVersion),
       executionId: job.executionId,
       payload: execution.payload,
+      dataOverrides: execution.dataOverrides,
       stepsRun,
     });
     if (claim) {

@@ -32,6 +32,7 @@ export interface ClaimRow {
   status: ExecutionStatus;
   seq: number;
   payload: unknown;
+  dataOverrides: Record<string, unknown> | null;
   stepStatus: StepStatus | null;
   nodeId: string | null;
   resumeAt: Date | null;
@@ -45,7 +46,7 @@ const CLAIM = (ids: readonly string[], requests: string) => Prisma.sql`
     SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
       AS r(execution_id text, step_id text, now timestamp(3), lease_until timestamp(3))
   ),
-  ${lockedExecutions(ids, Prisma.sql`id, "workflowId", "workflowVersion", status::text AS status, seq, payload`)},
+  ${lockedExecutions(ids, Prisma.sql`id, "workflowId", "workflowVersion", status::text AS status, seq, payload, "dataOverrides"`)},
   ready AS (
     SELECT r.*, l.status AS was, l.seq AS base FROM requests r JOIN locked l ON l.id = r.execution_id
     WHERE (SELECT count(*) FROM locked) > 0 AND l.status IN ('PENDING', 'RUNNING')
@@ -105,7 +106,13 @@ const claimBatcher = perDatabase(
 export interface JobClaim {
   /** The step as the claim found it (its status before the claim). */
   step: { nodeId: string; status: StepStatus; resumeAt: Date | null; leaseUntil: Date | null };
-  execution: { workflowId: string; workflowVersion: number; payload: unknown };
+  execution: {
+    workflowId: string;
+    workflowVersion: number;
+    payload: unknown;
+    /** A rerun's replaced node data, by node id. */
+    dataOverrides: Record<string, unknown> | null;
+  };
   /** Set when the caller now holds the step. */
   claim?: { attempt: number; lostRuns: number };
   changes: ChangeSet;
@@ -127,11 +134,21 @@ export async function claimJob(
   const leaseUntil = new Date(options.now.getTime() + options.leaseMs);
   const row = await claimBatcher(db).submit({ ...job, now: options.now, leaseUntil });
   if (!row?.stepStatus || !row.nodeId) return undefined;
-  const { attempt, lostRuns, payload, stepStatus, nodeId, resumeAt, leaseUntil: held, ...execution } = row;
+  const {
+    attempt,
+    lostRuns,
+    payload,
+    dataOverrides,
+    stepStatus,
+    nodeId,
+    resumeAt,
+    leaseUntil: held,
+    ...execution
+  } = row;
   const changes = new ChangeSet(execution);
   const found = {
     step: { nodeId, status: stepStatus, resumeAt, leaseUntil: held },
-    execution: { workflowId: execution.workflowId, workflowVersion: execution.workflowVersion, payload },
+    execution: { workflowId: execution.workflowId, workflowVersion: execution.workflowVersion, payload, dataOverrides },
     changes,
   };
   if (attempt === null || lostRuns === null) return found;

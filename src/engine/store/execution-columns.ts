@@ -23,6 +23,10 @@ const COLUMNS: { readonly [K in keyof Execution]: string } = {
   parentStepId: '"parentStepId"',
   childIndex: '"childIndex"',
   callDepth: '"callDepth"',
+  rerunOfId: '"rerunOfId"',
+  rerunFromNodeId: '"rerunFromNodeId"',
+  dataOverrides: '"dataOverrides"',
+  replayId: '"replayId"',
 };
 
 /** `id, "workflowId", …`: every column of an Execution row (for RETURNING or SELECT). */

@@ -1,6 +1,7 @@
 import { explainCapacityWait } from "../../engine/index.js";
 import { NotFoundError } from "../../errors.js";
 import { cancelExecution, retryExecution, startExecution } from "../../services/executions.js";
+import { rerunExecution } from "../../services/reruns.js";
 import { builder } from "../builder.js";
 import { LIST_PAGE, listPage } from "../pages.js";
 import { CapacityWaitRef } from "./flow-control.js";
@@ -28,6 +29,13 @@ builder.prismaObject("Execution", {
       description: "Which of that step's children: 0 for call_workflow, the item's index for for_each",
     }),
     callDepth: t.exposeInt("callDepth", { description: "How deep in nested calls (0: no step started it)" }),
+    rerunOf: t.relation("rerunOf", { nullable: true, description: "The execution this one reruns (rerunExecution)" }),
+    rerunFromNodeId: t.exposeID("rerunFromNodeId", { nullable: true, description: "The node it reran from" }),
+    reruns: t.relation("reruns", {
+      description: `Reruns of this execution, oldest first; a page of \`first\` (default and at most ${LIST_PAGE.max}) after skipping \`offset\``,
+      args: pageArgs(LIST_PAGE.max),
+      query: (args) => ({ orderBy: [{ createdAt: "asc" }, { id: "asc" }], ...listPage("reruns", args, LIST_PAGE.max) }),
+    }),
     children: t.relation("children", {
       description: `Executions its steps started (call_workflow, for_each), in the order they started, then by item index; a page of \`first\` (default and at most ${LIST_PAGE.max}) after skipping \`offset\``,
       args: pageArgs(LIST_PAGE.max),
@@ -131,6 +139,25 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { id }, ctx) => {
       await cancelExecution(ctx.services, String(id));
       return ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+  rerunExecution: t.prismaField({
+    type: "Execution",
+    description:
+      "Runs a finished execution (any final status) again from one of its nodes, as a new execution on the same " +
+      "version linked by rerunOf: the steps not downstream of that node are copied (their outputs visible to " +
+      "templates), the node and what follows run again; `input` replaces that node's data for the rerun only",
+    args: {
+      id: t.arg.id({ required: true }),
+      fromNodeId: t.arg.id({ required: true }),
+      input: t.arg({ type: "JSON", description: "The node's data for this rerun, checked against its node type" }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const rerun = await rerunExecution(ctx.services, String(args.id), {
+        fromNodeId: String(args.fromNodeId),
+        ...(args.input === null || args.input === undefined ? {} : { input: args.input }),
+      });
+      return ctx.db.execution.findUniqueOrThrow({ ...query, where: { id: rerun.id } });
     },
   }),
   retryExecution: t.prismaField({
