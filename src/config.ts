@@ -65,6 +65,8 @@ const schema = z.object({
   MAX_STEPS_PER_EXECUTION: int(1, 100_000).default(1_000),
   /** How deep call_workflow and for_each may nest (a workflow calling itself stops there). */
   MAX_CALL_DEPTH: int(1, 1_000).default(10),
+  /** Reruns per second one bulk replay starts (replayExecutions). */
+  REPLAY_RATE_PER_SECOND: int(1, 10_000).default(50),
   MAX_EVENT_BYTES: int(2, 50_000_000).default(1_000_000),
   /** Largest HTTP request body (GraphQL and REST); must hold an event plus its envelope. */
   MAX_REQUEST_BYTES: int(1_000, 100_000_000).default(2_000_000),

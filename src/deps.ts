@@ -110,6 +110,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       maxTemplateBytes: config.MAX_TEMPLATE_OUTPUT_BYTES,
       localWakeupsMax: config.WORKER_CONCURRENCY,
       maxCallDepth: config.MAX_CALL_DEPTH,
+      replayRatePerSecond: config.REPLAY_RATE_PER_SECOND,
     },
   });
 

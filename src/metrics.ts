@@ -3,7 +3,7 @@
  * counted as they are published, so every process counts what it commits.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { ChangePublisher, EngineChange } from "./engine/index.js";
+import type { ChangePublisher, PublishedChange } from "./engine/index.js";
 
 export class Metrics {
   readonly registry = new Registry();
@@ -85,7 +85,7 @@ export class Metrics {
   /** A publisher that counts execution status changes, then hands them on. */
   counting(publisher: ChangePublisher): ChangePublisher {
     return {
-      publishChanges: async (changes: readonly EngineChange[]) => {
+      publishChanges: async (changes: readonly PublishedChange[]) => {
         for (const change of changes) if (change.type === "execution") this.executions.inc({ status: change.status });
         await publisher.publishChanges(changes);
       },

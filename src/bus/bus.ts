@@ -21,7 +21,7 @@
  */
 import { createPubSub } from "@graphql-yoga/subscription";
 import type { TypedEventTarget } from "@graphql-yoga/typed-event-target";
-import type { ChangePublisher, EngineChange } from "../engine/index.js";
+import type { ChangePublisher, PublishedChange } from "../engine/index.js";
 import { AsyncQueue } from "./async-queue.js";
 import { ALL, type BusTopics } from "./topics.js";
 
@@ -38,7 +38,12 @@ export type BusEventTarget = TypedEventTarget<any> & {
 type Topic = keyof BusTopics;
 type Payload<T extends Topic> = BusTopics[T][1];
 /** The topics that have channels of their own; the others are read from these. */
-type ChannelTopic = "executionUpdated" | "executionsChanged" | "notificationSent" | "executionCancelled";
+type ChannelTopic =
+  | "executionUpdated"
+  | "executionsChanged"
+  | "notificationSent"
+  | "executionCancelled"
+  | "replayUpdated";
 /** What travels: the changes of one commit for one channel. */
 type WireTopics = { [T in ChannelTopic]: [id: string, payload: readonly Payload<T>[]] };
 
@@ -70,6 +75,7 @@ const CHANNELS: { [T in Topic]: (id: string) => Channel } = {
     keeps: toRole === ALL ? everything : (change) => (change as Payload<"notificationSent">).toRole === toRole,
   }),
   executionCancelled: () => ({ topic: "executionCancelled", id: ALL, keeps: everything }),
+  replayUpdated: (replayId) => ({ topic: "replayUpdated", id: replayId, keeps: everything }),
 };
 
 export interface Bus extends ChangePublisher {
@@ -97,7 +103,7 @@ export function createBus(eventTarget?: BusEventTarget): Bus {
     const channel = CHANNELS[topic](id);
     await eventTarget?.listening?.(`${channel.topic}:${channel.id}`);
   };
-  const publishChanges = async (changes: readonly EngineChange[]) => {
+  const publishChanges = async (changes: readonly PublishedChange[]) => {
     const outgoing = new Outgoing();
     for (const change of changes) {
       switch (change.type) {
@@ -114,6 +120,9 @@ export function createBus(eventTarget?: BusEventTarget): Bus {
           break;
         case "notification":
           outgoing.add("notificationSent", ALL, omitType(change));
+          break;
+        case "replay":
+          outgoing.add("replayUpdated", change.replayId, omitType(change));
           break;
       }
     }

@@ -3,13 +3,14 @@
  * only); subscribers re-read what they need, so a client's selection decides
  * what loads.
  */
-import type { EngineChange } from "../engine/index.js";
+import type { PublishedChange } from "../engine/index.js";
 
-type Change<T extends EngineChange["type"]> = Omit<Extract<EngineChange, { type: T }>, "type">;
+type Change<T extends PublishedChange["type"]> = Omit<Extract<PublishedChange, { type: T }>, "type">;
 
 export type ExecutionChanged = Change<"execution"> & { kind: "execution" };
 export type StepChanged = Change<"step"> & { kind: "step" };
 export type NotificationSent = Change<"notification">;
+export type ReplayProgress = Change<"replay">;
 
 /** Topic name → [routing id, payload]. `*` as the id means "all". */
 export type BusTopics = {
@@ -25,6 +26,8 @@ export type BusTopics = {
    * executions' running calls. A channel of its own, so workers hear nothing else.
    */
   executionCancelled: [all: string, payload: ExecutionChanged];
+  /** A bulk replay's progress, one replay's. */
+  replayUpdated: [replayId: string, payload: ReplayProgress];
 };
 
 export const ALL = "*";

@@ -43,6 +43,8 @@ export type {
   EngineLogger,
   EntryHint,
   JobResult,
+  PublishedChange,
+  ReplayChange,
   StepJob,
   StepJobProcessor,
   StepQueue,

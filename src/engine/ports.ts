@@ -94,9 +94,23 @@ export type EngineChange =
     }
   | { type: "notification"; notificationId: string; executionId: string; stepId: string; toRole: string };
 
+/** A bulk replay's progress (engine/replays.ts): published, never part of an execution's change log. */
+export interface ReplayChange {
+  type: "replay";
+  replayId: string;
+  workflowId: string;
+  status: string;
+  rerun: number;
+  skipped: number;
+  total: number;
+}
+
+/** What the engine publishes: an execution's changes, and replays' progress. */
+export type PublishedChange = EngineChange | ReplayChange;
+
 /** Publishes committed changes to subscribers (after the transaction, never inside it). */
 export interface ChangePublisher {
-  publishChanges(changes: readonly EngineChange[]): Promise<void>;
+  publishChanges(changes: readonly PublishedChange[]): Promise<void>;
 }
 
 export interface Clock {

@@ -16,6 +16,7 @@ CREATE TABLE "Replay" (
     "skipped" INTEGER NOT NULL DEFAULT 0,
     "cursorAt" TIMESTAMP(3),
     "cursorId" TEXT,
+    "leaseUntil" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "finishedAt" TIMESTAMP(3),

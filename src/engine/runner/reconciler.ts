@@ -7,10 +7,12 @@
  */
 import type { SqlDb } from "../../db/sql.js";
 import { DEADLINE_GENERATION, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
+import { replayJob } from "../replays.js";
 import { workflowsInLine } from "../store/capacity-waits.js";
 import { batchesToSettle } from "../store/child-executions.js";
 import { forgetFinishedWaits, forgetOrphanCandidates, undecidedWaits } from "../store/event-waits.js";
 import { type OpenStep, readDeadlines, readOpenSteps } from "../store/open-steps.js";
+import { stalledReplays } from "../store/replays.js";
 
 export interface ReconcilerOptions {
   sql: SqlDb;
@@ -72,6 +74,7 @@ export class Reconciler {
     }
     enqueued += await this.deadlines(full, cutoff);
     enqueued += await this.childWakes(cutoff);
+    enqueued += await this.replays(cutoff);
     const decided = await this.undecidedWaits(cutoff);
     await this.admitLines();
     if (enqueued > 0 || decided > 0 || full) {
@@ -111,6 +114,14 @@ export class Reconciler {
       steps.map((s) => ({ stepId: s.stepId, executionId: s.executionId, generation: "c" })),
     );
     return steps.length;
+  }
+
+  /** Bulk replays whose next batch's job was lost (a crash, a flushed Redis): their batch runs again. */
+  private async replays(cutoff: Date): Promise<number> {
+    const stalled = await stalledReplays(this.options.sql, cutoff);
+    if (stalled.length === 0) return 0;
+    await this.options.queue.enqueue(stalled.map((id) => replayJob(id, new Date())));
+    return stalled.length;
   }
 
   /** Event waits whose decision a crash interrupted (their event committed, its pass never ran). */

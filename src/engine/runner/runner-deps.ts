@@ -21,6 +21,8 @@ export interface RunnerLimits {
   localWakeupsMax?: number;
   /** How deep call_workflow and for_each may nest (MAX_CALL_DEPTH); default 10. */
   maxCallDepth?: number;
+  /** Reruns per second a bulk replay starts (REPLAY_RATE_PER_SECOND); default 50. */
+  replayRatePerSecond?: number;
 }
 
 export interface StepRunnerDeps {

@@ -7,6 +7,7 @@
  * never run again. Safe to call any number of times for the same job.
  */
 import { ADMIT_GENERATION_PREFIX, DEADLINE_GENERATION, type JobResult, type StepJob } from "../ports.js";
+import { DEFAULT_REPLAY_RATE, REPLAY_GENERATION_PREFIX, runReplayBatch } from "../replays.js";
 import type { ClaimedStep } from "../store/advance-execution.js";
 import { claimJob } from "../store/claim-step.js";
 import { endWait } from "../store/end-wait.js";
@@ -60,6 +61,12 @@ export class StepRunner implements Runner {
     // A throttled line's next start (runner/admissions.ts): both ids are the workflow's.
     if (job.generation.startsWith(ADMIT_GENERATION_PREFIX)) {
       await this.deps.admissions?.admit(job.executionId);
+      return undefined;
+    }
+    // A bulk replay's next batch (engine/replays.ts): both ids are the replay's.
+    if (job.generation.startsWith(REPLAY_GENERATION_PREFIX)) {
+      const deps = { ...this.deps, limits: { MAX_STEPS_PER_EXECUTION: this.deps.limits.maxStepsPerExecution } };
+      await runReplayBatch(deps, job.executionId, this.deps.limits.replayRatePerSecond ?? DEFAULT_REPLAY_RATE);
       return undefined;
     }
     const entered = job.entry ? await runEntry(this, job, job.entry) : undefined;
