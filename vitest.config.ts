@@ -24,6 +24,7 @@ const PORTABLE_FLOWS = [
   "test/flows/call-workflow.test.ts",
   "test/flows/for-each.test.ts",
   "test/flows/rerun.test.ts",
+  "test/flows/replay.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

@@ -50,7 +50,8 @@ export type {
   StepQueue,
 } from "./ports.js";
 export { systemClock } from "./ports.js";
-// Reruns from a node (copying what is upstream of it).
+// Reruns from a node (copying what is upstream of it), and bulk replays of many executions.
+export { abortReplay, previewReplay, type ReplayFilter, startReplay } from "./replays.js";
 export { FINAL_STATUSES, type RerunRequest, rerunExecution } from "./reruns.js";
 // Steps: the runner that processes step jobs, the reconciler that rebuilds them from PostgreSQL,
 // and the registry of in-flight steps a cancel aborts.

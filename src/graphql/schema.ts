@@ -8,6 +8,7 @@ import "./types/event.js";
 import "./types/notification.js";
 import "./types/node-type.js";
 import "./types/subscriptions.js";
+import "./types/replay.js";
 
 builder.queryType({});
 builder.mutationType({});

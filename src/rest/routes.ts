@@ -13,6 +13,7 @@ import { createWorkflow, deleteWorkflow, getWorkflow, listWorkflows, updateWorkf
 import type { RestDeps } from "./deps.js";
 import { detailFromProblems, HttpError } from "./errors.js";
 import { flowControlIn, restPath } from "./flow-control.js";
+import { mountReplayRoutes } from "./replays.js";
 import { parseWith, readJsonBody, validBody } from "./request.js";
 import { RestRouter } from "./router.js";
 import {
@@ -227,6 +228,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
     async (c) => c.json((await listSteps(services, c.req.param("id") ?? "")).map(stepOut)),
   );
 
+  mountReplayRoutes(router, services);
   return router;
 }
 
