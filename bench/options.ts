@@ -13,6 +13,7 @@ export const SECTIONS = [
   "delays",
   "waits",
   "flow-control",
+  "for-each",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -45,6 +46,8 @@ export interface BenchOptions {
   waits: number;
   /** Executions per flow-control run (unlimited, then limited to 1 per key). */
   flow: number;
+  /** Items of the for_each run (maxConcurrency 10, then 100). */
+  items: number;
   /** Only these sections (default: all). */
   only: Section[];
   /** Where the results go. */
@@ -65,6 +68,7 @@ export const USAGE = `npm run bench -- [options]
   --delays N           1-second delays per delay-accuracy run (default 40, quick 10)
   --waits N            open event waits while POST /events is timed (default 10000, quick 300)
   --flow N             executions per flow-control run, unlimited then 1 per key over 100 keys (default 3000, quick 200)
+  --items N            items of the for_each runs, maxConcurrency 10 then 100 (default 2000, quick 100)
   --only A,B           only these sections: ${SECTIONS.join(", ")}
   --out FILE           results file (default bench/results.json)
   --help               this text
@@ -109,6 +113,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       delays: { type: "string" },
       waits: { type: "string" },
       flow: { type: "string" },
+      items: { type: "string" },
       only: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
@@ -133,6 +138,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     delays: values.delays === undefined ? (quick ? 10 : 40) : positiveInt("delays", values.delays),
     waits: values.waits === undefined ? (quick ? 300 : 10_000) : positiveInt("waits", values.waits),
     flow: values.flow === undefined ? (quick ? 200 : 3000) : positiveInt("flow", values.flow),
+    items: values.items === undefined ? (quick ? 100 : 2000) : positiveInt("items", values.items),
     only: values.only === undefined ? [...SECTIONS] : sections(values.only),
     out: values.out ?? new URL("results.json", import.meta.url).pathname,
   };

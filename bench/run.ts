@@ -15,6 +15,7 @@ import type { BenchContext, EngineContext } from "./context.js";
 import { createBenchDatabase } from "./database.js";
 import { measureDelays } from "./delays.js";
 import { measureFlowControl } from "./flow-control.js";
+import { measureForEach } from "./for-each.js";
 import { HttpTarget } from "./http-target.js";
 import { measureLeadRouting } from "./lead-routing.js";
 import { measureLimits } from "./limits.js";
@@ -31,7 +32,15 @@ import { CompletionWatcher } from "./watcher.js";
 
 const QUEUE_NAME = "workflow-steps";
 /** The measurements that need the engine running. */
-const ENGINE_SECTIONS: readonly Section[] = ["chain", "lead-routing", "live", "delays", "waits", "flow-control"];
+const ENGINE_SECTIONS: readonly Section[] = [
+  "chain",
+  "lead-routing",
+  "live",
+  "delays",
+  "waits",
+  "flow-control",
+  "for-each",
+];
 
 function readOptions(): BenchOptions {
   try {
@@ -79,6 +88,7 @@ try {
     if (wants("delays")) await measureDelays(engine);
     if (wants("waits")) await measureWaits(engine);
     if (wants("flow-control")) await measureFlowControl(engine);
+    if (wants("for-each")) await measureForEach(engine);
     recordPeakMemory(engine, beforeLive);
   } else if (wants("triggers")) {
     await measureTriggers(ctx);
