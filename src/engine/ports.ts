@@ -11,8 +11,11 @@ export interface StepJob {
   executionId: string;
   /**
    * Which run of the step this is: the attempt number for a run, "w" for the
-   * end of a wait. With the step id it makes the job id, so enqueueing the same
-   * run twice is a no-op while different runs of one step never collide.
+   * end of a wait, "c@<child id>" (or "c", from the reconciler) for a child
+   * execution that ended; other jobs: "deadline", "admit@<ms>", "replay@<ms>".
+   * With the step id it makes the job id, so enqueueing the same run twice is a
+   * no-op while different runs of one step never collide (no ":" in it: BullMQ
+   * refuses job ids holding one).
    */
   generation: string;
   /** Not before this time (delays, retry backoff). */
