@@ -1,6 +1,8 @@
 /**
  * One execution, live: its graph coloured by step status, a timeline of its
- * steps, the selected step's input, output and error, and cancel / retry.
+ * steps, the selected step's input, output and error, cancel / retry, a rerun
+ * from the selected node once it is finished, and links to the executions it
+ * relates to (the one it reruns, its parent, its children, its reruns).
  */
 import { type CSSProperties, memo, useDeferredValue, useEffect, useMemo, useState } from "react";
 import { useMutation, useQuery } from "urql";
@@ -13,9 +15,13 @@ import { readGraph } from "../../lib/graph.ts";
 import { href } from "../../lib/router.ts";
 import type { StepState } from "../../lib/seq-store.ts";
 import { formatDuration, formatTime, statusColor } from "../../lib/status.ts";
+import { ExecutionOrigins, FINAL_STATUSES, RelatedExecutions, useExecutionLinks } from "./ExecutionLinks.tsx";
+import { RerunForm } from "./RerunForm.tsx";
 import { useExecutionLive } from "./use-execution-live.ts";
 
 const NO_STEPS: readonly StepState[] = [];
+/** Steps that start other executions: when one changes, the list of children may have. */
+const CALLING_TYPES: ReadonlySet<string> = new Set(["call_workflow", "for_each"]);
 
 const ExecutionHeader = graphql(`
   query ExecutionHeader($id: ID!) {
@@ -91,6 +97,12 @@ export function ExecutionPage({ id }: { id: string }) {
   // The timeline follows a render behind (time-sliced, interruptible), so the graph is drawn
   // first and its colours change at once, however many rows the timeline has.
   const timelineSteps = useDeferredValue(steps, NO_STEPS);
+  const callingSteps = steps.filter((step) => CALLING_TYPES.has(step.type));
+  const linksKey = [status, ...callingSteps.map((step) => `${step.id}@${step.seq}`)].join(" ");
+  // biome-ignore lint/correctness/useExhaustiveDependencies: linksKey names every calling step.
+  const stepNodes = useMemo(() => new Map(callingSteps.map((step) => [step.id, step.nodeId])), [linksKey]);
+  const links = useExecutionLinks(id, linksKey);
+  const selectedNode = selected === undefined ? undefined : graph.nodes.find((node) => node.id === selected);
 
   if (header.fetching && !header.data) return <Loading what="the execution" />;
   if (header.error) return <ErrorMessage error={header.error} />;
@@ -130,6 +142,7 @@ export function ExecutionPage({ id }: { id: string }) {
         seq {snapshot.resumeAfter ?? "—"} ·{" "}
         <a href={href("executions", { workflow: execution.workflow.id })}>all executions of this workflow</a>
       </p>
+      <ExecutionOrigins state={links} />
       {current?.error ? <ErrorMessage error={current.error} /> : null}
       {live.error ? <ErrorMessage error={live.error} /> : null}
       {actionError ? <ErrorMessage error={actionError} /> : null}
@@ -145,6 +158,15 @@ export function ExecutionPage({ id }: { id: string }) {
               <h2>
                 Node <code>{selected}</code>
               </h2>
+              {FINAL_STATUSES.has(status) && selectedNode ? (
+                <RerunForm
+                  key={selected}
+                  executionId={id}
+                  nodeId={selected}
+                  data={selectedNode.data}
+                  version={execution.workflowVersion}
+                />
+              ) : null}
               {selectedSteps.length === 0 ? <p className="subtle">Not reached (yet).</p> : null}
               {selectedSteps.map((step) => (
                 <StepDetail key={step.id} step={step} />
@@ -157,6 +179,7 @@ export function ExecutionPage({ id }: { id: string }) {
           <JsonView value={execution.payload} label="Payload" />
         </aside>
       </div>
+      <RelatedExecutions state={links} stepNodes={stepNodes} />
       <Timeline
         steps={timelineSteps}
         pending={timelineSteps !== steps}
@@ -181,7 +204,44 @@ function StepDetail({ step }: { step: StepState }) {
       ) : null}
       <JsonView value={step.input} label="Input" />
       <JsonView value={step.output} label="Output" />
+      <StartedExecutions output={step.output} />
     </div>
+  );
+}
+
+/** How many started executions a step's details link to (all of them: "Child executions"). */
+const STARTED_SHOWN = 10;
+
+/** The executions a call_workflow (output.executionId) or for_each (output.results[].executionId) step started. */
+function startedIds(output: unknown): string[] {
+  if (typeof output !== "object" || output === null) return [];
+  const { executionId, results } = output as { executionId?: unknown; results?: unknown };
+  const ids = typeof executionId === "string" ? [executionId] : [];
+  if (Array.isArray(results)) {
+    for (const result of results) {
+      const id = (result as { executionId?: unknown } | null)?.executionId;
+      if (typeof id === "string") ids.push(id);
+    }
+  }
+  return ids;
+}
+
+function StartedExecutions({ output }: { output: unknown }) {
+  const ids = startedIds(output);
+  if (ids.length === 0) return null;
+  return (
+    <p className="started" data-testid="step-started">
+      Started{" "}
+      {ids.slice(0, STARTED_SHOWN).map((id, index) => (
+        <span key={id}>
+          {index > 0 ? ", " : null}
+          <a href={href(`executions/${id}`)}>
+            <code>{id}</code>
+          </a>
+        </span>
+      ))}
+      {ids.length > STARTED_SHOWN ? ` and ${ids.length - STARTED_SHOWN} more (see Child executions)` : null}
+    </p>
   );
 }
 
