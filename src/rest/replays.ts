@@ -4,8 +4,9 @@ import type { Replay } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "../services/deps.js";
 import { abortReplay, getReplay, previewReplay, type ReplayFilter, replayExecutions } from "../services/replays.js";
 import { validBody } from "./request.js";
+import { invalid, jsonBody, notFound, ok } from "./route-docs.js";
 import type { RestRouter } from "./router.js";
-import { ErrorOut, ExecutionStatus, IdParam, ValidationErrorOut } from "./schemas.js";
+import { ErrorOut, ExecutionStatus, IdParam } from "./schemas.js";
 
 const ReplayFilterIn = z
   .object({
@@ -65,11 +66,6 @@ function filterOf(body: z.infer<typeof ReplayFilterIn>): ReplayFilter {
 }
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema } } });
-const answers = {
-  404: json(ErrorOut, "No such workflow or replay"),
-  422: json(ValidationErrorOut, "Validation failed"),
-};
-const body = (schema: z.ZodType) => ({ body: { content: { "application/json": { schema } }, required: true } });
 
 export function mountReplayRoutes(router: RestRouter, services: ServiceDeps): void {
   router.route(
@@ -78,8 +74,8 @@ export function mountReplayRoutes(router: RestRouter, services: ServiceDeps): vo
       path: "/replays/preview",
       tags: ["replays"],
       summary: "How many executions a replay of this filter would rerun now (nothing runs)",
-      request: body(ReplayFilterIn),
-      responses: { 200: json(z.object({ count: z.number().int() }), "The count"), ...answers },
+      request: jsonBody(ReplayFilterIn),
+      responses: { ...ok(z.object({ count: z.number().int() }), "The count"), ...notFound("Workflow"), ...invalid },
     },
     async (c) => c.json({ count: await previewReplay(services, filterOf(await validBody(c, ReplayFilterIn))) }),
   );
@@ -89,8 +85,8 @@ export function mountReplayRoutes(router: RestRouter, services: ServiceDeps): vo
       path: "/replays",
       tags: ["replays"],
       summary: "Rerun every matching execution once, throttled (failed ones from their failed step by default)",
-      request: body(ReplayIn),
-      responses: { 200: json(ReplayOut, "The replay, RUNNING"), ...answers },
+      request: jsonBody(ReplayIn),
+      responses: { ...ok(ReplayOut, "The replay, RUNNING"), ...notFound("Workflow"), ...invalid },
     },
     async (c) => {
       const input = await validBody(c, ReplayIn);
@@ -104,7 +100,7 @@ export function mountReplayRoutes(router: RestRouter, services: ServiceDeps): vo
       tags: ["replays"],
       summary: "A replay's progress",
       request: { params: IdParam },
-      responses: { 200: json(ReplayOut, "The replay"), 404: answers[404] },
+      responses: { ...ok(ReplayOut, "The replay"), ...notFound("Replay") },
     },
     async (c) => c.json(replayOut(await getReplay(services, c.req.param("id") ?? ""))),
   );
@@ -115,7 +111,11 @@ export function mountReplayRoutes(router: RestRouter, services: ServiceDeps): vo
       tags: ["replays"],
       summary: "Stop a running replay (reruns already started go on)",
       request: { params: IdParam },
-      responses: { 200: json(ReplayOut, "The replay, ABORTED"), 404: answers[404], 409: json(ErrorOut, "Not running") },
+      responses: {
+        ...ok(ReplayOut, "The replay, ABORTED"),
+        ...notFound("Replay"),
+        409: json(ErrorOut, "The replay is not running"),
+      },
     },
     async (c) => c.json(replayOut(await abortReplay(services, c.req.param("id") ?? ""))),
   );

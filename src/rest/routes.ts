@@ -4,7 +4,6 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { z } from "zod";
 import { ValidationError } from "../errors.js";
 import { ingestEvent } from "../services/events.js";
 import { getExecution, listExecutions, listSteps, startExecution } from "../services/executions.js";
@@ -15,6 +14,7 @@ import { detailFromProblems, HttpError } from "./errors.js";
 import { flowControlIn, restPath } from "./flow-control.js";
 import { mountReplayRoutes } from "./replays.js";
 import { parseWith, readJsonBody, validBody } from "./request.js";
+import { invalid, jsonBody, notFound, ok } from "./route-docs.js";
 import { RestRouter } from "./router.js";
 import {
   Deleted,
@@ -36,25 +36,6 @@ import { executionOut, stepOut, workflowOut } from "./serialize.js";
 
 /** The original engine listed at most this many executions. */
 export const EXECUTIONS_PAGE = 100;
-
-const ok = (schema: z.ZodType, description: string) => ({
-  200: { description, content: { "application/json": { schema } } },
-});
-const notFound = (what: string) => ({
-  404: { description: `${what} not found`, content: { "application/json": { schema: ErrorOut } } },
-});
-/** What a route that reads a JSON body may answer besides its success. */
-const invalid = {
-  413: { description: "Body larger than MAX_REQUEST_BYTES", content: { "application/json": { schema: ErrorOut } } },
-  415: {
-    description: "Content-Type is not JSON (a form or text body could come from any site)",
-    content: { "application/json": { schema: ErrorOut } },
-  },
-  422: { description: "Validation failed", content: { "application/json": { schema: ValidationErrorOut } } },
-};
-const jsonBody = (schema: z.ZodType, description?: string) => ({
-  body: { content: { "application/json": { schema } }, required: true, description },
-});
 
 export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
   const router = new RestRouter(app, deps.logger);

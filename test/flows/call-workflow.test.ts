@@ -131,6 +131,23 @@ describe("call_workflow", () => {
     expect((await waitForExecution(db(), started.id)).status).toBe("CANCELLED");
   });
 
+  it("a parent waiting for its child holds no concurrency slot: a limit-1 workflow's next execution runs meanwhile", async () => {
+    const child = await workflow("child long", linked(node("start", "start"), node("pause", "delay", { ms: 1500 })));
+    const parent = await createWorkflow(services(), {
+      name: "one at a time",
+      concurrency: { limit: 1 },
+      graph: linked(node("start", "start"), node("call", "call_workflow", { workflowId: child.id })),
+    });
+    const first = await startExecution(services(), parent.id, {});
+    await waitForStep(db(), first.id, "call", "WAITING");
+    const second = await startExecution(services(), parent.id, {});
+    // Let in while the first still waits for its child.
+    await waitForStep(db(), second.id, "call", "WAITING");
+    expect((await db().execution.findUniqueOrThrow({ where: { id: first.id } })).status).toBe("RUNNING");
+    expect((await waitForExecution(db(), first.id)).status).toBe("SUCCEEDED");
+    expect((await waitForExecution(db(), second.id)).status).toBe("SUCCEEDED");
+  });
+
   it("a workflow calling itself stops at the depth limit, failing every level with the reason", async () => {
     const self = await workflow("recursive", linked(node("start", "start")));
     const graph = linked(node("start", "start"), node("again", "call_workflow", { workflowId: self.id }));

@@ -15,7 +15,7 @@ const harness = useFlowHarness();
 const services = () => harness.engine.services;
 const db = () => harness.engine.db;
 
-/** An item service: answers /item?i=N after `delayMs` with {i}, 404 for the failing indexes; counts calls in flight. */
+/** An item service: answers /item?i=N after `delayMs` with {i}, 404 at once for the failing indexes; counts calls in flight. */
 function itemService(path: string, failing: ReadonlySet<number>, delayMs = 15) {
   const seen = { inFlight: 0, peak: 0, calls: new Map<number, number>() };
   harness.server.route(path, (req: IncomingMessage, res: ServerResponse) => {
@@ -23,11 +23,14 @@ function itemService(path: string, failing: ReadonlySet<number>, delayMs = 15) {
     seen.calls.set(i, (seen.calls.get(i) ?? 0) + 1);
     seen.inFlight += 1;
     seen.peak = Math.max(seen.peak, seen.inFlight);
-    setTimeout(() => {
-      seen.inFlight -= 1;
-      res.writeHead(failing.has(i) ? 404 : 200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ i }));
-    }, delayMs);
+    setTimeout(
+      () => {
+        seen.inFlight -= 1;
+        res.writeHead(failing.has(i) ? 404 : 200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ i }));
+      },
+      failing.has(i) ? 0 : delayMs,
+    );
   });
   return seen;
 }
@@ -135,7 +138,7 @@ describe("for_each", () => {
   });
 
   it("fails once more items fail than tolerated, cancelling the items still running and starting no more", async () => {
-    const seen = itemService("/item-failing", new Set([0, 1]), 150);
+    const seen = itemService("/item-failing", new Set([0, 1]), 3000);
     const item = await itemWorkflow("/item-failing");
     const parent = await mapper("map failing", {
       items: "{{payload.items}}",

@@ -42,6 +42,7 @@ describe("the migrated schema on a private database", () => {
       "FlowSlot",
       "FlowStart",
       "Notification",
+      "Replay",
       "Revision",
       "Step",
       "WaitCandidate",

@@ -29,6 +29,11 @@ const ROUTES = [
   "get /executions/{id}",
   "get /executions/{id}/steps",
   "post /executions",
+  "post /executions/{id}/rerun",
+  "post /replays/preview",
+  "post /replays",
+  "get /replays/{id}",
+  "post /replays/{id}/abort",
 ];
 
 describe("OpenAPI", () => {
@@ -70,7 +75,15 @@ describe("OpenAPI", () => {
         .map(([method, operation]) => ({ route: `${method} ${path}`, codes: Object.keys(operation.responses) })),
     );
     expect(withBody.map((r) => r.route).sort()).toEqual(
-      ["post /events", "post /executions", "post /workflows", "put /workflows/{id}"].sort(),
+      [
+        "post /events",
+        "post /executions",
+        "post /executions/{id}/rerun",
+        "post /replays",
+        "post /replays/preview",
+        "post /workflows",
+        "put /workflows/{id}",
+      ].sort(),
     );
     for (const { route, codes } of withBody)
       expect(codes, route).toEqual(expect.arrayContaining(["413", "415", "422"]));

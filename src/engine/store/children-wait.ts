@@ -52,14 +52,12 @@ interface Batch {
   mode: "call" | "for_each";
   workflowId: string;
   workflowVersion: number;
-  /** call: the child's payload; for_each: the items. */
+  /** call: the child's payload; for_each: the items (null when read back: itemsAt reads the ones it needs). */
   input: unknown;
   count: number;
   maxConcurrency: number;
   tolerated: number;
 }
-
-const FINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"]);
 
 /**
  * The step asks for children: unless the call does not wait, RUNNING → WAITING with its batch and
@@ -127,7 +125,8 @@ export function settleChildren(
   return inExecutionTransaction(db, step.executionId, async (tx, changes): Promise<ClaimedStep | undefined> => {
     if (changes.execution.status !== "RUNNING") return undefined;
     const [batch] = await tx.query<Batch & { waiting: boolean; callDepth: number; payload: unknown }>(Prisma.sql`
-      SELECT b."stepId", b.mode, b."workflowId", b."workflowVersion", b.input, b.count, b."maxConcurrency", b.tolerated,
+      SELECT b."stepId", b.mode, b."workflowId", b."workflowVersion",
+        CASE WHEN b.mode = 'call' THEN b.input END AS input, b.count, b."maxConcurrency", b.tolerated,
         s.status = 'WAITING' AS waiting, e."callDepth", e.payload
       FROM "ChildBatch" b JOIN "Step" s ON s.id = b."stepId" JOIN "Execution" e ON e.id = b."executionId"
       WHERE b."stepId" = ${step.stepId}`);
@@ -182,7 +181,8 @@ interface Starting {
 /**
  * Under the parent's lock, with the step WAITING: starts the children that may run now (the
  * lowest indexes not started, while fewer than maxConcurrency run), then fails the step if more
- * failed than tolerated, or succeeds it once every child ended.
+ * failed than tolerated, or succeeds it once every child ended. Each wake reads counts, not the
+ * children: a for_each over n items costs n wakes, not n² rows.
  */
 async function settleLocked(
   tx: Tx,
@@ -194,50 +194,77 @@ async function settleLocked(
   options: ChildOptions,
 ): Promise<ClaimedStep | undefined> {
   for (;;) {
-    const children = await readChildren(tx, step.stepId);
-    const ended = children.filter((c) => FINAL.has(c.status));
-    const failed = ended.filter((c) => c.status !== "SUCCEEDED");
-    if (failed.length > batch.tolerated) {
-      await failWaiting(tx, changes, step, failureMessage(batch, failed), options.now);
+    const counts = await countChildren(tx, step.stepId);
+    if (counts.failed > batch.tolerated) {
+      await failWaiting(tx, changes, step, await failureMessage(tx, batch, counts.failed), options.now);
       return undefined;
     }
-    const toStart = nextIndexes(batch, children, children.length - ended.length);
+    const toStart = await nextIndexes(tx, batch, counts);
     if (toStart.length > 0) {
-      await writeChildren(
-        tx,
-        changes,
-        toStart.map((index) => plannedChild(batch, index, starting)),
-        starting.link,
-        options.now,
-      );
+      const items = await itemsAt(tx, batch, toStart);
+      const children = toStart.map((index, i) => plannedChild(batch, index, items[i], starting));
+      await writeChildren(tx, changes, children, starting.link, options.now);
       continue; // a child of an empty workflow has ended already: count again
     }
     await tx.execute(
-      Prisma.sql`UPDATE "ChildBatch" SET settled = ${ended.length}::int WHERE "stepId" = ${step.stepId}`,
+      Prisma.sql`UPDATE "ChildBatch" SET settled = ${counts.ended}::int WHERE "stepId" = ${step.stepId}`,
     );
-    if (ended.length < batch.count) return undefined;
-    const output = await batchOutput(tx, batch, children);
+    if (counts.ended < batch.count) return undefined;
+    const output = await batchOutput(tx, batch, await readChildren(tx, step.stepId));
     return succeedWaiting(tx, changes, workflow, step, output, options);
   }
 }
 
-/** The lowest indexes without a child, as many as may start while `running` run. */
-function nextIndexes(batch: Batch, children: readonly ChildRow[], running: number): number[] {
-  const room = batch.maxConcurrency - running;
-  if (room <= 0 || children.length >= batch.count) return [];
-  const linked = new Set(children.map((c) => c.childIndex));
-  const indexes: number[] = [];
-  for (let index = 0; index < batch.count && indexes.length < room; index += 1) {
-    if (!linked.has(index)) indexes.push(index);
-  }
-  return indexes;
+interface ChildCounts {
+  started: number;
+  ended: number;
+  failed: number;
+  /** The highest index started; -1 for none. */
+  highest: number;
 }
 
-function plannedChild(batch: Batch, index: number, { starter, parent }: Starting): PlannedChild {
-  const payload =
-    batch.mode === "call"
-      ? batch.input
-      : { item: (batch.input as unknown[])[index] ?? null, index, parent: parent?.payload ?? null };
+function countChildren(tx: Tx, parentStepId: string): Promise<ChildCounts> {
+  return tx
+    .query<ChildCounts>(Prisma.sql`
+      SELECT count(*)::int AS started,
+        (count(*) FILTER (WHERE status NOT IN ('PENDING', 'RUNNING')))::int AS ended,
+        (count(*) FILTER (WHERE status NOT IN ('PENDING', 'RUNNING', 'SUCCEEDED')))::int AS failed,
+        COALESCE(max("childIndex"), -1)::int AS highest
+      FROM "Execution" WHERE "parentStepId" = ${parentStepId}`)
+    .then((rows) => rows[0] as ChildCounts);
+}
+
+/**
+ * The lowest indexes without a child, as many as may start now. Children start in index order,
+ * so they are usually the ones after the highest; a retried step that kept its succeeded items
+ * has gaps, found by index.
+ */
+async function nextIndexes(tx: Tx, batch: Batch, counts: ChildCounts): Promise<number[]> {
+  const running = counts.started - counts.ended;
+  const room = Math.min(batch.maxConcurrency - running, batch.count - counts.started);
+  if (room <= 0) return [];
+  if (counts.started === counts.highest + 1) {
+    return Array.from({ length: room }, (_, i) => counts.highest + 1 + i);
+  }
+  const rows = await tx.query<{ index: number }>(Prisma.sql`
+    SELECT i AS index FROM generate_series(0, ${batch.count - 1}::int) AS i
+    WHERE NOT EXISTS (SELECT 1 FROM "Execution" WHERE "parentStepId" = ${batch.stepId} AND "childIndex" = i)
+    ORDER BY i LIMIT ${room}::int`);
+  return rows.map((r) => r.index);
+}
+
+/** The items at these indexes (for_each), read from the stored list only when not at hand. */
+async function itemsAt(tx: Tx, batch: Batch, indexes: readonly number[]): Promise<unknown[]> {
+  if (batch.mode === "call") return indexes.map(() => batch.input);
+  if (Array.isArray(batch.input)) return indexes.map((i) => (batch.input as unknown[])[i] ?? null);
+  const rows = await tx.query<{ item: unknown }>(Prisma.sql`
+    SELECT b.input -> x.i AS item FROM unnest(${[...indexes]}::int[]) WITH ORDINALITY AS x(i, n)
+    JOIN "ChildBatch" b ON b."stepId" = ${batch.stepId} ORDER BY x.n`);
+  return rows.map((r) => r.item ?? null);
+}
+
+function plannedChild(batch: Batch, index: number, item: unknown, { starter, parent }: Starting): PlannedChild {
+  const payload = batch.mode === "call" ? item : { item, index, parent: parent?.payload ?? null };
   return { index, payload, planned: starter.plan(payload) };
 }
 
@@ -262,13 +289,17 @@ async function batchOutput(tx: Tx, batch: Batch, children: readonly ChildRow[]) 
   return { results, succeeded, failed: results.length - succeeded };
 }
 
-function failureMessage(batch: Batch, failed: readonly ChildRow[]): string {
-  const first = failed[0] as ChildRow;
-  const how = `${first.status}${first.error ? `: ${first.error}` : ""}`;
-  if (batch.mode === "call") return `child execution ${first.id} ${how}`;
+/** Why the step failed, naming the first child (by index) that did not succeed. */
+async function failureMessage(tx: Tx, batch: Batch, failed: number): Promise<string> {
+  const [first] = await tx.query<ChildRow>(Prisma.sql`
+    SELECT id, "childIndex", status::text AS status, error FROM "Execution"
+    WHERE "parentStepId" = ${batch.stepId} AND status NOT IN ('PENDING', 'RUNNING', 'SUCCEEDED')
+    ORDER BY "childIndex" LIMIT 1`);
+  const how = first ? `${first.status}${first.error ? `: ${first.error}` : ""}` : "did not succeed";
+  if (batch.mode === "call") return `child execution ${first?.id} ${how}`;
   return (
-    `${failed.length} of ${batch.count} items failed (${batch.tolerated} tolerated); ` +
-    `item ${first.childIndex} (execution ${first.id}) ${how}`
+    `${failed} of ${batch.count} items failed (${batch.tolerated} tolerated); ` +
+    `item ${first?.childIndex} (execution ${first?.id}) ${how}`
   );
 }
 
