@@ -30,6 +30,9 @@ export interface StepJob {
  */
 export const DEADLINE_GENERATION = "deadline";
 
+/** The generation of a job waking a step that waits for children: "c" (the reconciler), or "c@<child id>" (its end). */
+export const CHILD_WAKE = "c";
+
 /**
  * The generation of a workflow's admission job (a throttled line's next start): its stepId and
  * executionId are the workflow's id, followed by the time it is due in ms, so one per instant.

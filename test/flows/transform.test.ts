@@ -2,10 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/errors.js";
 import { ingestEvent } from "../../src/services/events.js";
+import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { stepsByNode, waitForExecution } from "../support/engine.js";
 import { useFlowHarness } from "../support/flow-harness.js";
-import { edge, node } from "../support/graphs.js";
+import { edge, linked, node } from "../support/graphs.js";
 
 const harness = useFlowHarness();
 const services = () => harness.engine.services;
@@ -41,6 +42,32 @@ describe("transform", () => {
     const steps = stepsByNode(execution.steps);
     expect(steps.shape?.output).toEqual({ who: "Ada", score: 91, tier: "gold" });
     expect(steps.tell?.output).toEqual({ notified: "AE", message: "Ada is gold" });
+  });
+
+  it("feeds an http_call's body: the call sends the object it built, types kept", async () => {
+    const path = `/shaped-${Date.now()}`;
+    const workflow = await createWorkflow(services(), {
+      name: "shape then call",
+      graph: linked(
+        node("start", "start"),
+        node("shape", "transform", {
+          set: {
+            name: "{{payload.lead.name}}",
+            score: "{{payload.lead.score}}",
+            hot: { logic: { ">=": [{ var: "lead.score" }, 80] } },
+          },
+        }),
+        node("post", "http_call", {
+          method: "POST",
+          url: harness.server.url(path),
+          body: { lead: "{{steps.shape.output}}", source: "engine" },
+        }),
+      ),
+    });
+    const started = await startExecution(services(), workflow.id, { lead: { name: "Ada", score: 91 } });
+    expect((await waitForExecution(db(), started.id)).status).toBe("SUCCEEDED");
+    const [sent] = harness.server.requestsTo(path);
+    expect(sent?.body).toEqual({ lead: { name: "Ada", score: 91, hot: true }, source: "engine" });
   });
 
   it("is refused at save when a rule or a template is malformed, naming it", async () => {

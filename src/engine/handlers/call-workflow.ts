@@ -31,7 +31,6 @@ export const callWorkflowHandler = defineHandler({
   type: "call_workflow",
   description: "Starts another workflow as a child execution and (by default) waits for its output.",
   dataSchema,
-  waitsForChildren: true,
   templatedKeys: ["workflowId", "payload"],
   async execute({ data, execution }) {
     return {

@@ -54,7 +54,6 @@ export const forEachHandler = defineHandler({
   description:
     "Runs a workflow once per item of a list (child executions, bounded concurrency) and collects the results.",
   dataSchema,
-  waitsForChildren: true,
   templatedKeys: ["items", "workflowId"],
   async execute({ data }) {
     const { items } = data;

@@ -151,11 +151,6 @@ export interface NodeHandler<Data = unknown> {
    * (a lost worker), the step simply runs again.
    */
   readonly runsInMemory?: boolean;
-  /**
-   * Set when `execute` may ask for child executions (startChildren): a job for the WAITING step
-   * then means one of its children ended (runner/children.ts).
-   */
-  readonly waitsForChildren?: boolean;
   /** Retries for retryable failures; omitted: one attempt. */
   retryPolicy?(data: Data): RetryPolicy;
   references?(data: Data): NodeReference[];

@@ -1,5 +1,5 @@
 import type { ExecutionStatus } from "../../generated/prisma/enums.js";
-import type { ChangePublisher, EngineLogger, StepJob, StepQueue } from "../ports.js";
+import { CHILD_WAKE, type ChangePublisher, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
 import type { ChangeSet } from "../store/change-set.js";
 
 export interface AfterCommitDeps {
@@ -52,5 +52,5 @@ function parentWakes(set: ChangeSet): StepJob[] {
   const { parentExecutionId, parentStepId, id } = set.execution;
   if (!parentExecutionId || !parentStepId) return [];
   const ended = set.changes.some((c) => c.type === "execution" && FINAL.has(c.status));
-  return ended ? [{ stepId: parentStepId, executionId: parentExecutionId, generation: `c@${id}` }] : [];
+  return ended ? [{ stepId: parentStepId, executionId: parentExecutionId, generation: `${CHILD_WAKE}@${id}` }] : [];
 }

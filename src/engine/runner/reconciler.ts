@@ -6,7 +6,7 @@
  * is not added twice, and a step that already moved on ignores a stale job.
  */
 import type { SqlDb } from "../../db/sql.js";
-import { DEADLINE_GENERATION, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
+import { CHILD_WAKE, DEADLINE_GENERATION, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
 import { replayJob } from "../replays.js";
 import { workflowsInLine } from "../store/capacity-waits.js";
 import { batchesToSettle } from "../store/child-executions.js";
@@ -111,7 +111,7 @@ export class Reconciler {
     const steps = await batchesToSettle(this.options.sql, cutoff, this.options.batchSize ?? 500);
     if (steps.length === 0) return 0;
     await this.options.queue.enqueue(
-      steps.map((s) => ({ stepId: s.stepId, executionId: s.executionId, generation: "c" })),
+      steps.map((s) => ({ stepId: s.stepId, executionId: s.executionId, generation: CHILD_WAKE })),
     );
     return steps.length;
   }

@@ -15,7 +15,7 @@ import type { StepRef } from "../store/held-step.js";
 import { timeOutExecution } from "../store/time-out-execution.js";
 import { decideWaits } from "../waits.js";
 import { afterCommit } from "./after-commit.js";
-import { wakeForChildren } from "./children.js";
+import { isChildWake, wakeForChildren } from "./children.js";
 import { runEntry } from "./entry-step.js";
 import { LocalWakeups } from "./local-wakeups.js";
 import { type PreparedStep, prepareStep } from "./prepare-step.js";
@@ -69,6 +69,11 @@ export class StepRunner implements Runner {
       await runReplayBatch(deps, job.executionId, this.deps.limits.replayRatePerSecond ?? DEFAULT_REPLAY_RATE);
       return undefined;
     }
+    // A child of a step waiting for children ended: no claim, the wake reads what it needs.
+    if (isChildWake(job.generation)) {
+      const woken = await wakeForChildren(this, job);
+      return woken ? this.continueWith(woken.context, woken.next) : undefined;
+    }
     const entered = job.entry ? await runEntry(this, job, job.entry) : undefined;
     if (entered) return this.continueWith(entered.context, entered.next);
     const { sql, clock, limits } = this.deps;
@@ -94,11 +99,7 @@ export class StepRunner implements Runner {
       case "WAITING": {
         if (step.resumeAt && step.resumeAt > now) return { rescheduleAt: step.resumeAt };
         const waited = await context(1); // ending the wait is this job's first step
-        const type = waited.workflow.index.node(step.nodeId)?.type ?? "";
-        if (this.deps.registry.get(type)?.waitsForChildren) {
-          return this.continueWith(waited, await wakeForChildren(this, waited, ref));
-        }
-        if (type === "wait_for_event") {
+        if (waited.workflow.index.node(step.nodeId)?.type === "wait_for_event") {
           // An event received before the timeout still wins: decided with every event so far.
           const deps = { ...this.deps, limits: { MAX_STEPS_PER_EXECUTION: limits.maxStepsPerExecution } };
           await decideWaits(deps, job.executionId, job.stepId);

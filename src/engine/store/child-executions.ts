@@ -44,11 +44,8 @@ export async function writeChildren(
       parentStepId: link.parentStepId,
     });
   }
-  await writeExecutionsIn(
-    tx,
-    children.map((c) => ({ executions: [c.planned], payload: c.payload })),
-    now,
-  );
+  const groups = children.map((c) => ({ executions: [c.planned], payload: c.payload }));
+  await writeExecutionsIn(tx, groups, now, { hint: true });
   const links = children.map((c) => ({ id: c.planned.id, child_index: c.index }));
   await tx.execute(Prisma.sql`
     UPDATE "Execution" e

@@ -140,13 +140,24 @@ export function settleChildren(
   });
 }
 
-/** The pinned version a step's children run, read before its transaction (to load it from the cache). */
-export async function readBatchTarget(
-  db: SqlDb,
-  stepId: string,
-): Promise<{ workflowId: string; workflowVersion: number } | undefined> {
-  const [row] = await db.query<{ workflowId: string; workflowVersion: number }>(Prisma.sql`
-    SELECT "workflowId", "workflowVersion" FROM "ChildBatch" WHERE "stepId" = ${stepId}`);
+/** A step waiting for its children, as a wake needs it before its transaction: its execution, and the version children run. */
+export interface WaitingParent {
+  nodeId: string;
+  workflowId: string;
+  workflowVersion: number;
+  payload: unknown;
+  dataOverrides: Record<string, unknown> | null;
+  targetWorkflowId: string;
+  targetVersion: number;
+}
+
+/** One read instead of a claim's: undefined when the step no longer waits for children. */
+export async function readWaitingParent(db: SqlDb, stepId: string): Promise<WaitingParent | undefined> {
+  const [row] = await db.query<WaitingParent>(Prisma.sql`
+    SELECT s."nodeId", e."workflowId", e."workflowVersion", e.payload, e."dataOverrides",
+      b."workflowId" AS "targetWorkflowId", b."workflowVersion" AS "targetVersion"
+    FROM "ChildBatch" b JOIN "Step" s ON s.id = b."stepId" JOIN "Execution" e ON e.id = b."executionId"
+    WHERE b."stepId" = ${stepId} AND s.status = 'WAITING' AND e.status = 'RUNNING'`);
   return row;
 }
 

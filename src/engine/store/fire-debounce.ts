@@ -70,6 +70,6 @@ async function fire(tx: Tx, workflowId: string, window: WindowRow, starter: Wind
   const chosen = (use === "first" ? ordered[0] : ordered.at(-1)) as (typeof ordered)[number];
   const payload = use === "all" ? { events: ordered.map((e) => e.payload) } : chosen.payload;
   const planned = starter.plan(payload);
-  await writeExecutionsIn(tx, [{ executions: [planned], payload }], now, chosen.eventId);
+  await writeExecutionsIn(tx, [{ executions: [planned], payload }], now, { sourceEventId: chosen.eventId });
   return planned.changes;
 }

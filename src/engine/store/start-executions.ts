@@ -412,7 +412,7 @@ export async function writeExecutionsIn(
   tx: SqlRunner,
   groups: readonly { executions: readonly NewExecution[]; payload: unknown }[],
   now: Date,
-  sourceEventId?: string,
+  { sourceEventId, hint = false }: { sourceEventId?: string; hint?: boolean } = {},
 ): Promise<void> {
   const requests = groups.map(({ executions, payload }) => ({
     executions,
@@ -422,5 +422,14 @@ export async function writeExecutionsIn(
   }));
   const rows = await tx.query<StartRow>(startStatement(requests));
   const executions = groups.flatMap((g) => g.executions);
-  scheduleDeadlines(inOrder(executions, rows.filter((row) => row.id !== null).map(executionOf)), executions);
+  const written = inOrder(executions, rows.filter((row) => row.id !== null).map(executionOf));
+  // Only for plain new executions: a rerun's first job is not its entry step, and carries no overrides.
+  if (hint) {
+    let at = 0;
+    for (const r of requests) {
+      hintEntryJobs(r.executions, written.slice(at, at + r.executions.length), r.payload.length);
+      at += r.executions.length;
+    }
+  }
+  scheduleDeadlines(written, executions);
 }
