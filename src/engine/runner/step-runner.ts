@@ -34,6 +34,8 @@ const LOCAL_WAKEUP_HORIZON_MS = 60_000;
 export class StepRunner implements Runner {
   draining = false;
   readonly wakeups: LocalWakeups;
+  /** Steps waiting for children being woken in this process (wakeParent). */
+  private readonly childWakes = new Map<string, { again: boolean }>();
 
   constructor(readonly deps: StepRunnerDeps) {
     this.wakeups = new LocalWakeups(this.process, {
@@ -70,10 +72,7 @@ export class StepRunner implements Runner {
       return undefined;
     }
     // A child of a step waiting for children ended: no claim, the wake reads what it needs.
-    if (isChildWake(job.generation)) {
-      const woken = await wakeForChildren(this, job);
-      return woken ? this.continueWith(woken.context, woken.next) : undefined;
-    }
+    if (isChildWake(job.generation)) return this.wakeParent(job);
     const entered = job.entry ? await runEntry(this, job, job.entry) : undefined;
     if (entered) return this.continueWith(entered.context, entered.next);
     const { sql, clock, limits } = this.deps;
@@ -124,6 +123,31 @@ export class StepRunner implements Runner {
         return undefined;
     }
   };
+
+  /**
+   * Wakes a step waiting for children. Children ending together wake it together, and each wake
+   * reads every child's state under the parent's lock: one wake at a time per step in this
+   * process, and a wake asked for meanwhile runs once more after it instead of queueing on the lock.
+   */
+  private async wakeParent(job: StepJob): Promise<undefined> {
+    const running = this.childWakes.get(job.stepId);
+    if (running) {
+      running.again = true;
+      return undefined;
+    }
+    const entry = { again: false };
+    this.childWakes.set(job.stepId, entry);
+    let woken: Awaited<ReturnType<typeof wakeForChildren>>;
+    try {
+      do {
+        entry.again = false;
+        woken = await wakeForChildren(this, job);
+      } while (entry.again && !woken?.next);
+    } finally {
+      this.childWakes.delete(job.stepId);
+    }
+    return woken ? this.continueWith(woken.context, woken.next) : undefined;
+  }
 
   /** An execution's deadline job: it fails the execution if still live (store/time-out-execution.ts). */
   private async timeOut(executionId: string): Promise<JobResult | undefined> {
