@@ -41,12 +41,12 @@ export const ADMIT_GENERATION_PREFIX = "admit@";
 
 /** A job that admits the workflow's line at `at` (runner/admissions.ts). */
 export function admitJob(workflowId: string, at: Date): StepJob {
-  return {
-    stepId: workflowId,
-    executionId: workflowId,
-    generation: `${ADMIT_GENERATION_PREFIX}${at.getTime()}`,
-    runAt: at,
-  };
+  return timedJob(ADMIT_GENERATION_PREFIX, workflowId, at);
+}
+
+/** A job about something that is not a step (a workflow's line, a replay): both ids are its id, one job per instant. */
+export function timedJob(prefix: string, id: string, at: Date): StepJob {
+  return { stepId: id, executionId: id, generation: `${prefix}${at.getTime()}`, runAt: at };
 }
 
 /**

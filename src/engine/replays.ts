@@ -10,7 +10,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { type Execution, Prisma, type Replay } from "../generated/prisma/client.js";
 import type { ExecutionDeps } from "./executions.js";
 import { findEntryNode } from "./graph.js";
-import type { StepJob } from "./ports.js";
+import { type StepJob, timedJob } from "./ports.js";
 import { FINAL_STATUSES, rerunExecution } from "./reruns.js";
 import * as store from "./store/replays.js";
 import { failedNodeOf } from "./store/rerun-execution.js";
@@ -28,12 +28,7 @@ export const REPLAY_BATCH = 20;
 const REPLAY_LEASE_MS = 60_000;
 
 export function replayJob(replayId: string, at: Date): StepJob {
-  return {
-    stepId: replayId,
-    executionId: replayId,
-    generation: `${REPLAY_GENERATION_PREFIX}${at.getTime()}`,
-    runAt: at,
-  };
+  return timedJob(REPLAY_GENERATION_PREFIX, replayId, at);
 }
 
 /** Refuses what a replay cannot run: a missing workflow, a filter on unfinished executions, an empty window. */

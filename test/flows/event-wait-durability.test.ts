@@ -5,7 +5,6 @@
  * when the process sending them dies right after the commit). Each wait is
  * resumed exactly once, by its own payment, and every execution finishes.
  */
-import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { writeEvent } from "../../src/engine/store/start-executions.js";
 import { ingestEvent } from "../../src/services/events.js";
@@ -13,7 +12,7 @@ import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
 import { startTestEngine, testConfig, testEnv, waitForExecution, waitUntil } from "../support/engine.js";
 import { edge, node } from "../support/graphs.js";
-import { spawnWorker, startRedisServer } from "../support/processes.js";
+import { flushRedis, spawnWorker, startRedisServer } from "../support/processes.js";
 
 const database = useTestDatabase();
 const WAITING = 50;
@@ -51,12 +50,7 @@ describe("event waits through crashes", () => {
       await waitUntil(async () => (await waiting()) === WAITING, "every execution to wait for its payment", 45_000);
 
       await worker.killHard();
-      const admin = new Redis(redis.url);
-      try {
-        expect(await admin.flushall()).toBe("OK");
-      } finally {
-        await admin.quit();
-      }
+      await flushRedis(redis.url);
       worker = spawnWorker(env);
 
       for (let n = 0; n < WAITING; n++) {

@@ -4,14 +4,13 @@
  * PostgreSQL, and the reconciler admits every workflow that has one, so the window still starts
  * its one execution and the line still drains, in order.
  */
-import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { ingestEvent } from "../../src/services/events.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
 import { startTestEngine, waitForExecution, waitUntil } from "../support/engine.js";
 import { edge, node } from "../support/graphs.js";
-import { startRedisServer } from "../support/processes.js";
+import { flushRedis, startRedisServer } from "../support/processes.js";
 
 const database = useTestDatabase();
 
@@ -42,12 +41,7 @@ describe("flow control after Redis loses its data", () => {
       for (const n of [1, 2, 3]) line.push((await ingestEvent(engine.services, { type: "sync", n })).executions[0]?.id);
       // The first sync starts at once; the other two wait on delayed admission jobs, as the window does.
       await waitForExecution(engine.db, line[0] as string, ["SUCCEEDED"]);
-      const admin = new Redis(redis.url);
-      try {
-        expect(await admin.flushall()).toBe("OK");
-      } finally {
-        await admin.quit();
-      }
+      await flushRedis(redis.url);
 
       await waitUntil(
         async () => (await engine.db.execution.count({ where: { workflowId: debounced.id } })) === 1,

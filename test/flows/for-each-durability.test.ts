@@ -4,7 +4,6 @@
  * meanwhile included). A new worker finishes it: every item ran as exactly one child execution,
  * the parent succeeded with all 60 results in order, and never more than 5 items ran at once.
  */
-import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
@@ -12,7 +11,7 @@ import { useTestDatabase } from "../support/database.js";
 import { startTestEngine, testConfig, testEnv, waitForExecution, waitUntil } from "../support/engine.js";
 import { linked, node } from "../support/graphs.js";
 import { TestHttpServer } from "../support/http-server.js";
-import { spawnWorker, startRedisServer } from "../support/processes.js";
+import { flushRedis, spawnWorker, startRedisServer } from "../support/processes.js";
 
 const database = useTestDatabase();
 const ITEMS = 60;
@@ -46,12 +45,7 @@ describe("for_each through a crash", () => {
       await waitUntil(async () => (await ended()) >= 15, "a quarter of the items to end", 45_000);
 
       await worker.killHard();
-      const admin = new Redis(redis.url);
-      try {
-        expect(await admin.flushall()).toBe("OK");
-      } finally {
-        await admin.quit();
-      }
+      await flushRedis(redis.url);
       worker = spawnWorker(env);
 
       const done = await waitForExecution(producer.db, started.id, undefined, 90_000);

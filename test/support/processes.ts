@@ -53,6 +53,17 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/** FLUSHALL on a Redis of a test's own: every queued job and key is gone, as after a restart without persistence. */
+export async function flushRedis(url: string): Promise<void> {
+  const admin = new Redis(url);
+  try {
+    const answer = await admin.flushall();
+    if (answer !== "OK") throw new Error(`FLUSHALL answered ${answer}`);
+  } finally {
+    await admin.quit();
+  }
+}
+
 /** A redis-server of our own on a free port, keeping nothing on disk. */
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
