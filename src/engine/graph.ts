@@ -88,3 +88,18 @@ export class GraphIndex {
     return this.graph.edges.filter((edge) => edge.source === id).map((edge) => edge.target);
   }
 }
+
+/** The node and every node it can lead to (its edges and the nodes its data names). */
+export function reachableFrom(index: GraphIndex, fromId: string): Set<string> {
+  const seen = new Set<string>([fromId]);
+  const queue = [fromId];
+  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+    for (const next of index.outgoing(id)) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  return seen;
+}

@@ -52,7 +52,7 @@ export type {
 export { systemClock } from "./ports.js";
 // Reruns from a node (copying what is upstream of it), and bulk replays of many executions.
 export { abortReplay, previewReplay, type ReplayFilter, startReplay } from "./replays.js";
-export { FINAL_STATUSES, type RerunRequest, rerunExecution } from "./reruns.js";
+export { type RerunRequest, rerunExecution } from "./reruns.js";
 // Steps: the runner that processes step jobs, the reconciler that rebuilds them from PostgreSQL,
 // and the registry of in-flight steps a cancel aborts.
 export { type AdmissionDeps, Admissions } from "./runner/admissions.js";
@@ -73,6 +73,7 @@ export {
   type ValidationIssue,
   type ValidationLimits,
   type ValidationResult,
+  validateNodeDataIn,
   validateWorkflow,
 } from "./validate.js";
 export { decideWaits, explainWaits, type Resolution, type WaitDeps } from "./waits.js";

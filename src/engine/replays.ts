@@ -11,7 +11,8 @@ import { type Execution, Prisma, type Replay } from "../generated/prisma/client.
 import type { ExecutionDeps } from "./executions.js";
 import { findEntryNode } from "./graph.js";
 import { type StepJob, timedJob } from "./ports.js";
-import { FINAL_STATUSES, rerunExecution } from "./reruns.js";
+import { rerunExecution } from "./reruns.js";
+import { FINAL_EXECUTION } from "./store/change-set.js";
 import * as store from "./store/replays.js";
 import { failedNodeOf } from "./store/rerun-execution.js";
 import { currentWorkflowVersion } from "./store/workflow-version.js";
@@ -38,7 +39,7 @@ async function checkFilter(deps: ExecutionDeps, filter: store.ReplayFilter): Pro
     throw new NotFoundError("Workflow", filter.workflowId);
   }
   const problems = [];
-  if (filter.status && !FINAL_STATUSES.includes(filter.status)) {
+  if (filter.status && !FINAL_EXECUTION.has(filter.status)) {
     problems.push({ path: "filter.status", message: `only finished executions can be rerun; got ${filter.status}` });
   }
   if (filter.from && filter.to && filter.from >= filter.to) {
@@ -103,7 +104,7 @@ export async function runReplayBatch(deps: ExecutionDeps, replayId: string, rate
 
 /** Where an execution's rerun starts: its failed step, or its entry node; undefined when it cannot be rerun. */
 async function rerunFrom(deps: ExecutionDeps, original: Execution, fromFailedStep: boolean) {
-  if (!FINAL_STATUSES.includes(original.status)) return undefined; // still running when its turn came
+  if (!FINAL_EXECUTION.has(original.status)) return undefined; // still running when its turn came
   if (fromFailedStep && original.status === "FAILED") {
     const failed = await failedNodeOf(deps.sql, original.id);
     if (failed) return failed;

@@ -8,9 +8,8 @@ import type { Execution } from "../generated/prisma/client.js";
 import type { ExecutionDeps } from "./executions.js";
 import { planExecution } from "./executions.js";
 import { afterCommit } from "./runner/after-commit.js";
+import { FINAL_EXECUTION } from "./store/change-set.js";
 import { writeRerun } from "./store/rerun-execution.js";
-
-export const FINAL_STATUSES: readonly string[] = ["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"];
 
 export interface RerunRequest {
   fromNodeId: string;
@@ -28,7 +27,7 @@ export async function rerunExecution(
   original: Execution,
   request: RerunRequest,
 ): Promise<string | undefined> {
-  if (!FINAL_STATUSES.includes(original.status)) {
+  if (!FINAL_EXECUTION.has(original.status)) {
     throw new ConflictError(`execution is ${original.status}; only a finished execution can be rerun`);
   }
   const workflow = await deps.workflows.get(original.workflowId, original.workflowVersion);

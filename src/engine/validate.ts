@@ -5,7 +5,14 @@
  */
 import type { z } from "zod";
 import { findCycles } from "./cycles.js";
-import { findEntryNode, type GraphEdge, GraphIndex, type GraphNode, type WorkflowGraph } from "./graph.js";
+import {
+  findEntryNode,
+  type GraphEdge,
+  GraphIndex,
+  type GraphNode,
+  reachableFrom,
+  type WorkflowGraph,
+} from "./graph.js";
 import type { HandlerRegistry } from "./handlers/index.js";
 import type { NodeHandler } from "./handlers/types.js";
 import { checkRule, isEmptyRule, isPlainObject } from "./json-logic.js";
@@ -214,18 +221,21 @@ function validateEntry(graph: WorkflowGraph): ValidationIssue[] {
   return [];
 }
 
-function reachableFrom(index: GraphIndex, entryId: string): Set<string> {
-  const seen = new Set<string>([entryId]);
-  const queue = [entryId];
-  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-    for (const next of index.outgoing(id)) {
-      if (!seen.has(next)) {
-        seen.add(next);
-        queue.push(next);
-      }
-    }
-  }
-  return seen;
+/**
+ * One node's data as a save checks it (schema, references to other nodes, rules, templates) in
+ * its graph, its problems named under `at` (a rerun's replaced data: "input").
+ */
+export function validateNodeDataIn(
+  graph: WorkflowGraph,
+  node: GraphNode,
+  registry: HandlerRegistry,
+  at: string,
+): ValidationIssue[] {
+  const handler = registry.get(node.type);
+  if (!handler) return [{ path: at, message: `node type "${node.type}" is not registered` }];
+  const issues: ValidationIssue[] = [];
+  validateNodeData(node, handler, at, new Set(graph.nodes.map((n) => n.id)), issues);
+  return issues;
 }
 
 /** zod issue paths ("url", ["cases", 0, "next"]) joined onto the data path. */

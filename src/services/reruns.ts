@@ -36,18 +36,9 @@ async function checkInput(
   if (!isPlainObject(input))
     throw new ValidationError([{ path: "input", message: "must be an object (the node's data)" }]);
   const workflow = await deps.workflows.get(original.workflowId, original.workflowVersion);
-  const at = workflow.graph.nodes.findIndex((node) => node.id === nodeId);
-  if (at < 0) return input; // the engine names the missing node
-  const nodes = workflow.graph.nodes.map((node, i) => (i === at ? { ...node, data: input } : node));
-  const checked = engine.validateWorkflow({ graph: { ...workflow.graph, nodes }, trigger: null }, deps.registry);
-  if (checked.ok) return input;
-  const prefix = `graph.nodes[${at}].data`;
-  const problems = checked.issues
-    .filter((issue) => issue.path.startsWith(`graph.nodes[${at}]`))
-    .map((issue) => ({
-      path: issue.path.startsWith(prefix) ? `input${issue.path.slice(prefix.length)}` : "input",
-      message: issue.message,
-    }));
+  const node = workflow.index.node(nodeId);
+  if (!node) return input; // the engine names the missing node
+  const problems = engine.validateNodeDataIn(workflow.graph, { ...node, data: input }, deps.registry, "input");
   if (problems.length > 0) throw new ValidationError(problems);
   return input;
 }

@@ -14,7 +14,7 @@ import { planExecution } from "../executions.js";
 import { holdsSlots } from "../flow-control.js";
 import { admitJob, type Clock, type EngineLogger, type StepQueue } from "../ports.js";
 import { admitExecutions } from "../store/admit-executions.js";
-import type { ChangeSet } from "../store/change-set.js";
+import { type ChangeSet, FINAL_EXECUTION } from "../store/change-set.js";
 import { currentWorkflowVersion } from "../store/workflow-version.js";
 import type { WorkflowCache } from "../workflow-cache.js";
 import { type AfterCommitDeps, afterCommit } from "./after-commit.js";
@@ -28,7 +28,6 @@ export interface AdmissionDeps extends Omit<AfterCommitDeps, "admissions"> {
 }
 
 const FREEING_STEP = new Set(["WAITING", "SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"]);
-const FINAL_EXECUTION = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"]);
 
 export class Admissions {
   private readonly inFlight = new Map<string, { again: boolean; done: Promise<void> }>();

@@ -1,6 +1,5 @@
-import type { ExecutionStatus } from "../../generated/prisma/enums.js";
 import { CHILD_WAKE, type ChangePublisher, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
-import type { ChangeSet } from "../store/change-set.js";
+import { type ChangeSet, FINAL_EXECUTION } from "../store/change-set.js";
 
 export interface AfterCommitDeps {
   queue: StepQueue;
@@ -41,8 +40,6 @@ function withOthers(changeSets: readonly ChangeSet[]): ChangeSet[] {
   return changeSets.flatMap((set) => (set.others.length === 0 ? [set] : [set, ...withOthers(set.others)]));
 }
 
-const FINAL: ReadonlySet<ExecutionStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"]);
-
 /**
  * A child execution that ended wakes the step that started it (store/children-wait.ts), by a job
  * of its own (one per child, so none is merged with a wake already running). A wake lost with
@@ -51,6 +48,6 @@ const FINAL: ReadonlySet<ExecutionStatus> = new Set(["SUCCEEDED", "FAILED", "CAN
 function parentWakes(set: ChangeSet): StepJob[] {
   const { parentExecutionId, parentStepId, id } = set.execution;
   if (!parentExecutionId || !parentStepId) return [];
-  const ended = set.changes.some((c) => c.type === "execution" && FINAL.has(c.status));
+  const ended = set.changes.some((c) => c.type === "execution" && FINAL_EXECUTION.has(c.status));
   return ended ? [{ stepId: parentStepId, executionId: parentExecutionId, generation: `${CHILD_WAKE}@${id}` }] : [];
 }

@@ -25,6 +25,7 @@ export interface LockedExecution {
 }
 
 export const ACTIVE_EXECUTION: ReadonlySet<ExecutionStatus> = new Set(["PENDING", "RUNNING"]);
+export const FINAL_EXECUTION: ReadonlySet<ExecutionStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"]);
 export const ACTIVE_STEP_STATUSES: StepStatus[] = ["PENDING", "RUNNING", "WAITING"];
 
 /** Fields of the execution row a transaction may change besides its seq. */

@@ -9,7 +9,7 @@
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { StepStatus } from "../../generated/prisma/enums.js";
-import type { GraphIndex } from "../graph.js";
+import { reachableFrom } from "../graph.js";
 import type { PinnedWorkflow } from "../workflow-cache.js";
 import { ChangeSet } from "./change-set.js";
 import { type NewExecution, writeExecutionsIn } from "./start-executions.js";
@@ -77,7 +77,7 @@ function rerunChanges(
     seq: 0,
   });
   changes.executionCreated();
-  const again = downstreamOf(workflow.index, fromNodeId);
+  const again = reachableFrom(workflow.index, fromNodeId);
   const toRun: { nodeId: string; type: string }[] = [];
   for (const step of steps) {
     if (again.has(step.nodeId)) continue;
@@ -99,21 +99,6 @@ function rerunChanges(
   }
   if (planned.flow) changes.admits = true;
   return changes;
-}
-
-/** The node and every node it can lead to. */
-export function downstreamOf(index: GraphIndex, nodeId: string): Set<string> {
-  const seen = new Set([nodeId]);
-  const queue = [nodeId];
-  for (let at = queue.pop(); at !== undefined; at = queue.pop()) {
-    for (const next of index.outgoing(at)) {
-      if (!seen.has(next)) {
-        seen.add(next);
-        queue.push(next);
-      }
-    }
-  }
-  return seen;
 }
 
 /** The node of an execution's first failed step (a failed execution reruns from there); undefined if none. */
