@@ -25,6 +25,7 @@ const PORTABLE_FLOWS = [
   "test/flows/for-each.test.ts",
   "test/flows/rerun.test.ts",
   "test/flows/replay.test.ts",
+  "test/flows/schedules.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

@@ -144,6 +144,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
         graceMs: config.RECONCILE_GRACE_MS,
         decideWaits: (executionId) => decideWaits(services, executionId),
         admit: (workflowId) => admissions.admit(workflowId),
+        clock,
       });
       reconciler.start();
     },

@@ -21,7 +21,7 @@ export class AppError extends Error {
 
 export class NotFoundError extends AppError {
   constructor(
-    readonly entity: "Workflow" | "Execution" | "Event" | "Step" | "Replay",
+    readonly entity: "Workflow" | "Execution" | "Event" | "Step" | "Replay" | "Schedule",
     readonly id: string,
   ) {
     super("NOT_FOUND", `${entity} not found`);

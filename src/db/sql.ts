@@ -53,7 +53,7 @@ export interface SqlDb extends SqlRunner {
 type RawClient = Pick<Db, "$queryRaw" | "$executeRaw">;
 
 /** A Prisma client, or a Prisma transaction client, as a SqlRunner. */
-function prismaSql(client: RawClient): SqlRunner {
+export function prismaSql(client: RawClient): SqlRunner {
   return {
     query: <T>(sql: Sql) => client.$queryRaw<T[]>(sql),
     execute: (sql: Sql) => client.$executeRaw(sql),

@@ -42,6 +42,32 @@ export function planExecution(workflow: PinnedWorkflow, payload: unknown): NewEx
   return planned;
 }
 
+/** How executions of a workflow's version are started: the pinned version, and a plan per payload. */
+export interface ExecutionStarter {
+  workflow: PinnedWorkflow;
+  plan(payload: unknown): NewExecution;
+}
+
+/** Starting executions of a workflow's current version (undefined if it does not exist or was deleted). */
+export async function currentStarter(
+  deps: Pick<ExecutionDeps, "sql" | "workflows">,
+  workflowId: string,
+): Promise<ExecutionStarter | undefined> {
+  const version = await currentWorkflowVersion(deps.sql, workflowId);
+  if (version === undefined) return undefined;
+  return pinnedStarter(deps, workflowId, version);
+}
+
+/** Starting executions of one version of a workflow. */
+export async function pinnedStarter(
+  deps: Pick<ExecutionDeps, "workflows">,
+  workflowId: string,
+  version: number,
+): Promise<ExecutionStarter> {
+  const workflow = await deps.workflows.get(workflowId, version);
+  return { workflow, plan: (payload) => planExecution(workflow, payload) };
+}
+
 /** Starts a workflow's current version directly, ignoring its trigger and whether it is active. */
 export async function startExecution(deps: ExecutionDeps, workflowId: string, payload: unknown): Promise<Execution> {
   const version = await currentWorkflowVersion(deps.sql, workflowId);
@@ -116,7 +142,7 @@ export function planDebounce(workflow: PinnedWorkflow, payload: unknown): Deboun
  * written at the same time (each statement sees only what committed before
  * it): it is now. If this process dies first, the reconciler does it.
  */
-async function checkCancelOn(deps: ExecutionDeps, planned: readonly NewExecution[]): Promise<void> {
+export async function checkCancelOn(deps: ExecutionDeps, planned: readonly NewExecution[]): Promise<void> {
   for (const execution of planned) {
     if (execution.cancelOn === undefined) continue;
     try {

@@ -7,6 +7,7 @@
  * applies them (see src/engine/README.md, "Flow control").
  */
 import { createHash } from "node:crypto";
+import { objectWith, oneOf, wholeNumber } from "./field-checks.js";
 import { isPlainObject } from "./json-logic.js";
 import { checkTemplates, renderTemplates, type TemplateContext } from "./template.js";
 
@@ -160,28 +161,6 @@ function checkPriority(value: unknown, problems: Problem[]): number | string | n
   return null;
 }
 
-function objectWith(
-  value: unknown,
-  path: string,
-  known: readonly string[],
-  problems: Problem[],
-): Record<string, unknown> | undefined {
-  if (!isPlainObject(value)) {
-    problems.push({ path, message: "must be an object" });
-    return undefined;
-  }
-  const unknown = Object.keys(value).filter((key) => !known.includes(key));
-  for (const key of unknown)
-    problems.push({ path: `${path}.${key}`, message: `unknown field; expected ${known.join(", ")}` });
-  return unknown.length > 0 ? undefined : value;
-}
-
-function wholeNumber(value: unknown, path: string, min: number, max: number, problems: Problem[]): number | undefined {
-  if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
-  problems.push({ path, message: `must be a whole number from ${min} to ${max}` });
-  return undefined;
-}
-
 /** A key template: absent or null is no key (one pool); a string is checked as a template. */
 function keyTemplate(value: unknown, path: string, problems: Problem[]): string | null | undefined {
   if (value === undefined || value === null) return null;
@@ -192,19 +171,6 @@ function keyTemplate(value: unknown, path: string, problems: Problem[]): string 
   const found = checkTemplates(value, path, new Set());
   problems.push(...found);
   return found.length > 0 ? undefined : value;
-}
-
-function oneOf<T extends string>(
-  value: unknown,
-  path: string,
-  allowed: readonly T[],
-  fallback: T,
-  problems: Problem[],
-): T | undefined {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
-  problems.push({ path, message: `must be one of ${allowed.join(", ")}` });
-  return undefined;
 }
 
 /** One execution's rendered flow control: its keys and priority, fixed when it starts. */

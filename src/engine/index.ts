@@ -59,6 +59,27 @@ export { type AdmissionDeps, Admissions } from "./runner/admissions.js";
 export { RunningCancellations } from "./runner/cancellations.js";
 export { type ReconcileReport, Reconciler, type ReconcilerOptions } from "./runner/reconciler.js";
 export { type RunnerLimits, StepRunner, type StepRunnerDeps } from "./runner/step-runner.js";
+// Schedules: cron schedules and one-off runAt entries (definitions, their rows and timers, firing by hand).
+export {
+  type CronSchedule,
+  checkSchedules,
+  type RunAtEntry,
+  SCHEDULE_OVERLAPS,
+  type ScheduleDefinitions,
+  type ScheduleInput,
+  type ScheduleOverlap,
+} from "./schedule-definitions.js";
+export { localTime } from "./schedule-times.js";
+export {
+  enqueueTimers,
+  type Firing,
+  type FiringStatus,
+  pauseSchedule,
+  type ScheduleRow,
+  type ScheduleTimer,
+  triggerSchedule,
+  upcomingRuns,
+} from "./schedules.js";
 // Waits: the kinds of waiting a step can do: a delay until a time (store/wait-step.ts, store/end-wait.ts),
 // and an event (store/await-event.ts, store/resolve-waits.ts; delivered by startForEvent, decided
 // again by the reconciler). Concurrency slots, child workflows and schedules will live here;
@@ -66,6 +87,7 @@ export { type RunnerLimits, StepRunner, type StepRunnerDeps } from "./runner/ste
 export { type CapacityWaitExplained, capacityByWorkflow, explainCapacityWait } from "./store/capacity-waits.js";
 export { stepsResumedBy } from "./store/event-waits.js";
 export { bumpRevision, readRevision, WORKFLOWS_REVISION } from "./store/revisions.js";
+export { readSchedules, saveSchedules } from "./store/schedules.js";
 export { checkTemplates } from "./template.js";
 export { type TriggerFailure, TriggerIndex, type TriggerMatch, type TriggerSource } from "./triggers.js";
 export {

@@ -12,7 +12,7 @@ export interface StepJob {
   /**
    * Which run of the step this is: the attempt number for a run, "w" for the
    * end of a wait, "c@<child id>" (or "c", from the reconciler) for a child
-   * execution that ended; other jobs: "deadline", "admit@<ms>", "replay@<ms>".
+   * execution that ended; other jobs: "deadline", "admit@<ms>", "replay@<ms>", "schedule@<ms>".
    * With the step id it makes the job id, so enqueueing the same run twice is a
    * no-op while different runs of one step never collide (no ":" in it: BullMQ
    * refuses job ids holding one).
@@ -42,6 +42,22 @@ export const ADMIT_GENERATION_PREFIX = "admit@";
 /** A job that admits the workflow's line at `at` (runner/admissions.ts). */
 export function admitJob(workflowId: string, at: Date): StepJob {
   return timedJob(ADMIT_GENERATION_PREFIX, workflowId, at);
+}
+
+/**
+ * The generation of a schedule's job: both its ids are the Schedule row's, then the instant it is
+ * due in ms (its timer), or the id of the execution whose end woke it (buffer_one).
+ */
+export const SCHEDULE_GENERATION_PREFIX = "schedule@";
+
+/** A job that fires the schedule's instants due by `at` (engine/schedules.ts). */
+export function scheduleJob(scheduleId: string, at: Date): StepJob {
+  return timedJob(SCHEDULE_GENERATION_PREFIX, scheduleId, at);
+}
+
+/** A job that starts the schedule's buffered firing, now that `executionId` (the one it waited for) ended. */
+export function scheduleWakeJob(scheduleId: string, executionId: string): StepJob {
+  return { stepId: scheduleId, executionId: scheduleId, generation: `${SCHEDULE_GENERATION_PREFIX}${executionId}` };
 }
 
 /** A job about something that is not a step (a workflow's line, a replay): both ids are its id, one job per instant. */

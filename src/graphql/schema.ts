@@ -9,6 +9,7 @@ import "./types/notification.js";
 import "./types/node-type.js";
 import "./types/subscriptions.js";
 import "./types/replay.js";
+import "./types/schedule.js";
 
 builder.queryType({});
 builder.mutationType({});

@@ -3,15 +3,21 @@
  * validated in full and writes an immutable WorkflowVersion snapshot.
  */
 import { jsonColumn } from "../db/json.js";
+import { prismaSql } from "../db/sql.js";
 import {
   bumpRevision,
   checkFlowControl,
   checkRule,
+  checkSchedules,
   checkTemplates,
+  enqueueTimers,
   type FlowControl,
   type FlowControlInput,
   isPlainObject,
   type JsonLogicRule,
+  type ScheduleDefinitions,
+  type ScheduleTimer,
+  saveSchedules,
   storedFlowControl,
   type ValidationLimits,
   validateWorkflow,
@@ -38,7 +44,14 @@ export interface WorkflowInput {
   debounce?: unknown;
   /** A whole number from -100 to 100, or a template rendered from the event; null: 0. */
   priority?: unknown;
+  /** Cron schedules (engine/schedule-definitions.ts); left out: kept, null or []: none. */
+  schedules?: unknown;
+  /** One-off timed starts: [{id?, at, payload?}]; left out: kept, null or []: none. */
+  runAt?: unknown;
 }
+
+/** Schedules as they are (a save that leaves both lists out). */
+const NO_CHANGE: ScheduleDefinitions = {};
 
 /** The longest execution timeout accepted. */
 export const MAX_EXECUTION_TIMEOUT_MS = 365 * 24 * 60 * 60 * 1000;
@@ -60,7 +73,9 @@ function checkDefinition(deps: ServiceDeps, input: WorkflowInput) {
   const result = validateWorkflow({ graph: input.graph, trigger: input.trigger }, deps.registry, graphLimits(deps));
   if (!result.ok) problems.push(...result.issues);
   const flow = checkFlowControl(input);
+  const clock = checkSchedules(input);
   problems.push(...checkCancelOn(input.cancelOn), ...checkTimeout(input.timeoutMs), ...flow.problems);
+  problems.push(...clock.problems);
   if (problems.length > 0 || !result.ok) throw new ValidationError(problems);
   // Empty triggers are stored as {} so every client sees one shape; an empty cancelOn is none.
   const cancelOn = isEmptyCancelOn(input.cancelOn) ? null : input.cancelOn;
@@ -69,7 +84,7 @@ function checkDefinition(deps: ServiceDeps, input: WorkflowInput) {
     timeoutMs: input.timeoutMs ?? null,
     flowControl: jsonColumn(flow.flow),
   };
-  return { graph: result.graph, trigger: input.trigger ?? {}, columns };
+  return { graph: result.graph, trigger: input.trigger ?? {}, columns, schedules: clock.definitions };
 }
 
 function isEmptyCancelOn(rule: unknown): boolean {
@@ -110,8 +125,9 @@ function mergeFlowControl(stored: FlowControl | null, patch: Partial<WorkflowInp
 }
 
 export async function createWorkflow(deps: ServiceDeps, input: WorkflowInput): Promise<Workflow> {
-  const { graph, trigger, columns: limits } = checkDefinition(deps, input);
-  return deps.db.$transaction(async (tx) => {
+  const { graph, trigger, columns: limits, schedules } = checkDefinition(deps, input);
+  let timers: ScheduleTimer[] = [];
+  const created = await deps.db.$transaction(async (tx) => {
     const workflow = await tx.workflow.create({
       data: {
         name: input.name,
@@ -131,9 +147,12 @@ export async function createWorkflow(deps: ServiceDeps, input: WorkflowInput): P
         },
       },
     });
+    timers = await saveSchedules(prismaSql(tx), workflow.id, schedules, workflow.isActive, deps.clock.now());
     await bumpRevision(tx, WORKFLOWS_REVISION);
     return workflow;
   });
+  await enqueueTimers(deps, timers);
+  return created;
 }
 
 export async function getWorkflow(deps: ServiceDeps, id: string): Promise<Workflow> {
@@ -174,10 +193,14 @@ export async function updateWorkflow(deps: ServiceDeps, id: string, patch: Parti
     cancelOn: patch.cancelOn === undefined ? current.cancelOn : patch.cancelOn,
     timeoutMs: patch.timeoutMs === undefined ? current.timeoutMs : patch.timeoutMs,
     ...mergeFlowControl(storedFlowControl(current.flowControl), patch),
+    // Left out, schedules keep their rows (and state) as they are.
+    schedules: patch.schedules,
+    runAt: patch.runAt,
   };
-  const { graph, trigger, columns: limits } = checkDefinition(deps, merged);
+  const { graph, trigger, columns: limits, schedules } = checkDefinition(deps, merged);
   const version = current.version + 1;
-  return deps.db.$transaction(async (tx) => {
+  let timers: ScheduleTimer[] = [];
+  const updated = await deps.db.$transaction(async (tx) => {
     // Conditional on the version read above, so two concurrent updates cannot both claim one version.
     const { count } = await tx.workflow.updateMany({
       where: { id, version: current.version, deletedAt: null },
@@ -202,9 +225,12 @@ export async function updateWorkflow(deps: ServiceDeps, id: string, patch: Parti
         ...limits,
       },
     });
+    timers = await saveSchedules(prismaSql(tx), id, schedules, merged.isActive ?? true, deps.clock.now());
     await bumpRevision(tx, WORKFLOWS_REVISION);
     return tx.workflow.findUniqueOrThrow({ where: { id } });
   });
+  await enqueueTimers(deps, timers);
+  return updated;
 }
 
 /**
@@ -215,6 +241,7 @@ export async function deleteWorkflow(deps: ServiceDeps, id: string): Promise<voi
   await getWorkflow(deps, id);
   await deps.db.$transaction(async (tx) => {
     await tx.workflow.update({ where: { id }, data: { deletedAt: deps.clock.now(), isActive: false } });
+    await saveSchedules(prismaSql(tx), id, NO_CHANGE, false, deps.clock.now()); // every timer stops
     await bumpRevision(tx, WORKFLOWS_REVISION);
   });
   const running = await deps.db.execution.findMany({

@@ -44,6 +44,8 @@ describe("the migrated schema on a private database", () => {
       "Notification",
       "Replay",
       "Revision",
+      "Schedule",
+      "ScheduleFiring",
       "Step",
       "WaitCandidate",
       "Workflow",

@@ -1,4 +1,11 @@
-import { CHILD_WAKE, type ChangePublisher, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
+import {
+  CHILD_WAKE,
+  type ChangePublisher,
+  type EngineLogger,
+  type StepJob,
+  type StepQueue,
+  scheduleWakeJob,
+} from "../ports.js";
 import { type ChangeSet, FINAL_EXECUTION } from "../store/change-set.js";
 
 export interface AfterCommitDeps {
@@ -17,7 +24,7 @@ export interface AfterCommitDeps {
 export async function afterCommit(deps: AfterCommitDeps, committed: readonly ChangeSet[]): Promise<void> {
   const changeSets = withOthers(committed);
   deps.admissions?.noticeChanges(changeSets);
-  const jobs = changeSets.flatMap((c) => [...c.jobs, ...parentWakes(c)]);
+  const jobs = changeSets.flatMap((c) => [...c.jobs, ...endWakes(c)]);
   const changes = changeSets.flatMap((c) => c.changes);
   // Independent of each other (subscribers do not wait for jobs), so both are in flight at once.
   await Promise.all([
@@ -41,13 +48,19 @@ function withOthers(changeSets: readonly ChangeSet[]): ChangeSet[] {
 }
 
 /**
- * A child execution that ended wakes the step that started it (store/children-wait.ts), by a job
- * of its own (one per child, so none is merged with a wake already running). A wake lost with
- * this process is found by the reconciler (batchesToSettle).
+ * What an execution's end wakes, by a job of its own (one per ended execution, so none is merged
+ * with a wake already running): the step that started it, for a child (store/children-wait.ts),
+ * and its schedule, when that buffers a firing behind it (buffer_one, engine/schedules.ts). A wake
+ * lost with this process is found by the reconciler (batchesToSettle, readBuffered).
  */
-function parentWakes(set: ChangeSet): StepJob[] {
-  const { parentExecutionId, parentStepId, id } = set.execution;
-  if (!parentExecutionId || !parentStepId) return [];
-  const ended = set.changes.some((c) => c.type === "execution" && FINAL_EXECUTION.has(c.status));
-  return ended ? [{ stepId: parentStepId, executionId: parentExecutionId, generation: `${CHILD_WAKE}@${id}` }] : [];
+function endWakes(set: ChangeSet): StepJob[] {
+  const { parentExecutionId, parentStepId, wakesScheduleId, id } = set.execution;
+  if (!(parentExecutionId && parentStepId) && !wakesScheduleId) return [];
+  if (!set.changes.some((c) => c.type === "execution" && FINAL_EXECUTION.has(c.status))) return [];
+  const jobs: StepJob[] = [];
+  if (parentExecutionId && parentStepId) {
+    jobs.push({ stepId: parentStepId, executionId: parentExecutionId, generation: `${CHILD_WAKE}@${id}` });
+  }
+  if (wakesScheduleId) jobs.push(scheduleWakeJob(wakesScheduleId, id));
+  return jobs;
 }

@@ -3,29 +3,15 @@
  * and waking a parent step when one of its children ended (the job a child's end enqueues,
  * runner/after-commit.ts, or the reconciler's when that wake was lost).
  */
-import { planExecution } from "../executions.js";
+import { pinnedStarter } from "../executions.js";
 import { CHILD_WAKE } from "../ports.js";
 import type { ClaimedStep } from "../store/advance-execution.js";
-import type { ChildStarter } from "../store/children-wait.js";
 import { readWaitingParent, settleChildren } from "../store/children-wait.js";
-import { currentWorkflowVersion } from "../store/workflow-version.js";
 import { afterCommit } from "./after-commit.js";
 import { advanceOptions, type ExecutionContext, type Runner, type StepRunnerDeps } from "./runner-deps.js";
 
 /** How deep calls nest unless MAX_CALL_DEPTH says otherwise. */
 export const DEFAULT_MAX_CALL_DEPTH = 10;
-
-/** Children of a workflow's current version (undefined if it does not exist or was deleted). */
-export async function currentStarter(deps: StepRunnerDeps, workflowId: string): Promise<ChildStarter | undefined> {
-  const version = await currentWorkflowVersion(deps.sql, workflowId);
-  if (version === undefined) return undefined;
-  return pinnedStarter(deps, workflowId, version);
-}
-
-async function pinnedStarter(deps: StepRunnerDeps, workflowId: string, version: number): Promise<ChildStarter> {
-  const workflow = await deps.workflows.get(workflowId, version);
-  return { workflow, plan: (payload) => planExecution(workflow, payload) };
-}
 
 /**
  * A child of the step ended (its job: generation CHILD_WAKE): the parent counts its children,

@@ -6,13 +6,23 @@
  * is not added twice, and a step that already moved on ignores a stale job.
  */
 import type { SqlDb } from "../../db/sql.js";
-import { CHILD_WAKE, DEADLINE_GENERATION, type EngineLogger, type StepJob, type StepQueue } from "../ports.js";
+import {
+  CHILD_WAKE,
+  type Clock,
+  DEADLINE_GENERATION,
+  type EngineLogger,
+  type StepJob,
+  type StepQueue,
+  scheduleJob,
+  systemClock,
+} from "../ports.js";
 import { replayJob } from "../replays.js";
 import { workflowsInLine } from "../store/capacity-waits.js";
 import { batchesToSettle } from "../store/child-executions.js";
 import { forgetFinishedWaits, forgetOrphanCandidates, undecidedWaits } from "../store/event-waits.js";
 import { type OpenStep, readDeadlines, readOpenSteps } from "../store/open-steps.js";
 import { stalledReplays } from "../store/replays.js";
+import { readBuffered, readTimers } from "../store/schedules.js";
 
 export interface ReconcilerOptions {
   sql: SqlDb;
@@ -26,6 +36,8 @@ export interface ReconcilerOptions {
   decideWaits?: (executionId: string) => Promise<unknown>;
   /** Admits a workflow's line (runner/admissions.ts): for lines a crash or a lost job left waiting. */
   admit?: (workflowId: string) => Promise<unknown>;
+  /** The engine's clock, for schedules' timers (tests move it to show a catch-up). */
+  clock?: Clock;
 }
 
 export interface ReconcileReport {
@@ -75,6 +87,7 @@ export class Reconciler {
     enqueued += await this.deadlines(full, cutoff);
     enqueued += await this.childWakes(cutoff);
     enqueued += await this.replays(cutoff);
+    enqueued += await this.schedules(full);
     const decided = await this.undecidedWaits(cutoff);
     await this.admitLines();
     if (enqueued > 0 || decided > 0 || full) {
@@ -122,6 +135,28 @@ export class Reconciler {
     if (stalled.length === 0) return 0;
     await this.options.queue.enqueue(stalled.map((id) => replayJob(id, new Date())));
     return stalled.length;
+  }
+
+  /**
+   * Schedules' timers: every one on a full pass, else those overdue (their job was lost), and
+   * schedules whose buffered firing's wake was lost (the execution it waited for ended).
+   */
+  private async schedules(full: boolean): Promise<number> {
+    const { sql, queue, graceMs, batchSize } = this.options;
+    const now = (this.options.clock ?? systemClock).now();
+    const cutoff = full ? undefined : new Date(now.getTime() - graceMs);
+    let enqueued = 0;
+    let afterId = "";
+    for (;;) {
+      const timers = await readTimers(sql, { afterId, limit: batchSize ?? 500 }, cutoff);
+      if (timers.length === 0) break;
+      await queue.enqueue(timers.map((t) => scheduleJob(t.id, t.nextFireAt)));
+      enqueued += timers.length;
+      afterId = (timers[timers.length - 1] as { id: string }).id;
+    }
+    const woken = await readBuffered(sql, batchSize ?? 500);
+    if (woken.length > 0) await queue.enqueue(woken.map((s) => scheduleJob(s.id, now)));
+    return enqueued + woken.length;
   }
 
   /** Event waits whose decision a crash interrupted (their event committed, its pass never ran). */

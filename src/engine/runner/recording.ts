@@ -7,6 +7,7 @@
  * the job forever.
  */
 import { permanentWriteError } from "../../db/errors.js";
+import { currentStarter } from "../executions.js";
 import type { RetryPolicy, StepOutcome } from "../handlers/types.js";
 import { type FollowUp, planFollowUp } from "../plan-successors.js";
 import type { ClaimedStep } from "../store/advance-execution.js";
@@ -14,7 +15,7 @@ import { failUnstorable } from "../store/fail-unstorable.js";
 import type { Finish, Succeeded } from "../store/held-step.js";
 import { type Recorded, type RecordPlan, recordOutcome } from "../store/record-outcome.js";
 import { afterCommit } from "./after-commit.js";
-import { currentStarter, maxCallDepth } from "./children.js";
+import { maxCallDepth } from "./children.js";
 import type { LocalWakeups } from "./local-wakeups.js";
 import { type Ahead, runAhead } from "./run-ahead.js";
 import { advanceOptions, type ExecutionContext, type Runner } from "./runner-deps.js";

@@ -6,8 +6,10 @@
  * and so on. Handlers run at least once; a step that already finished is
  * never run again. Safe to call any number of times for the same job.
  */
-import { ADMIT_GENERATION_PREFIX, DEADLINE_GENERATION, type JobResult, type StepJob } from "../ports.js";
+import type { ExecutionDeps } from "../executions.js";
+import { ADMIT_GENERATION_PREFIX, DEADLINE_GENERATION, type JobResult, type StepJob, scheduleJob } from "../ports.js";
 import { DEFAULT_REPLAY_RATE, REPLAY_GENERATION_PREFIX, runReplayBatch } from "../replays.js";
+import { isScheduleJob, runScheduleJob } from "../schedules.js";
 import type { ClaimedStep } from "../store/advance-execution.js";
 import { claimJob } from "../store/claim-step.js";
 import { endWait } from "../store/end-wait.js";
@@ -67,10 +69,12 @@ export class StepRunner implements Runner {
     }
     // A bulk replay's next batch (engine/replays.ts): both ids are the replay's.
     if (job.generation.startsWith(REPLAY_GENERATION_PREFIX)) {
-      const deps = { ...this.deps, limits: { MAX_STEPS_PER_EXECUTION: this.deps.limits.maxStepsPerExecution } };
-      await runReplayBatch(deps, job.executionId, this.deps.limits.replayRatePerSecond ?? DEFAULT_REPLAY_RATE);
+      const rate = this.deps.limits.replayRatePerSecond ?? DEFAULT_REPLAY_RATE;
+      await runReplayBatch(this.executionDeps(), job.executionId, rate);
       return undefined;
     }
+    // A schedule's instant, or the end of the execution its buffered firing waited for: both ids are the schedule's.
+    if (isScheduleJob(job)) return this.fireSchedule(job);
     // A child of a step waiting for children ended: no claim, the wake reads what it needs.
     if (isChildWake(job.generation)) return this.wakeParent(job);
     const entered = job.entry ? await runEntry(this, job, job.entry) : undefined;
@@ -100,8 +104,7 @@ export class StepRunner implements Runner {
         const waited = await context(1); // ending the wait is this job's first step
         if (waited.workflow.index.node(step.nodeId)?.type === "wait_for_event") {
           // An event received before the timeout still wins: decided with every event so far.
-          const deps = { ...this.deps, limits: { MAX_STEPS_PER_EXECUTION: limits.maxStepsPerExecution } };
-          await decideWaits(deps, job.executionId, job.stepId);
+          await decideWaits(this.executionDeps(), job.executionId, job.stepId);
           return undefined;
         }
         const ended = await endWait(sql, waited.workflow, ref, advanceOptions(this, waited, now));
@@ -147,6 +150,18 @@ export class StepRunner implements Runner {
       this.childWakes.delete(job.stepId);
     }
     return woken ? this.continueWith(woken.context, woken.next) : undefined;
+  }
+
+  /** What the engine's operations on whole executions need, from this runner's deps. */
+  private executionDeps(): ExecutionDeps {
+    return { ...this.deps, limits: { MAX_STEPS_PER_EXECUTION: this.deps.limits.maxStepsPerExecution } };
+  }
+
+  /** Fires a schedule's due instants; the next one, when soon, also gets a timer here (as a short delay does). */
+  private async fireSchedule(job: StepJob): Promise<JobResult | undefined> {
+    const { result, timer } = await runScheduleJob(this.executionDeps(), job);
+    if (timer && !this.draining) this.wakeups.schedule(scheduleJob(timer.id, timer.nextFireAt), timer.nextFireAt);
+    return result;
   }
 
   /** An execution's deadline job: it fails the execution if still live (store/time-out-execution.ts). */

@@ -65,7 +65,8 @@ function updateExecution(changes: ChangeSet): Prisma.Sql {
   return Prisma.sql`UPDATE "Execution" SET ${Prisma.join(sets)} WHERE id = ${changes.execution.id}`;
 }
 
-function timestamp(date: Date | null): Prisma.Sql {
+/** A timestamp(3) literal in UTC, or NULL. */
+export function timestamp(date: Date | null): Prisma.Sql {
   return date ? Prisma.sql`${utcText(date)}::timestamp(3)` : Prisma.sql`NULL::timestamp(3)`;
 }
 

@@ -22,6 +22,8 @@ export interface LockedExecution {
    */
   parentExecutionId?: string | null;
   parentStepId?: string | null;
+  /** Set for a scheduled execution whose schedule buffers the next firing (buffer_one): its end wakes the schedule. */
+  wakesScheduleId?: string | null;
 }
 
 export const ACTIVE_EXECUTION: ReadonlySet<ExecutionStatus> = new Set(["PENDING", "RUNNING"]);

@@ -27,6 +27,7 @@ const COLUMNS: { readonly [K in keyof Execution]: string } = {
   rerunFromNodeId: '"rerunFromNodeId"',
   dataOverrides: '"dataOverrides"',
   replayId: '"replayId"',
+  wakesScheduleId: '"wakesScheduleId"',
 };
 
 /** `id, "workflowId", …`: every column of an Execution row (for RETURNING or SELECT). */

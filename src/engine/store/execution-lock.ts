@@ -17,7 +17,7 @@ export type Tx = SqlRunner;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOCK_SELECT = `SELECT id, "workflowId", "workflowVersion", status::text AS status, seq, "parentExecutionId",
-  "parentStepId" FROM "Execution"`;
+  "parentStepId", "wakesScheduleId" FROM "Execution"`;
 
 /**
  * Runs `work` in a transaction holding the execution's lock, with a change set

@@ -53,6 +53,7 @@ export interface FinishRow {
   /** A child execution's parent, woken when it ends (see LockedExecution). */
   parentExecutionId: string | null;
   parentStepId: string | null;
+  wakesScheduleId: string | null;
 }
 
 const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeSet[]) => Prisma.sql`
@@ -61,7 +62,7 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
       AS r(execution_id text, step_id text, attempt int, input text, output text, next text[],
            finished_at timestamp(3), last boolean, seqs int, entry boolean, started_at timestamp(3))
   ),
-  ${lockedExecutions(ids, Prisma.sql`id, status::text AS status, seq, "parentExecutionId", "parentStepId"`)},
+  ${lockedExecutions(ids, Prisma.sql`id, status::text AS status, seq, "parentExecutionId", "parentStepId", "wakesScheduleId"`)},
   fresh AS (
     SELECT l.id FROM locked l WHERE l.seq = (SELECT seen.seq FROM "Execution" seen WHERE seen.id = l.id)
   ),
@@ -104,7 +105,7 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
         "finishedAt" = CASE WHEN d.ends THEN d.finished_at ELSE e."finishedAt" END
     FROM done d WHERE e.id = d.execution_id
   )
-  SELECT l.id, l.status, l.seq, l."parentExecutionId", l."parentStepId", l.id IN (SELECT id FROM fresh) AS fresh,
+  SELECT l.id, l.status, l.seq, l."parentExecutionId", l."parentStepId", l."wakesScheduleId", l.id IN (SELECT id FROM fresh) AS fresh,
          d.execution_id IS NOT NULL AS released, COALESCE(d.ends, false) AS ends
   FROM locked l LEFT JOIN done d ON d.execution_id = l.id`;
 

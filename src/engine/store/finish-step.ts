@@ -77,7 +77,8 @@ export async function finishInOneStatement(
   if (!row.released)
     return entry ? undefined : { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
   changes.rebase(row.seq);
-  Object.assign(changes.execution, { parentExecutionId: row.parentExecutionId, parentStepId: row.parentStepId });
+  const { parentExecutionId, parentStepId, wakesScheduleId } = row;
+  Object.assign(changes.execution, { parentExecutionId, parentStepId, wakesScheduleId });
   if (row.ends) changes.executionStatus("SUCCEEDED", { finishedAt: options.now });
   return { result: claimed, changes };
 }

@@ -18,6 +18,7 @@ import {
 } from "./flow-control.js";
 import { pageArgs } from "./page-args.js";
 import { ProblemRef } from "./scalars.js";
+import { RunAtInput, ScheduleInput } from "./schedule.js";
 
 /** Versions a workflow lists by default: the latest hundred edits. */
 const VERSIONS_PAGE = 100;
@@ -104,6 +105,8 @@ const WorkflowCreateInput = builder.inputType("WorkflowInput", {
     }),
     timeoutMs: t.int({ description: "An execution still unfinished this long after it started fails" }),
     ...flowControlInputFields(t),
+    schedules: t.field({ type: [ScheduleInput], description: "Cron schedules; null or []: none" }),
+    runAt: t.field({ type: [RunAtInput], description: "One-off timed starts; null or []: none" }),
   }),
 });
 
@@ -118,6 +121,8 @@ const WorkflowPatchInput = builder.inputType("WorkflowPatch", {
     cancelOn: t.field({ type: "JSON", description: "null or {}: none" }),
     timeoutMs: t.int({ description: "null: no limit" }),
     ...flowControlInputFields(t),
+    schedules: t.field({ type: [ScheduleInput], description: "Cron schedules; null or []: none" }),
+    runAt: t.field({ type: [RunAtInput], description: "One-off timed starts; null or []: none" }),
   }),
 });
 
