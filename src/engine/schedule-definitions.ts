@@ -55,27 +55,25 @@ const RUN_AT_FIELDS = ["id", "at", "payload"] as const;
 export function checkSchedules(input: ScheduleInput): { problems: Problem[]; definitions: ScheduleDefinitions } {
   const problems: Problem[] = [];
   const definitions: ScheduleDefinitions = {};
+  // Every entry's id with its path, valid or not, so a duplicate is named even beside other problems.
+  const ids: { id: string; path: string }[] = [];
   if (input.schedules !== undefined) {
     definitions.schedules = listOf(input.schedules, "schedules", problems).flatMap((entry, index) => {
-      const checked = checkCronEntry(entry, `schedules[${index}]`, index, problems);
+      const checked = checkCronEntry(entry, `schedules[${index}]`, index, problems, ids);
       return checked ? [checked] : [];
     });
   }
   if (input.runAt !== undefined) {
     definitions.runAt = listOf(input.runAt, "runAt", problems).flatMap((entry, index) => {
-      const checked = checkRunAt(entry, `runAt[${index}]`, index, problems);
+      const checked = checkRunAt(entry, `runAt[${index}]`, index, problems, ids);
       return checked ? [checked] : [];
     });
   }
-  const ids = [...(definitions.schedules ?? []), ...(definitions.runAt ?? [])].map((e) => e.id);
   if (ids.length > MAX_SCHEDULES) problems.push({ path: "schedules", message: `at most ${MAX_SCHEDULES} entries` });
   const seen = new Set<string>();
-  for (const [index, id] of ids.entries()) {
-    if (seen.has(id)) {
-      const inSchedules = index < (definitions.schedules?.length ?? 0);
-      const path = inSchedules ? `schedules[${index}].id` : `runAt[${index - (definitions.schedules?.length ?? 0)}].id`;
+  for (const { id, path } of ids) {
+    if (seen.has(id))
       problems.push({ path, message: `"${id}" is used by another schedule or runAt entry of this workflow` });
-    }
     seen.add(id);
   }
   return { problems, definitions };
@@ -88,11 +86,19 @@ function listOf(value: unknown, path: string, problems: Problem[]): unknown[] {
   return [];
 }
 
-function checkCronEntry(entry: unknown, path: string, index: number, problems: Problem[]): CronSchedule | undefined {
+type Ids = { id: string; path: string }[];
+
+function checkCronEntry(
+  entry: unknown,
+  path: string,
+  index: number,
+  problems: Problem[],
+  ids: Ids,
+): CronSchedule | undefined {
   const fields = objectWith(entry, path, SCHEDULE_FIELDS, problems);
   if (!fields) return undefined;
   const before = problems.length;
-  const id = checkId(fields.id, `${path}.id`, `schedule-${index + 1}`, problems);
+  const id = checkId(fields.id, `${path}.id`, `schedule-${index + 1}`, problems, ids);
   const timezone = fields.timezone ?? "UTC";
   if (typeof timezone !== "string" || timezone === "") {
     problems.push({ path: `${path}.timezone`, message: 'must be an IANA time zone name such as "Europe/Berlin"' });
@@ -127,11 +133,17 @@ function checkCronEntry(entry: unknown, path: string, index: number, problems: P
   };
 }
 
-function checkRunAt(entry: unknown, path: string, index: number, problems: Problem[]): RunAtEntry | undefined {
+function checkRunAt(
+  entry: unknown,
+  path: string,
+  index: number,
+  problems: Problem[],
+  ids: Ids,
+): RunAtEntry | undefined {
   const fields = objectWith(entry, path, RUN_AT_FIELDS, problems);
   if (!fields) return undefined;
   const before = problems.length;
-  const id = checkId(fields.id, `${path}.id`, `run-at-${index + 1}`, problems);
+  const id = checkId(fields.id, `${path}.id`, `run-at-${index + 1}`, problems, ids);
   const at = fields.at instanceof Date ? fields.at : typeof fields.at === "string" ? new Date(fields.at) : undefined;
   if (!at || Number.isNaN(at.getTime()) || (typeof fields.at === "string" && !/^\d{4}-\d{2}-\d{2}T/.test(fields.at))) {
     problems.push({ path: `${path}.at`, message: 'required: an ISO 8601 time such as "2026-12-24T18:00:00Z"' });
@@ -141,9 +153,12 @@ function checkRunAt(entry: unknown, path: string, index: number, problems: Probl
   return { id: id as string, at: at as Date, payload: payload as Record<string, unknown> };
 }
 
-function checkId(value: unknown, path: string, fallback: string, problems: Problem[]): string | undefined {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value === "string" && ID_PATTERN.test(value)) return value;
+function checkId(value: unknown, path: string, fallback: string, problems: Problem[], ids: Ids): string | undefined {
+  const id = value === undefined || value === null ? fallback : value;
+  if (typeof id === "string" && ID_PATTERN.test(id)) {
+    ids.push({ id, path });
+    return id;
+  }
   problems.push({
     path,
     message: "must be 1 to 100 letters, digits, '_', '.' or '-', starting with a letter or digit",

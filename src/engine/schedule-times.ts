@@ -36,6 +36,13 @@ export function isTimeZone(zone: string): boolean {
 /** Checks a cron expression (5 or 6 fields) for a zone. */
 export function checkCron(cron: string, timezone: string): CronCheck {
   if (!isTimeZone(timezone)) return { ok: false, problem: `unknown time zone "${timezone}" (use an IANA name)` };
+  const fields = cron.trim().split(/\s+/).length;
+  if (!cron.trim().startsWith("@") && fields !== 5 && fields !== 6) {
+    return {
+      ok: false,
+      problem: `must have 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first; got ${fields}`,
+    };
+  }
   try {
     compile(cron, timezone);
     return { ok: true };

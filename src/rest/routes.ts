@@ -5,9 +5,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ValidationError } from "../errors.js";
+import type { Workflow } from "../generated/prisma/client.js";
+import type { ServiceDeps } from "../services/deps.js";
 import { ingestEvent } from "../services/events.js";
 import { getExecution, listExecutions, listSteps, startExecution } from "../services/executions.js";
 import { rerunExecution } from "../services/reruns.js";
+import { schedulesOf } from "../services/schedules.js";
 import { createWorkflow, deleteWorkflow, getWorkflow, listWorkflows, updateWorkflow } from "../services/workflows.js";
 import type { RestDeps } from "./deps.js";
 import { detailFromProblems, HttpError } from "./errors.js";
@@ -16,6 +19,7 @@ import { mountReplayRoutes } from "./replays.js";
 import { parseWith, readJsonBody, validBody } from "./request.js";
 import { invalid, jsonBody, notFound, ok } from "./route-docs.js";
 import { RestRouter } from "./router.js";
+import { mountScheduleRoutes, scheduleRestPath, schedulesIn } from "./schedules.js";
 import {
   Deleted,
   ErrorOut,
@@ -50,7 +54,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
       request: jsonBody(WorkflowIn),
       responses: { ...ok(WorkflowOut, "The created workflow"), ...invalid },
     },
-    async (c) => c.json(workflowOut(await saveWorkflow(c, deps, undefined))),
+    async (c) => c.json(await oneWorkflowOut(services, await saveWorkflow(c, deps, undefined))),
   );
 
   router.route(
@@ -61,7 +65,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
       summary: "List workflows",
       responses: ok(WorkflowOut.array(), "All workflows"),
     },
-    async (c) => c.json((await listWorkflows(services)).map(workflowOut)),
+    async (c) => c.json(await workflowsOut(services, await listWorkflows(services))),
   );
 
   router.route(
@@ -73,7 +77,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
       request: { params: IdParam },
       responses: { ...ok(WorkflowOut, "The workflow"), ...notFound("Workflow") },
     },
-    async (c) => c.json(workflowOut(await getWorkflow(services, c.req.param("id") ?? ""))),
+    async (c) => c.json(await oneWorkflowOut(services, await getWorkflow(services, c.req.param("id") ?? ""))),
   );
 
   router.route(
@@ -85,7 +89,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
       request: { params: IdParam, ...jsonBody(WorkflowIn) },
       responses: { ...ok(WorkflowOut, "The updated workflow"), ...notFound("Workflow"), ...invalid },
     },
-    async (c) => c.json(workflowOut(await saveWorkflow(c, deps, c.req.param("id") ?? ""))),
+    async (c) => c.json(await oneWorkflowOut(services, await saveWorkflow(c, deps, c.req.param("id") ?? ""))),
   );
 
   router.route(
@@ -210,7 +214,26 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
   );
 
   mountReplayRoutes(router, services);
+  mountScheduleRoutes(router, services);
   return router;
+}
+
+/** Workflows as REST shows them: each with its schedules (one query for all of them). */
+async function workflowsOut(services: ServiceDeps, workflows: readonly Workflow[]) {
+  const rows = await schedulesOf(
+    services,
+    workflows.map((w) => w.id),
+  );
+  return workflows.map((w) =>
+    workflowOut(
+      w,
+      rows.filter((r) => r.workflowId === w.id),
+    ),
+  );
+}
+
+async function oneWorkflowOut(services: ServiceDeps, workflow: Workflow) {
+  return (await workflowsOut(services, [workflow]))[0];
 }
 
 /** POST creates, PUT replaces in full: omitted fields take their defaults, as in the original engine. */
@@ -226,6 +249,7 @@ async function saveWorkflow(c: Context, deps: RestDeps, id: string | undefined) 
     cancelOn: body.cancel_on ?? null,
     timeoutMs: body.timeout_ms ?? null,
     ...flowControlIn(body),
+    ...schedulesIn(body),
   };
   try {
     return id === undefined
@@ -237,7 +261,8 @@ async function saveWorkflow(c: Context, deps: RestDeps, id: string | undefined) 
       const graph: Record<string, string> =
         body.graph === undefined && body.definition !== undefined ? { graph: "definition" } : {};
       const renames = { ...graph, cancelOn: "cancel_on", timeoutMs: "timeout_ms" };
-      throw new HttpError(422, detailFromProblems(error.problems.map(restPath), renames));
+      const paths = error.problems.map((p) => scheduleRestPath(restPath(p)));
+      throw new HttpError(422, detailFromProblems(paths, renames));
     }
     throw error;
   }

@@ -30,8 +30,41 @@ export const WorkflowIn = z
     rate_limit: json.optional().openapi({ description: "{key?, limit, period_ms, mode?: throttle | drop}" }),
     debounce: json.optional().openapi({ description: "{key?, period_ms, max_delay_ms?, use?: last | first | all}" }),
     priority: json.optional().openapi({ description: '-100..100 or a template such as "{{payload.priority}}"' }),
+    schedules: json.optional().openapi({
+      description:
+        'Cron schedules: [{id?, cron, timezone?, payload?, overlap?, catchup_window_ms?, paused?}], e.g. [{"cron": "0 9 * * MON", "timezone": "Europe/Berlin"}]',
+    }),
+    run_at: json
+      .optional()
+      .openapi({ description: 'One-off starts: [{id?, at, payload?}], e.g. [{"at": "2026-12-24T18:00:00Z"}]' }),
   })
   .openapi("WorkflowIn");
+
+export const ScheduleOut = z
+  .object({
+    id: z.string(),
+    cron: z.string(),
+    timezone: z.string(),
+    payload: z.record(z.string(), z.unknown()),
+    overlap: z.enum(["allow", "skip", "buffer_one", "cancel_previous"]),
+    catchup_window_ms: z.number().int(),
+    paused: z.boolean(),
+    next_fire_at: z.string().nullable().openapi({ description: "null while paused or the workflow is inactive" }),
+    last_fire_at: z.string().nullable().openapi({ description: "The instant of its last execution" }),
+    last_execution_id: z.string().nullable(),
+  })
+  .openapi("ScheduleOut");
+
+export const RunAtOut = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    payload: z.record(z.string(), z.unknown()),
+    next_fire_at: z.string().nullable().openapi({ description: "null once fired" }),
+    fired_at: z.string().nullable(),
+    execution_id: z.string().nullable(),
+  })
+  .openapi("RunAtOut");
 
 export const WorkflowOut = z
   .object({
@@ -47,6 +80,8 @@ export const WorkflowOut = z
     rate_limit: json.openapi({ description: "null: none" }),
     debounce: json.openapi({ description: "null: none" }),
     priority: json.openapi({ description: "null: 0" }),
+    schedules: z.array(ScheduleOut),
+    run_at: z.array(RunAtOut),
     graph: jsonObject,
     definition: jsonObject.openapi({ description: "Same as graph" }),
     created_at: z.string().openapi({ format: "date-time" }),

@@ -1,11 +1,13 @@
 /** Database rows → the original engine's JSON shapes (plus additive fields). */
-import { storedFlowControl } from "../engine/index.js";
+import { type ScheduleRow, storedFlowControl } from "../engine/index.js";
 import type { Execution, Step, Workflow } from "../generated/prisma/client.js";
 import { flowControlOut } from "./flow-control.js";
+import { schedulesOut } from "./schedules.js";
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
-export function workflowOut(w: Workflow) {
+/** A workflow with its schedules (its rows in the Schedule table). */
+export function workflowOut(w: Workflow, schedules: readonly ScheduleRow[]) {
   return {
     id: w.id,
     name: w.name,
@@ -16,6 +18,7 @@ export function workflowOut(w: Workflow) {
     cancel_on: w.cancelOn ?? null,
     timeout_ms: w.timeoutMs,
     ...flowControlOut(storedFlowControl(w.flowControl)),
+    ...schedulesOut(schedules),
     graph: w.graph,
     definition: w.graph,
     created_at: w.createdAt.toISOString(),

@@ -34,6 +34,11 @@ const ROUTES = [
   "post /replays",
   "get /replays/{id}",
   "post /replays/{id}/abort",
+  "post /workflows/{id}/schedules/{scheduleId}/pause",
+  "post /workflows/{id}/schedules/{scheduleId}/resume",
+  "post /workflows/{id}/schedules/{scheduleId}/trigger",
+  "get /workflows/{id}/schedules/{scheduleId}/firings",
+  "get /workflows/{id}/upcoming-runs",
 ];
 
 describe("OpenAPI", () => {

@@ -7,6 +7,7 @@ import { type Config, loadConfig } from "../../src/config.js";
 import type { Db } from "../../src/db/client.js";
 import { createDeps, type Deps } from "../../src/deps.js";
 import type { NodeHandler } from "../../src/engine/handlers/types.js";
+import type { Clock } from "../../src/engine/index.js";
 import type { ExecutionStatus } from "../../src/generated/prisma/enums.js";
 import { createLogger, type Logger } from "../../src/logger.js";
 import { TEST_ENGINE, TEST_REDIS_URL } from "./env.js";
@@ -55,10 +56,12 @@ export async function startTestEngine(
     logger?: Logger;
     /** Node types instead of the built-in ones (a test's own handlers beside them). */
     handlers?: readonly NodeHandler[];
+    /** The engine's clock (schedules read it): a test moves time without waiting for it. */
+    clock?: Clock;
   } = {},
 ): Promise<TestEngine> {
   const config = options.config ?? testConfig(databaseUrl, options.overrides);
-  const deps = await createDeps(config, { logger: options.logger, handlers: options.handlers });
+  const deps = await createDeps(config, { logger: options.logger, handlers: options.handlers, clock: options.clock });
   if (options.worker !== false) await deps.startWorker();
   return Object.assign(deps, {
     async stop() {

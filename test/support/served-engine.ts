@@ -4,6 +4,7 @@
  * the file's tests.
  */
 import { afterAll, beforeAll } from "vitest";
+import type { Clock } from "../../src/engine/index.js";
 import { listen, type RunningServer } from "../../src/listen.js";
 import { useTestDatabase } from "./database.js";
 import { startTestEngine, type TestEngine } from "./engine.js";
@@ -13,7 +14,9 @@ export interface ServedEngine {
   readonly server: RunningServer;
 }
 
-export function useServedEngine(options: { worker?: boolean; overrides?: Record<string, string> } = {}): ServedEngine {
+export function useServedEngine(
+  options: { worker?: boolean; overrides?: Record<string, string>; clock?: Clock } = {},
+): ServedEngine {
   const database = useTestDatabase();
   let engine: TestEngine | undefined;
   let server: RunningServer | undefined;

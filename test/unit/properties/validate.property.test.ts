@@ -113,7 +113,7 @@ describe("validateWorkflow: properties", () => {
           createdAt: new Date(0),
           updatedAt: new Date(0),
         } as unknown as Workflow;
-        const out = JSON.parse(JSON.stringify(workflowOut(row)));
+        const out = JSON.parse(JSON.stringify(workflowOut(row, [])));
         expect(out.graph).toEqual(graph);
         expect(out.definition).toEqual(graph);
         expect(validate(out.graph, out.trigger)).toEqual({ ok: true, graph });
