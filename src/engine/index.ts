@@ -82,8 +82,8 @@ export {
 } from "./schedules.js";
 // Waits: the kinds of waiting a step can do: a delay until a time (store/wait-step.ts, store/end-wait.ts),
 // and an event (store/await-event.ts, store/resolve-waits.ts; delivered by startForEvent, decided
-// again by the reconciler). Concurrency slots, child workflows and schedules will live here;
-// src/engine/README.md, "Adding a new kind of wait", says how.
+// again by the reconciler); capacity (flow control), child executions and schedules (above) are the
+// others. src/engine/README.md, "Adding a new kind of wait", says how they are built.
 export { type CapacityWaitExplained, capacityByWorkflow, explainCapacityWait } from "./store/capacity-waits.js";
 export { stepsResumedBy } from "./store/event-waits.js";
 export { bumpRevision, readRevision, WORKFLOWS_REVISION } from "./store/revisions.js";
