@@ -103,6 +103,10 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     clock,
     logger,
     onStepFinished: (type, outcome, seconds) => metrics.stepDuration.observe({ type, outcome }, seconds),
+    onScheduleFired: (status, latenessSeconds) => {
+      metrics.scheduleFirings.inc({ status });
+      if (latenessSeconds !== undefined) metrics.scheduleLateness.observe(latenessSeconds);
+    },
     limits: {
       leaseMs: config.STEP_LEASE_MS,
       maxStepsPerExecution: config.MAX_STEPS_PER_EXECUTION,

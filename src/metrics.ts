@@ -31,6 +31,18 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly scheduleFirings = new Counter({
+    name: "workflow_schedule_firings_total",
+    help: "Schedule instants handled by the clock: STARTED, SKIPPED or BUFFERED (overlap), MISSED (older than the catch-up window; one per gap)",
+    labelNames: ["status"] as const,
+    registers: [this.registry],
+  });
+  readonly scheduleLateness = new Histogram({
+    name: "workflow_schedule_lateness_seconds",
+    help: "From a schedule's instant to its firing (instants not missed)",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
   readonly subscriptionsOpen = new Gauge({
     name: "workflow_graphql_subscriptions_open",
     help: "GraphQL subscriptions open right now (graphql-ws and SSE)",

@@ -22,6 +22,8 @@ export type { ScheduleRow, ScheduleTimer } from "./store/schedules.js";
 export interface ScheduleJobResult {
   result: JobResult | undefined;
   timer: ScheduleTimer | undefined;
+  /** The instants it handled. */
+  firings: Firing[];
 }
 
 export function isScheduleJob(job: StepJob): boolean {
@@ -32,14 +34,14 @@ export function isScheduleJob(job: StepJob): boolean {
 export async function runScheduleJob(deps: ExecutionDeps, job: StepJob): Promise<ScheduleJobResult> {
   const scheduleId = job.executionId;
   const row = await readTimer(deps.sql, scheduleId);
-  if (!row) return { result: undefined, timer: undefined };
+  if (!row) return { result: undefined, timer: undefined, firings: [] };
   const dueMs = Number(job.generation.slice(SCHEDULE_GENERATION_PREFIX.length));
   const now = deps.clock.now();
   if (row.nextFireAt && row.nextFireAt > now && row.nextFireAt.getTime() === dueMs) {
-    return { result: { rescheduleAt: row.nextFireAt }, timer: undefined };
+    return { result: { rescheduleAt: row.nextFireAt }, timer: undefined, firings: [] };
   }
   const fired = await fire(deps, scheduleId, row.workflowId, {});
-  return { result: undefined, timer: fired?.timer };
+  return { result: undefined, timer: fired?.timer, firings: fired?.firings ?? [] };
 }
 
 /** Fires one instant of the schedule now (its overlap policy applies); the firing, or undefined if none was written. */

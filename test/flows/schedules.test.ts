@@ -62,6 +62,11 @@ describe("cron schedules", () => {
     // Inactive: the timer stopped, nothing more fires.
     const schedule = await db().schedule.findFirstOrThrow({ where: { workflowId: workflow.id } });
     expect(schedule.nextFireAt).toBeNull();
+    // The worker counted its firings and how late they were.
+    const metrics = await harness.engine.metrics.registry.metrics();
+    const startedCount = Number(/workflow_schedule_firings_total\{status="STARTED"\} (\d+)/.exec(metrics)?.[1]);
+    expect(startedCount).toBeGreaterThanOrEqual(rows.length);
+    expect(metrics).toMatch(/workflow_schedule_lateness_seconds_count \d+/);
   });
 
   it("pauses, resumes without catching up, and fires by hand", async () => {
@@ -84,6 +89,10 @@ describe("cron schedules", () => {
     const count = await db().execution.count({ where: { workflowId: workflow.id } });
     await started(workflow.id, count + 2);
     await deleteWorkflow(services(), workflow.id);
+    // Deleted: nothing fires any more (at most the instant being fired as it was deleted).
+    const atDelete = await db().execution.count({ where: { workflowId: workflow.id } });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await db().execution.count({ where: { workflowId: workflow.id } })).toBeLessThanOrEqual(atDelete + 1);
     const rows = await firings(db(), workflow.id);
     // Nothing fired for the seconds it was paused (except the manual one).
     const whilePaused = rows.filter((f) => !f.manual && f.scheduledAt > new Date(pausedAt.getTime() - 1500));

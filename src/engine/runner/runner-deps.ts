@@ -37,6 +37,8 @@ export interface StepRunnerDeps {
   limits: RunnerLimits;
   /** Called when a handler returns, with how long it took (metrics). */
   onStepFinished?: (type: string, outcome: StepOutcome["kind"], seconds: number) => void;
+  /** Called per instant a schedule's job handled (metrics): its status, and how late it fired (not for MISSED). */
+  onScheduleFired?: (status: string, latenessSeconds: number | undefined) => void;
   /** Aborts the running steps of a cancelled execution; without it, nothing aborts them. */
   cancellations?: RunningCancellations;
   /** Admission for workflows with flow control; without it, the reconciler admits (runner/admissions.ts). */

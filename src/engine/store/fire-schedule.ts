@@ -38,6 +38,7 @@ export interface ScheduleStarter {
 
 export interface Firing {
   scheduledAt: Date;
+  firedAt: Date;
   status: FiringStatus;
   executionId: string | null;
   reason: string | null;
@@ -141,7 +142,15 @@ async function recordMissed(pass: Pass, first: Date): Promise<Date | null> {
   }
   const window = row.catchupWindowMs > LATE_TOLERANCE_MS ? `catchupWindowMs ${row.catchupWindowMs}` : "60 s";
   const reason = `${counted} instant(s) from ${first.toISOString()} passed while the engine was not firing, older than ${window}`;
-  await insertFiring(pass, { scheduledAt: first, status: "MISSED", executionId: null, reason, manual: false }, count);
+  const missed = {
+    scheduledAt: first,
+    firedAt: now,
+    status: "MISSED" as const,
+    executionId: null,
+    reason,
+    manual: false,
+  };
+  await insertFiring(pass, missed, count);
   return cursor;
 }
 
@@ -151,6 +160,7 @@ async function handleInstant(pass: Pass, instant: Date, manual: boolean): Promis
   const running = row.lastActive ? row.lastExecutionId : null;
   const firing = (status: FiringStatus, reason: string) => ({
     scheduledAt: instant,
+    firedAt: pass.now,
     status,
     executionId: null,
     reason,
@@ -188,7 +198,14 @@ async function start(pass: Pass, instant: Date, manual: boolean, bufferedId?: st
       UPDATE "ScheduleFiring" SET status = 'STARTED', "executionId" = ${planned.id}, "firedAt" = ${timestamp(now)},
         reason = NULL WHERE id = ${bufferedId}`);
   } else {
-    const firing = { scheduledAt: instant, status: "STARTED" as const, executionId: planned.id, reason: null, manual };
+    const firing = {
+      scheduledAt: instant,
+      firedAt: now,
+      status: "STARTED" as const,
+      executionId: planned.id,
+      reason: null,
+      manual,
+    };
     if (!(await insertFiring(pass, firing))) return;
   }
   await writeExecutionsIn(tx, [{ executions: [planned], payload }], now, { hint: true });
@@ -228,7 +245,7 @@ async function insertFiring(pass: Pass, firing: Firing, missedCount?: number): P
     INSERT INTO "ScheduleFiring" (id, "scheduleId", "workflowId", "scheduleKey", "scheduledAt", "firedAt", status, manual,
       "executionId", reason, "missedCount")
     VALUES (gen_random_uuid()::text, ${row.id}, ${row.workflowId}, ${row.key}, ${timestamp(firing.scheduledAt)},
-      ${timestamp(now)}, ${firing.status}, ${firing.manual}, ${firing.executionId}, ${firing.reason},
+      ${timestamp(firing.firedAt)}, ${firing.status}, ${firing.manual}, ${firing.executionId}, ${firing.reason},
       ${missedCount ?? null}::int)
     ON CONFLICT ("workflowId", "scheduleKey", "scheduledAt") DO NOTHING`);
   if (inserted > 0) result.firings.push(firing);
