@@ -7,7 +7,7 @@
 import type { Problem } from "../errors.js";
 import { objectWith, oneOf, wholeNumber } from "./field-checks.js";
 import { isPlainObject } from "./json-logic.js";
-import { checkCron } from "./schedule-times.js";
+import { checkCron, nextCronInstant } from "./schedule-times.js";
 
 export const SCHEDULE_OVERLAPS = ["allow", "skip", "buffer_one", "cancel_previous"] as const;
 export type ScheduleOverlap = (typeof SCHEDULE_OVERLAPS)[number];
@@ -110,6 +110,8 @@ function checkCronEntry(
     if (!check.ok) {
       const onZone = check.problem?.startsWith("unknown time zone");
       problems.push({ path: `${path}.${onZone ? "timezone" : "cron"}`, message: check.problem ?? "invalid" });
+    } else if (!nextCronInstant(fields.cron, timezone, new Date())) {
+      problems.push({ path: `${path}.cron`, message: "never fires (no such date from now on)" });
     }
   }
   const payload = checkPayload(fields.payload, `${path}.payload`, problems);

@@ -30,15 +30,21 @@ export function isScheduleJob(job: StepJob): boolean {
   return job.generation.startsWith(SCHEDULE_GENERATION_PREFIX);
 }
 
-/** A schedule's job: fires what is due (or its buffered firing); a timer job that came early runs again on time. */
+/**
+ * A schedule's job: fires what is due (or its buffered firing). A timer job that came early runs
+ * again on time; one whose instant was fired already (by a local timer, another worker) does
+ * nothing, without a lock.
+ */
 export async function runScheduleJob(deps: ExecutionDeps, job: StepJob): Promise<ScheduleJobResult> {
   const scheduleId = job.executionId;
   const row = await readTimer(deps.sql, scheduleId);
   if (!row) return { result: undefined, timer: undefined, firings: [] };
   const dueMs = Number(job.generation.slice(SCHEDULE_GENERATION_PREFIX.length));
   const now = deps.clock.now();
-  if (row.nextFireAt && row.nextFireAt > now && row.nextFireAt.getTime() === dueMs) {
-    return { result: { rescheduleAt: row.nextFireAt }, timer: undefined, firings: [] };
+  const due = row.nextFireAt !== null && row.nextFireAt <= now;
+  if (!due && !row.buffered) {
+    const early = row.nextFireAt?.getTime() === dueMs ? { rescheduleAt: row.nextFireAt as Date } : undefined;
+    return { result: early, timer: undefined, firings: [] };
   }
   const fired = await fire(deps, scheduleId, row.workflowId, {});
   return { result: undefined, timer: fired?.timer, firings: fired?.firings ?? [] };

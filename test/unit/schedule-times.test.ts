@@ -97,6 +97,9 @@ describe("checking expressions", () => {
     expect(checkCron("61 * * * *", "UTC").problem).toContain("minute: 61");
     expect(checkCron("* * *", "UTC").problem).toContain("got 3");
     expect(checkCron("0 9 * * *", "Europe/Atlantis").problem).toContain('unknown time zone "Europe/Atlantis"');
+    expect(checkSchedules({ schedules: [{ cron: "0 0 30 2 *" }] }).problems).toEqual([
+      { path: "schedules[0].cron", message: "never fires (no such date from now on)" },
+    ]);
   });
 
   it("a save names each problem by its entry, with defaults filled in for the rest", () => {

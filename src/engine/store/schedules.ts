@@ -207,13 +207,15 @@ export function readBuffered(sql: SqlRunner, limit: number): Promise<{ id: strin
     LIMIT ${limit}`);
 }
 
-/** A schedule's workflow and timer, without a lock (whether its job has anything to do). */
+/** A schedule's workflow, timer and whether a firing is buffered, without a lock (whether its job has anything to do). */
 export async function readTimer(
   sql: SqlRunner,
   scheduleId: string,
-): Promise<{ workflowId: string; nextFireAt: Date | null } | undefined> {
-  const [row] = await sql.query<{ workflowId: string; nextFireAt: Date | null }>(Prisma.sql`
-    SELECT "workflowId", "nextFireAt" FROM "Schedule" WHERE id = ${scheduleId}`);
+): Promise<{ workflowId: string; nextFireAt: Date | null; buffered: boolean } | undefined> {
+  const [row] = await sql.query<{ workflowId: string; nextFireAt: Date | null; buffered: boolean }>(Prisma.sql`
+    SELECT s."workflowId", s."nextFireAt",
+      EXISTS (SELECT 1 FROM "ScheduleFiring" f WHERE f.status = 'BUFFERED' AND f."scheduleId" = s.id) AS buffered
+    FROM "Schedule" s WHERE s.id = ${scheduleId}`);
   return row;
 }
 
