@@ -197,11 +197,15 @@ export function readTimers(
     ORDER BY id LIMIT ${page.limit}`);
 }
 
-/** Entries holding a buffered firing whose blocking execution ended (its wake was lost): to fire again. */
+/**
+ * Entries of active workflows holding a buffered firing whose blocking execution ended (its wake
+ * was lost): to fire again. (An inactive workflow's buffered firing waits for it to be active again.)
+ */
 export function readBuffered(sql: SqlRunner, limit: number): Promise<{ id: string }[]> {
   return sql.query<{ id: string }>(Prisma.sql`
     SELECT DISTINCT s.id FROM "ScheduleFiring" f
     JOIN "Schedule" s ON s.id = f."scheduleId"
+    JOIN "Workflow" w ON w.id = s."workflowId" AND w."isActive" AND w."deletedAt" IS NULL
     LEFT JOIN "Execution" e ON e.id = s."lastExecutionId"
     WHERE f.status = 'BUFFERED' AND (e.id IS NULL OR e.status NOT IN ('PENDING', 'RUNNING'))
     LIMIT ${limit}`);
