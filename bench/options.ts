@@ -14,6 +14,7 @@ export const SECTIONS = [
   "waits",
   "flow-control",
   "for-each",
+  "schedules",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

@@ -26,6 +26,7 @@ import { buildEngine, type EngineFleet, startFleet } from "./processes.js";
 import { clearProgress, elapsedSeconds, progress } from "./progress.js";
 import { benchPrefix, checkRedis, removeKeysAtCleanup } from "./redis.js";
 import { Report } from "./report.js";
+import { measureSchedules } from "./schedules.js";
 import { measureTriggers } from "./triggers.js";
 import { measureWaits } from "./waits.js";
 import { CompletionWatcher } from "./watcher.js";
@@ -40,6 +41,7 @@ const ENGINE_SECTIONS: readonly Section[] = [
   "waits",
   "flow-control",
   "for-each",
+  "schedules",
 ];
 
 function readOptions(): BenchOptions {
@@ -89,6 +91,7 @@ try {
     if (wants("waits")) await measureWaits(engine);
     if (wants("flow-control")) await measureFlowControl(engine);
     if (wants("for-each")) await measureForEach(engine);
+    if (wants("schedules")) await measureSchedules(engine);
     recordPeakMemory(engine, beforeLive);
   } else if (wants("triggers")) {
     await measureTriggers(ctx);
