@@ -1,5 +1,6 @@
 /**
- * Colours for execution and step statuses (the badges, the graph's borders, the timeline's bars).
+ * Colours for execution and step statuses (the badges, the graph's borders, the timeline's bars)
+ * and for a schedule firing's (STARTED, SKIPPED, BUFFERED, MISSED).
  * Each carries white badge text at a contrast of at least 4.5:1 (WCAG AA, checked by axe in e2e).
  */
 export const STATUS_COLORS: Record<string, string> = {
@@ -10,6 +11,9 @@ export const STATUS_COLORS: Record<string, string> = {
   FAILED: "#cf222e",
   SKIPPED: "#687080",
   CANCELLED: "#6e5494",
+  STARTED: "#23863a",
+  BUFFERED: "#8a5a00",
+  MISSED: "#cf222e",
 };
 
 export function statusColor(status: string | undefined): string {

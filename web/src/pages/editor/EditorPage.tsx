@@ -3,9 +3,11 @@
  * dragged into place, edges drawn by dragging from a node's bottom handle to
  * another's top, each node's data in a form generated from its JSON Schema,
  * the trigger as JSONLogic (checked as you type, sample rules to start from),
- * the run settings (cancelOn, timeoutMs, flow control) as JSON, live
- * validation (`validateWorkflow`) with every problem shown on the node and
- * field it names, save / update with the version, and a test event.
+ * the run settings (cancelOn, timeoutMs, flow control, schedules and runAt)
+ * as JSON with what the server refuses shown beside each, live validation
+ * (`validateWorkflow`) with every problem shown on the node and field it
+ * names, save / update with the version, and a test event. A saved
+ * workflow's schedules are watched and driven below (SchedulesPanel).
  */
 import {
   addEdge,
@@ -27,6 +29,7 @@ import { ErrorMessage, Loading } from "../../components/States.tsx";
 import { NODE_TYPES, type StepFlowNode } from "../../components/StepNode.tsx";
 import { graphql, type VariablesOf } from "../../graphql.ts";
 import { branchEdges, type GraphEdge, type GraphNode, readGraph } from "../../lib/graph.ts";
+import { inputProblems } from "../../lib/input-problems.ts";
 import { layoutGraph } from "../../lib/layout.ts";
 import { navigate } from "../../lib/router.ts";
 import { fieldsFromSchema, type Problem, parseNodeProblemPath, problemsForNode } from "../../lib/schema-form.ts";
@@ -38,8 +41,10 @@ import {
   SAMPLE_RULES,
   SettingsFields,
   type SettingTexts,
+  settingOfPath,
   settingTexts,
 } from "./json-fields.tsx";
+import { SchedulesPanel } from "./SchedulesPanel.tsx";
 
 const EditorData = graphql(`
   query EditorData($id: ID!, $withWorkflow: Boolean!) {
@@ -76,6 +81,19 @@ const EditorData = graphql(`
         use
       }
       priority
+      schedules {
+        id
+        cron
+        timezone
+        payload
+        overlap
+        catchupWindowMs
+      }
+      runAt {
+        id
+        at
+        payload
+      }
     }
   }
 `);
@@ -154,6 +172,8 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
   const [saveState, create] = useMutation(Create);
   const [updateState, update] = useMutation(Update);
   const [saved, setSaved] = useState<string>();
+  // What the server refused at the last save, by path (the run settings show theirs beside them).
+  const [refused, setRefused] = useState<Problem[]>([]);
   const [flow, setFlow] = useState<ReactFlowInstance<StepFlowNode>>();
   const ids = { name: useId(), description: useId(), trigger: useId(), active: useId(), payload: useId() };
 
@@ -337,7 +357,7 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
   const settingsInvalid = Object.keys(settings.errors).length > 0;
   const save = async () => {
     if ("error" in trigger || settingsInvalid) return;
-    const { concurrency, rateLimit, debounce, ...rest } = settings.values;
+    const { concurrency, rateLimit, debounce, schedules, runAt, ...rest } = settings.values;
     const input = {
       name: draft.name,
       description: draft.description || null,
@@ -349,15 +369,19 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
       concurrency: concurrency as VariablesOf<typeof Create>["input"]["concurrency"],
       rateLimit: rateLimit as VariablesOf<typeof Create>["input"]["rateLimit"],
       debounce: debounce as VariablesOf<typeof Create>["input"]["debounce"],
+      schedules: schedules as VariablesOf<typeof Create>["input"]["schedules"],
+      runAt: runAt as VariablesOf<typeof Create>["input"]["runAt"],
     } as VariablesOf<typeof Create>["input"];
     if (workflowId) {
       const result = await update({ id: workflowId, input });
+      setRefused(inputProblems(result.error));
       if (result.data) {
         setVersion(result.data.updateWorkflow.version);
         setSaved(`Saved: version ${result.data.updateWorkflow.version}`);
       }
     } else {
       const result = await create({ input });
+      setRefused(inputProblems(result.error));
       if (result.data) navigate(`workflows/${result.data.createWorkflow.id}/edit`);
     }
   };
@@ -453,7 +477,12 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
           <SettingsFields
             texts={draft.settings}
             errors={settings.errors}
-            onChange={(name, text) => change({ settings: { ...draft.settings, [name]: text } })}
+            serverProblems={refused}
+            onChange={(name, text) => {
+              change({ settings: { ...draft.settings, [name]: text } });
+              // Refused for the text it had: gone once the text changes.
+              setRefused((problems) => problems.filter((p) => settingOfPath(p.path) !== name));
+            }}
           />
           <fieldset className="palette">
             <legend>Palette: add a node</legend>
@@ -546,6 +575,7 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
           )}
         </aside>
       </div>
+      {workflowId ? <SchedulesPanel workflowId={workflowId} refreshKey={version} /> : null}
     </section>
   );
 }
