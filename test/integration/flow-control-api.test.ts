@@ -8,6 +8,7 @@ import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForExecution, waitUntil } from "../support/engine.js";
 import { TestHttpServer } from "../support/http-server.js";
+import { requestServed } from "../support/rest.js";
 import { useServedEngine } from "../support/served-engine.js";
 
 const served = useServedEngine({ worker: true });
@@ -23,16 +24,7 @@ afterAll(async () => {
   await calls.stop();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: bodies are shaped per request and checked by assertions
-async function request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${served.server.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text };
-}
+const request = (method: string, path: string, body?: unknown) => requestServed(served.server.url, method, path, body);
 
 // biome-ignore lint/suspicious/noExplicitAny: GraphQL responses are shaped per query and checked by assertions
 async function graphql(query: string, variables: Record<string, unknown> = {}): Promise<any> {

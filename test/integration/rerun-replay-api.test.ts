@@ -9,20 +9,13 @@ import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { waitForExecution } from "../support/engine.js";
 import { linked, node } from "../support/graphs.js";
+import { requestServed } from "../support/rest.js";
 import { useServedEngine } from "../support/served-engine.js";
 import { eventSourceUrl, readSse } from "../support/sse.js";
 
 const served = useServedEngine({ worker: true, overrides: { REPLAY_RATE_PER_SECOND: "40" } });
 
-// biome-ignore lint/suspicious/noExplicitAny: bodies are shaped per request and checked by assertions
-async function request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${served.server.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const request = (method: string, path: string, body?: unknown) => requestServed(served.server.url, method, path, body);
 
 async function noted(count: number) {
   const workflow = await createWorkflow(served.engine.services, {

@@ -6,21 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { linked, node, notify } from "../support/graphs.js";
+import { requestServed } from "../support/rest.js";
 import { useServedEngine } from "../support/served-engine.js";
 
 const NOW = Date.parse("2026-03-28T12:00:00Z");
 const offset = NOW - Date.now();
 const served = useServedEngine({ clock: { now: () => new Date(Date.now() + offset) } });
 
-// biome-ignore lint/suspicious/noExplicitAny: bodies are shaped per request and checked by assertions
-async function request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${served.server.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const request = (method: string, path: string, body?: unknown) => requestServed(served.server.url, method, path, body);
 
 // biome-ignore lint/suspicious/noExplicitAny: GraphQL data is checked by assertions
 async function graphql(query: string, variables: Record<string, unknown> = {}): Promise<any> {

@@ -24,3 +24,19 @@ export async function rest(
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
+
+/** A JSON request to a served engine (a real socket); the body parsed when it is JSON, else its text. */
+export async function requestServed(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Pick<RestResponse, "status" | "body">> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text };
+}
