@@ -159,12 +159,12 @@ export class StepRunner implements Runner {
 
   /** Fires a schedule's due instants; the next one, when soon, also gets a timer here (as a short delay does). */
   private async fireSchedule(job: StepJob): Promise<JobResult | undefined> {
-    const { result, timer, firings } = await runScheduleJob(this.executionDeps(), job);
+    const { result, timers, firings } = await runScheduleJob(this.executionDeps(), job);
     for (const f of firings) {
       const late = f.status === "MISSED" ? undefined : (f.firedAt.getTime() - f.scheduledAt.getTime()) / 1000;
       this.deps.onScheduleFired?.(f.status, late);
     }
-    if (timer && !this.draining) this.wakeups.schedule(scheduleJob(timer.id, timer.nextFireAt), timer.nextFireAt);
+    if (!this.draining) for (const t of timers) this.wakeups.schedule(scheduleJob(t.id, t.nextFireAt), t.nextFireAt);
     return result;
   }
 

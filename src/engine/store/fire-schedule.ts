@@ -103,6 +103,9 @@ export async function fireSchedule(
       next = isMissed(row, next, now) ? await recordMissed(pass, next) : await fireInstant(pass, next);
     }
   }
+  // Nothing was due and nothing started (another process fired it a moment ago): nothing to write, no timer.
+  const unchanged = result.firings.length === 0 && result.changes.length === 0;
+  if (unchanged && next?.getTime() === row.nextFireAt?.getTime()) return result;
   await tx.execute(Prisma.sql`
     UPDATE "Schedule" SET "nextFireAt" = ${timestamp(next)}, "lastScheduledAt" = ${timestamp(row.lastScheduledAt)},
       "lastFiredAt" = ${timestamp(row.lastFiredAt)}, "lastExecutionId" = ${row.lastExecutionId}, "updatedAt" = ${timestamp(now)}

@@ -211,16 +211,32 @@ export function readBuffered(sql: SqlRunner, limit: number): Promise<{ id: strin
     LIMIT ${limit}`);
 }
 
-/** A schedule's workflow, timer and whether a firing is buffered, without a lock (whether its job has anything to do). */
-export async function readTimer(
-  sql: SqlRunner,
-  scheduleId: string,
-): Promise<{ workflowId: string; nextFireAt: Date | null; buffered: boolean } | undefined> {
-  const [row] = await sql.query<{ workflowId: string; nextFireAt: Date | null; buffered: boolean }>(Prisma.sql`
-    SELECT s."workflowId", s."nextFireAt",
+/** What a schedule's job reads before firing anything, without a lock. */
+export interface TimerState {
+  workflowId: string;
+  /** The workflow's current version; null once it is deleted. */
+  workflowVersion: number | null;
+  nextFireAt: Date | null;
+  /** A firing waits for the execution before it to end (buffer_one). */
+  buffered: boolean;
+}
+
+/** A schedule's timer, its workflow's current version and whether a firing is buffered (whether its job has anything to do). */
+export async function readTimer(sql: SqlRunner, scheduleId: string): Promise<TimerState | undefined> {
+  const [row] = await sql.query<TimerState>(Prisma.sql`
+    SELECT s."workflowId", CASE WHEN w."deletedAt" IS NULL THEN w.version END AS "workflowVersion", s."nextFireAt",
       EXISTS (SELECT 1 FROM "ScheduleFiring" f WHERE f.status = 'BUFFERED' AND f."scheduleId" = s.id) AS buffered
-    FROM "Schedule" s WHERE s.id = ${scheduleId}`);
+    FROM "Schedule" s JOIN "Workflow" w ON w.id = s."workflowId" WHERE s.id = ${scheduleId}`);
   return row;
+}
+
+/** Schedules due by `now`, soonest first, with their workflow's current version (null once deleted). */
+export function readDue(sql: SqlRunner, now: Date, limit: number): Promise<(TimerState & { id: string })[]> {
+  return sql.query<TimerState & { id: string }>(Prisma.sql`
+    SELECT s.id, s."workflowId", CASE WHEN w."deletedAt" IS NULL THEN w.version END AS "workflowVersion", s."nextFireAt",
+      false AS buffered
+    FROM "Schedule" s JOIN "Workflow" w ON w.id = s."workflowId"
+    WHERE s."nextFireAt" <= ${timestamp(now)} ORDER BY s."nextFireAt" LIMIT ${limit}`);
 }
 
 /** The row id of a workflow's entry (not deleted), by its id in the definition. */
