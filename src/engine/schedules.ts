@@ -59,9 +59,13 @@ export async function runScheduleJob(deps: ExecutionDeps, job: StepJob): Promise
     const early = row.nextFireAt?.getTime() === dueMs ? { rescheduleAt: row.nextFireAt as Date } : undefined;
     return { result: early, timers: [], firings: [] };
   }
-  // A schedule this process is firing already (swept along by another job) is left to that job.
+  // A schedule this process is firing already (swept along by another job) is left to that job;
+  // a buffered firing's wake looks again in a moment (that firing may have read its execution still running).
   const firing = firingNow(deps.sql);
-  if (firing.has(scheduleId)) return { result: undefined, timers: [], firings: [] };
+  if (firing.has(scheduleId)) {
+    const again = row.buffered ? { rescheduleAt: new Date(now.getTime() + 100) } : undefined;
+    return { result: again, timers: [], firings: [] };
+  }
   const others = due ? (await readDue(deps.sql, now, SWEEP_LIMIT)).filter((o) => !firing.has(o.id)) : [];
   const targets = [{ ...row, id: scheduleId }, ...others.filter((o) => o.id !== scheduleId)];
   for (const t of targets) firing.add(t.id);
