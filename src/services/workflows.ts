@@ -73,9 +73,9 @@ function checkDefinition(deps: ServiceDeps, input: WorkflowInput) {
   const result = validateWorkflow({ graph: input.graph, trigger: input.trigger }, deps.registry, graphLimits(deps));
   if (!result.ok) problems.push(...result.issues);
   const flow = checkFlowControl(input);
-  const clock = checkSchedules(input);
+  const timed = checkSchedules(input);
   problems.push(...checkCancelOn(input.cancelOn), ...checkTimeout(input.timeoutMs), ...flow.problems);
-  problems.push(...clock.problems);
+  problems.push(...timed.problems);
   if (problems.length > 0 || !result.ok) throw new ValidationError(problems);
   // Empty triggers are stored as {} so every client sees one shape; an empty cancelOn is none.
   const cancelOn = isEmptyCancelOn(input.cancelOn) ? null : input.cancelOn;
@@ -84,7 +84,7 @@ function checkDefinition(deps: ServiceDeps, input: WorkflowInput) {
     timeoutMs: input.timeoutMs ?? null,
     flowControl: jsonColumn(flow.flow),
   };
-  return { graph: result.graph, trigger: input.trigger ?? {}, columns, schedules: clock.definitions };
+  return { graph: result.graph, trigger: input.trigger ?? {}, columns, schedules: timed.definitions };
 }
 
 function isEmptyCancelOn(rule: unknown): boolean {
