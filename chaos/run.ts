@@ -9,18 +9,21 @@
  * Nothing shared is touched: the databases and Redis are the run's own and are
  * deleted at the end, even on failure. Options: CHAOS_CLIENTS (6),
  * CHAOS_PAUSE_MS (120), CHAOS_SCENARIOS (baseline,worker,redis,postgres: any
- * list, repeats allowed; also postgres-down, an 8 s outage), CHAOS_KEEP_LOGS=1 to print every engine log line.
- * Then flow control under the same faults (flow-control.ts; CHAOS_FLOW_CONTROL=0 leaves it out).
+ * list, repeats allowed; also postgres-down, an 8 s outage; none for only the
+ * checks below), CHAOS_KEEP_LOGS=1 to print every engine log line.
+ * Then flow control under the same faults (flow-control.ts; CHAOS_FLOW_CONTROL=0 leaves it out),
+ * then schedules under them (schedules.ts; CHAOS_SCHEDULES=0 leaves it out).
  */
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { applyMigrations } from "../test/support/migrations.js";
 import { Engine } from "./engine.js";
-import { FLOW_LIMIT, runFlowControl } from "./flow-control.js";
+import { FLOW_LIMIT, type FlowFaults, runFlowControl } from "./flow-control.js";
 import { startPrivatePostgres } from "./postgres.js";
 import { startPrivateRedis } from "./redis.js";
 import { passed, printReport, type ScenarioResult } from "./report.js";
 import { runScenario, type Scenario, type ScenarioContext } from "./scenario.js";
+import { printSchedules, runSchedules, SCHEDULE_WORKFLOWS } from "./schedules.js";
 import { HttpTarget } from "./target.js";
 import { freePort, seconds, waitFor } from "./util.js";
 import { createCheckPool } from "./verify.js";
@@ -112,7 +115,8 @@ async function main(): Promise<boolean> {
     // Not in the default list: longer than the 5 s the database connections retry for.
     "postgres-down": { name: "PostgreSQL down 8 s", inject: () => postgres.stopFor(8_000) },
   };
-  const scenarios = (process.env.CHAOS_SCENARIOS ?? "baseline,worker,redis,postgres").split(",").map((key) => {
+  const picked = process.env.CHAOS_SCENARIOS ?? "baseline,worker,redis,postgres";
+  const scenarios = (picked === "none" ? [] : picked.split(",")).map((key) => {
     const scenario = catalog[key.trim()];
     if (!scenario) throw new Error(`CHAOS_SCENARIOS: unknown scenario "${key}" (known: ${Object.keys(catalog)})`);
     return scenario;
@@ -122,27 +126,24 @@ async function main(): Promise<boolean> {
     log(`scenario ${index + 1}/${scenarios.length}: ${scenario.name}`);
     results.push(await runScenario(ctx, scenario, index + 1));
   }
-  printReport(results, Date.now() - began);
-  const flowOk = process.env.CHAOS_FLOW_CONTROL === "0" || (await flowControl(engine, pool, target, redis, postgres));
+  if (scenarios.length > 0) printReport(results, Date.now() - began);
+  const faults = faultsOf(engine, redis, postgres);
+  const flowOk = process.env.CHAOS_FLOW_CONTROL === "0" || (await flowControl(engine, pool, target, faults));
+  const schedulesOk = process.env.CHAOS_SCHEDULES === "0" || (await schedules(engine, pool, target, faults));
   if (process.env.CHAOS_KEEP_LOGS === "1") {
     for (const line of engine.logs)
       process.stderr.write(`${line.process} ${line.level} ${line.msg} ${line.err ?? ""}\n`);
   }
-  return results.every(passed) && flowOk;
+  return results.every(passed) && flowOk && schedulesOk;
 }
 
-/** The flow-control check (flow-control.ts), after the scenarios; prints its line. */
-async function flowControl(
+/** The faults flow control and schedules inject: kill -9 a worker (a replacement starts), Redis restarted empty, PostgreSQL restarted. */
+function faultsOf(
   engine: Engine,
-  pool: ReturnType<typeof createCheckPool>,
-  target: HttpTarget,
   redis: Awaited<ReturnType<typeof startPrivateRedis>>,
   postgres: Awaited<ReturnType<typeof startPrivatePostgres>>,
-): Promise<boolean> {
-  log(
-    "flow control: 500 executions over 20 keys at limit 2, under kill -9, Redis restarted empty, PostgreSQL restarted",
-  );
-  const faults = {
+): FlowFaults {
+  return {
     killWorker: async () => {
       const [victim] = engine.workers();
       if (victim) await engine.killHard(victim);
@@ -151,6 +152,18 @@ async function flowControl(
     restartRedis: () => redis.restartEmpty(1_000),
     restartPostgres: () => postgres.restart(),
   };
+}
+
+/** The flow-control check (flow-control.ts), after the scenarios; prints its line. */
+async function flowControl(
+  engine: Engine,
+  pool: ReturnType<typeof createCheckPool>,
+  target: HttpTarget,
+  faults: FlowFaults,
+): Promise<boolean> {
+  log(
+    "flow control: 500 executions over 20 keys at limit 2, under kill -9, Redis restarted empty, PostgreSQL restarted",
+  );
   const result = await runFlowControl(engine, pool, target, faults, log);
   const verdict = result.problems.length === 0 ? "ok" : "FAILED";
   process.stdout.write(
@@ -159,6 +172,19 @@ async function flowControl(
   );
   for (const problem of result.problems) process.stdout.write(`  - ${problem}\n`);
   return result.problems.length === 0;
+}
+
+/** The schedules check (schedules.ts), after flow control; prints its line. */
+async function schedules(
+  engine: Engine,
+  pool: ReturnType<typeof createCheckPool>,
+  target: HttpTarget,
+  faults: FlowFaults,
+): Promise<boolean> {
+  log(
+    `schedules: ${SCHEDULE_WORKFLOWS} every-second schedules, under kill -9, Redis restarted empty, PostgreSQL restarted`,
+  );
+  return printSchedules(await runSchedules(engine, pool, target, faults, log));
 }
 
 /** Until BullMQ sees `count` workers on the queue. */
