@@ -14,6 +14,7 @@ import type { Engine } from "./engine.js";
 import type { FlowFaults } from "./flow-control.js";
 import type { HttpTarget } from "./target.js";
 import { seconds, sleep } from "./util.js";
+import { groupBy } from "./verify.js";
 
 export const SCHEDULE_WORKFLOWS = 20;
 /** Firing before the first fault, between faults, and after the last one recovered. */
@@ -297,15 +298,4 @@ function duration(ms: number): string {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const group = groups.get(k);
-    if (group) group.push(row);
-    else groups.set(k, [row]);
-  }
-  return groups;
 }

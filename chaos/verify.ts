@@ -198,8 +198,9 @@ export async function verify(
   }
 }
 
-function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
+/** Rows grouped by a key, each group in the rows' order. */
+export function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
   for (const row of rows) {
     const k = key(row);
     const group = groups.get(k);

@@ -4,35 +4,9 @@
  * violation; a phone-sized window scrolls no page sideways. (Big graphs and
  * long lists: scale.test.ts.)
  */
-import { createRequire } from "node:module";
-import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { CHROMIUM_AVAILABLE } from "../support/browser.js";
-import { useConsole } from "./console-support.js";
-
-const require = createRequire(import.meta.url);
-const AXE_PATH = require.resolve("axe-core/axe.min.js");
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[] }[];
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: AXE_PATH });
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: AxeViolation[] }> } }
-    ).axe;
-    const result = await axe.run(document, { resultTypes: ["violations"] });
-    return result.violations;
-  });
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")}`);
-}
+import { seriousViolations, useConsole } from "./console-support.js";
 
 describe.runIf(CHROMIUM_AVAILABLE)("the web console's quality", () => {
   const ui = useConsole();

@@ -7,30 +7,12 @@
  *
  * Needs Chromium (Debian's /usr/bin/chromium, or CHROMIUM_PATH), like console.test.ts.
  */
-import { createRequire } from "node:module";
-import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { CHROMIUM_AVAILABLE, CHROMIUM_PATH } from "../support/browser.js";
 import { SERVICES_REQUIRED } from "../support/env.js";
-import { expectNodeStatus, POLL, useConsole } from "./console-support.js";
+import { expectNodeStatus, POLL, seriousViolations, useConsole } from "./console-support.js";
 
 const TEST_TIMEOUT = 90_000;
-const AXE_PATH = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-/** axe-core's serious and critical violations on the page as it is (quality.test.ts scans each page as it opens). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: AXE_PATH });
-  const violations = await page.evaluate(async () => {
-    type Violation = { id: string; impact: string | null; nodes: { target: unknown[] }[] };
-    const axe = (
-      window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Violation[] }> } }
-    ).axe;
-    return (await axe.run(document, { resultTypes: ["violations"] })).violations;
-  });
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")}`);
-}
 
 describe("the execution page's reruns and links", () => {
   if (!CHROMIUM_AVAILABLE) {
