@@ -26,6 +26,7 @@ const PORTABLE_FLOWS = [
   "test/flows/rerun.test.ts",
   "test/flows/replay.test.ts",
   "test/flows/schedules.test.ts",
+  "test/flows/backlog-metrics.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {

@@ -10,6 +10,7 @@ import type { Config } from "./config.js";
 import type { Db } from "./db/client.js";
 import {
   Admissions,
+  backlogByWorkflow,
   type Clock,
   capacityByWorkflow,
   createHandlerRegistry,
@@ -66,6 +67,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   const metrics = new Metrics(
     () => queue.depth(),
     () => capacityByWorkflow(sql),
+    () => backlogByWorkflow(sql, clock.now()),
   );
   const publisher = metrics.counting(bus);
   const registry = createHandlerRegistry(options.handlers);

@@ -3,7 +3,16 @@
  * counted as they are published, so every process counts what it commits.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { ChangePublisher, PublishedChange } from "./engine/index.js";
+import type { ChangePublisher, PublishedChange, WorkflowBacklog } from "./engine/index.js";
+
+/** One read serves the gauges that share it: prom-client collects them one after the other in a scrape. */
+function oneReadPerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let reading: Promise<T> | undefined;
+  return () => {
+    reading ??= read().finally(() => setTimeout(() => (reading = undefined), 100));
+    return reading;
+  };
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -56,6 +65,7 @@ export class Metrics {
   constructor(
     queueDepth: () => Promise<number>,
     capacity: () => Promise<{ workflowId: string; waiting: number; slots: number }[]> = async () => [],
+    backlog: () => Promise<WorkflowBacklog[]> = async () => [],
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: "workflow_" });
     new Gauge({
@@ -66,12 +76,7 @@ export class Metrics {
         this.set(await queueDepth().catch(() => Number.NaN));
       },
     });
-    // One read serves both gauges: prom-client collects them one after the other in a scrape.
-    let reading: Promise<{ workflowId: string; waiting: number; slots: number }[]> | undefined;
-    const read = () => {
-      reading ??= capacity().finally(() => setTimeout(() => (reading = undefined), 100));
-      return reading;
-    };
+    const read = oneReadPerScrape(capacity);
     new Gauge({
       name: "workflow_capacity_waiting",
       help: "Executions waiting in line for capacity (concurrency or rate limit), per workflow",
@@ -92,6 +97,48 @@ export class Metrics {
         for (const row of await read().catch(() => [])) this.set({ workflow_id: row.workflowId }, row.slots);
       },
     });
+    this.backlogGauges(backlog);
+  }
+
+  /**
+   * Backlog gauges for autoscaling workers (store/backlog.ts): per workflow, open executions and
+   * their steps by status (PENDING: a worker could start it now), and the age of the oldest
+   * runnable step. Only workflows with open executions have series.
+   */
+  private backlogGauges(backlog: () => Promise<WorkflowBacklog[]>): void {
+    const read = oneReadPerScrape(backlog);
+    const gauge = (
+      name: string,
+      help: string,
+      set: (g: Gauge<"workflow_id" | "status">, row: WorkflowBacklog) => void,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["workflow_id", "status"] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const row of await read().catch(() => [])) set(this, row);
+        },
+      });
+    gauge("workflow_backlog_executions", "Executions PENDING or RUNNING, per workflow", (g, r) => {
+      g.set({ workflow_id: r.workflowId, status: "PENDING" }, r.pendingExecutions);
+      g.set({ workflow_id: r.workflowId, status: "RUNNING" }, r.runningExecutions);
+    });
+    gauge(
+      "workflow_backlog_steps",
+      "Steps a worker could start now (PENDING: due, not waiting for capacity) or is running (RUNNING), per workflow",
+      (g, r) => {
+        g.set({ workflow_id: r.workflowId, status: "PENDING" }, r.pendingSteps);
+        g.set({ workflow_id: r.workflowId, status: "RUNNING" }, r.runningSteps);
+      },
+    );
+    gauge(
+      "workflow_backlog_oldest_pending_seconds",
+      "How long the oldest step a worker could start has waited for one (0: none), per workflow",
+      (g, r) => g.set({ workflow_id: r.workflowId }, r.oldestPendingSeconds),
+    );
   }
 
   /** A publisher that counts execution status changes, then hands them on. */

@@ -84,6 +84,7 @@ export {
 // and an event (store/await-event.ts, store/resolve-waits.ts; delivered by startForEvent, decided
 // again by the reconciler); capacity (flow control), child executions and schedules (above) are the
 // others. src/engine/README.md, "Adding a new kind of wait", says how they are built.
+export { backlogByWorkflow, type WorkflowBacklog } from "./store/backlog.js";
 export { type CapacityWaitExplained, capacityByWorkflow, explainCapacityWait } from "./store/capacity-waits.js";
 export { stepsResumedBy } from "./store/event-waits.js";
 export { bumpRevision, readRevision, WORKFLOWS_REVISION } from "./store/revisions.js";
