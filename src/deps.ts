@@ -141,7 +141,10 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
         cancellations.cancelled(change.executionId),
       );
       await bus.listening("executionCancelled", ALL);
-      consumer = await infra.startConsumer(runner.process);
+      consumer = await infra.startConsumer((job, start) => {
+        if (start?.firstRun) metrics.queueWait.observe(Math.max(0, Date.now() - start.dueAt) / 1000);
+        return runner.process(job);
+      });
       reconciler = new Reconciler({
         sql,
         queue,

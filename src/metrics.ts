@@ -52,6 +52,12 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  readonly queueWait = new Histogram({
+    name: "workflow_job_queue_wait_seconds",
+    help: "From when a job became due (enqueued, or its delay ended) to when a worker started it; first runs only",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
   readonly subscriptionsOpen = new Gauge({
     name: "workflow_graphql_subscriptions_open",
     help: "GraphQL subscriptions open right now (graphql-ws and SSE)",

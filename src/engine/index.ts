@@ -43,6 +43,7 @@ export type {
   EngineLogger,
   EntryHint,
   JobResult,
+  JobStart,
   PublishedChange,
   ReplayChange,
   StepJob,

@@ -93,7 +93,16 @@ export interface JobResult {
   rescheduleAt?: Date;
 }
 
-export type StepJobProcessor = (job: StepJob) => Promise<JobResult | undefined>;
+/**
+ * What a queue knows of a job it hands out: when it became due (enqueued, or its delay ended), and
+ * whether this is its first run (not a retry or a job run again later).
+ */
+export interface JobStart {
+  dueAt: number;
+  firstRun: boolean;
+}
+
+export type StepJobProcessor = (job: StepJob, start?: JobStart) => Promise<JobResult | undefined>;
 
 export type EngineChange =
   | {

@@ -22,7 +22,9 @@ export class BullStepConsumer {
     this.worker = new Worker<StepJobData>(
       options.name,
       async (job: Job<StepJobData>, token?: string) => {
-        const result = await processor({ ...job.data });
+        // attemptsStarted counts every move to active: a job rescheduled or retried is no first run.
+        const start = { dueAt: job.timestamp + (job.opts.delay ?? 0), firstRun: (job.attemptsStarted ?? 0) <= 1 };
+        const result = await processor({ ...job.data }, start);
         if (result?.rescheduleAt && token) {
           // Same job, later: keeps its id, so duplicates stay deduplicated meanwhile.
           await job.moveToDelayed(result.rescheduleAt.getTime(), token);

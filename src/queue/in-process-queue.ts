@@ -16,6 +16,8 @@ interface Entry {
   job: StepJob;
   runAt: number;
   attemptsMade: number;
+  /** Run before (rescheduled or retried since). */
+  started?: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -99,7 +101,9 @@ export class InProcessStepQueue implements StepQueue {
 
   private async run(id: string, entry: Entry, processor: StepJobProcessor): Promise<void> {
     try {
-      const result = await processor({ ...entry.job });
+      const firstRun = !entry.started;
+      entry.started = true;
+      const result = await processor({ ...entry.job }, { dueAt: entry.runAt, firstRun });
       if (result?.rescheduleAt && !this.closed) {
         entry.runAt = result.rescheduleAt.getTime();
         this.schedule(id, entry);

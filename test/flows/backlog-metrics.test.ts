@@ -1,8 +1,9 @@
 /**
  * The backlog gauges under a known load: executions started while no worker runs are PENDING
  * with their entry steps runnable (and ageing); those in a concurrency line wait for a slot, not a
- * worker, so their steps are not counted; once a worker takes them, their slow calls are RUNNING;
- * once they finish, their workflow has no series left.
+ * worker, so their steps are not counted; once a worker takes them, their slow calls are RUNNING
+ * and the queue-wait histogram holds the second their jobs waited; once they finish, their workflow
+ * has no series left.
  */
 import { describe, expect, it } from "vitest";
 import { startExecution } from "../../src/services/executions.js";
@@ -60,6 +61,10 @@ describe("backlog metrics", () => {
       expect(sample(text, of(free.id, "workflow_backlog_executions", "RUNNING"))).toBe(3);
       expect(sample(text, of(free.id, "workflow_backlog_steps", "PENDING"))).toBe(0);
       expect(sample(text, of(free.id, "workflow_backlog_oldest_pending_seconds"))).toBe(0);
+      // The four jobs let in while no worker ran (three free, one limited) waited over a second in the queue.
+      const waits = sample(text, "workflow_job_queue_wait_seconds_count") as number;
+      const underASecond = sample(text, 'workflow_job_queue_wait_seconds_bucket{le="1"}') as number;
+      expect(waits - underASecond).toBeGreaterThanOrEqual(4);
 
       for (const execution of started) await waitForExecution(engine.db, execution.id, ["SUCCEEDED"], 30_000);
       text = await scrape();
