@@ -1,5 +1,6 @@
 import { explainCapacityWait } from "../../engine/index.js";
 import { NotFoundError } from "../../errors.js";
+import { checkSearch, containingPageIds, type ExecutionSearch } from "../../services/execution-search.js";
 import { cancelExecution, retryExecution, startExecution } from "../../services/executions.js";
 import { rerunExecution } from "../../services/reruns.js";
 import { builder } from "../builder.js";
@@ -85,9 +86,30 @@ builder.queryFields((t) => ({
     {
       type: "Execution",
       cursor: "id",
-      description: "Executions, newest first",
-      args: { workflowId: t.arg.id(), status: t.arg({ type: ExecutionStatusEnum }) },
+      description:
+        "Executions, newest first; filtered by workflow, status, creation time [from, to) and what their payload contains",
+      args: {
+        workflowId: t.arg.id(),
+        status: t.arg({ type: ExecutionStatusEnum }),
+        from: t.arg({ type: "DateTime", description: "Created at or after" }),
+        to: t.arg({ type: "DateTime", description: "Created before" }),
+        payloadContains: t.arg({
+          type: "JSON",
+          description:
+            'Only executions whose payload contains this JSON (PostgreSQL @>), e.g. {customer: {id: "c-42"}}',
+        }),
+      },
       resolve: async (query, _root, args, ctx) => {
+        const search: ExecutionSearch = {
+          ...(args.workflowId ? { workflowId: String(args.workflowId) } : {}),
+          ...(args.status ? { status: args.status } : {}),
+          ...(args.from ? { from: args.from } : {}),
+          ...(args.to ? { to: args.to } : {}),
+          ...(args.payloadContains !== undefined && args.payloadContains !== null
+            ? { payloadContains: args.payloadContains }
+            : {}),
+        };
+        checkSearch(search);
         // Keyset pages: Prisma turns a cursor into "same createdAt and id <= it, or earlier
         // createdAt", an OR no index can start from, so a page deep in 100,000 executions read
         // every row before it (10 ms, growing with depth). Bounding createdAt by the cursor's
@@ -97,12 +119,22 @@ builder.queryFields((t) => ({
           ? await ctx.db.execution.findUnique({ where: { id: cursor.id }, select: { createdAt: true } })
           : null;
         const bound = from ? { createdAt: (take ?? 0) < 0 ? { gte: from.createdAt } : { lte: from.createdAt } } : {};
+        const page = from && cursor?.id ? { cursor: { createdAt: from.createdAt, id: cursor.id } } : {};
+        const containing =
+          search.payloadContains === undefined
+            ? {}
+            : { id: { in: await containingPageIds(ctx.services, search, { ...page, take: take ?? 0 }) } };
         return ctx.db.execution.findMany({
           ...query,
           where: {
-            ...(args.workflowId ? { workflowId: String(args.workflowId) } : {}),
-            ...(args.status ? { status: args.status } : {}),
-            ...bound,
+            ...(search.workflowId ? { workflowId: search.workflowId } : {}),
+            ...(search.status ? { status: search.status } : {}),
+            AND: [
+              bound,
+              search.from ? { createdAt: { gte: search.from } } : {},
+              search.to ? { createdAt: { lt: search.to } } : {},
+            ],
+            ...containing,
           },
           orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         });

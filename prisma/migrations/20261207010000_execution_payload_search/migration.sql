@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Execution_payload_idx" ON "Execution" USING GIN ("payload" jsonb_path_ops);
+
