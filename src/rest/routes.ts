@@ -142,8 +142,23 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
       responses: ok(ExecutionOut.array(), "Executions"),
     },
     async (c) => {
-      const { workflow_id } = parseWith(ExecutionsQuery, c.req.query(), "query");
-      const executions = await listExecutions(services, { workflowId: workflow_id, take: EXECUTIONS_PAGE });
+      const query = parseWith(ExecutionsQuery, c.req.query(), "query");
+      const search = {
+        ...(query.workflow_id ? { workflowId: query.workflow_id } : {}),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.from ? { from: new Date(query.from) } : {}),
+        ...(query.to ? { to: new Date(query.to) } : {}),
+        ...(query.payload_contains === undefined ? {} : { payloadContains: jsonQuery(query.payload_contains) }),
+      };
+      const executions = await listExecutions(services, { ...search, take: EXECUTIONS_PAGE }).catch((error) => {
+        // Problems in the query's own names (payloadContains → payload_contains).
+        if (!(error instanceof ValidationError)) throw error;
+        const detail = detailFromProblems(error.problems).map((d) => ({
+          ...d,
+          loc: ["query", d.loc[1] === "payloadContains" ? "payload_contains" : (d.loc[1] ?? "")],
+        }));
+        throw new HttpError(422, detail);
+      });
       return c.json(executions.map(executionOut));
     },
   );
@@ -216,6 +231,17 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
   mountReplayRoutes(router, services);
   mountScheduleRoutes(router, services);
   return router;
+}
+
+/** A query parameter holding JSON; 422 naming it when it is not JSON. */
+function jsonQuery(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(422, [
+      { loc: ["query", "payload_contains"], msg: 'must be JSON, e.g. {"customer":{"id":"c-42"}}', type: "value_error" },
+    ]);
+  }
 }
 
 /** Workflows as REST shows them: each with its schedules (one query for all of them). */

@@ -189,6 +189,22 @@ export const ExecutionsQuery = z.object({
     .string()
     .optional()
     .openapi({ param: { name: "workflow_id", in: "query" } }),
+  status: ExecutionStatus.optional().openapi({ param: { name: "status", in: "query" } }),
+  from: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ param: { name: "from", in: "query" }, description: "Created at or after" }),
+  to: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ param: { name: "to", in: "query" }, description: "Created before" }),
+  payload_contains: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: "payload_contains", in: "query" },
+      description: 'JSON the payload must contain (PostgreSQL @>), e.g. {"customer":{"id":"c-42"}}',
+    }),
 });
 export const IdempotencyHeader = z.object({
   "Idempotency-Key": z

@@ -6,6 +6,7 @@ import * as engine from "../engine/index.js";
 import { NotFoundError } from "../errors.js";
 import type { Execution, ExecutionStatus, Step } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
+import { checkSearch, containingPageIds, type ExecutionSearch } from "./execution-search.js";
 import { checkPayload } from "./payload.js";
 
 /** Starts a workflow directly, ignoring its trigger and whether it is active. */
@@ -20,19 +21,27 @@ export async function getExecution(deps: ServiceDeps, id: string): Promise<Execu
   return execution;
 }
 
-export interface ListExecutionsArgs {
-  workflowId?: string;
-  status?: ExecutionStatus;
+/** A containment search's page when the caller gives none. */
+const EXECUTIONS_SEARCH_PAGE = 100;
+
+export interface ListExecutionsArgs extends ExecutionSearch {
   take?: number;
   afterId?: string;
 }
 
-/** Newest first. */
-export function listExecutions(deps: ServiceDeps, args: ListExecutionsArgs = {}): Promise<Execution[]> {
+/** Newest first, filtered as execution-search.ts says (a containment search: its first page only). */
+export async function listExecutions(deps: ServiceDeps, args: ListExecutionsArgs = {}): Promise<Execution[]> {
+  checkSearch(args);
+  const containing =
+    args.payloadContains === undefined
+      ? {}
+      : { id: { in: await containingPageIds(deps, args, { take: args.take ?? EXECUTIONS_SEARCH_PAGE }) } };
   return deps.db.execution.findMany({
     where: {
       ...(args.workflowId ? { workflowId: args.workflowId } : {}),
       ...(args.status ? { status: args.status } : {}),
+      AND: [args.from ? { createdAt: { gte: args.from } } : {}, args.to ? { createdAt: { lt: args.to } } : {}],
+      ...containing,
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: args.take,

@@ -73,6 +73,20 @@ describe("execution search", () => {
       first: 50,
     });
     expect(gold.data.executions.edges).toHaveLength(12);
+    // REST: the same filters on GET /executions, in its names.
+    const rest = (query: string) => requestServed(served.server.url, "GET", `/executions?${query}`);
+    const contains = encodeURIComponent(JSON.stringify({ customer: { id: "c-42" } }));
+    const listed = await rest(`workflow_id=${workflow.id}&payload_contains=${contains}`);
+    expect(listed.body.map((e: { id: string }) => e.id)).toEqual([...started].reverse());
+    expect((await rest(`payload_contains=${contains}&status=SUCCEEDED`)).body).toEqual([]);
+    const notJson = await rest("payload_contains=%7Bcustomer");
+    expect(notJson.status).toBe(422);
+    expect(notJson.body.detail[0].loc).toEqual(["query", "payload_contains"]);
+    const notObject = await rest("payload_contains=42");
+    expect(notObject.body.detail[0].loc).toEqual(["query", "payload_contains"]);
+    const backwards = await rest("from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z");
+    expect(backwards.body.detail[0].loc).toEqual(["query", "to"]);
+
     const refused = await graphql(SEARCH, { contains: "c-42" });
     expect(refused.errors[0].extensions).toMatchObject({
       code: "BAD_USER_INPUT",
