@@ -15,6 +15,7 @@ export const SECTIONS = [
   "flow-control",
   "for-each",
   "schedules",
+  "search",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -49,6 +50,8 @@ export interface BenchOptions {
   flow: number;
   /** Items of the for_each run (maxConcurrency 10, then 100). */
   items: number;
+  /** Executions generated in PostgreSQL for the execution-search section. */
+  searchRows: number;
   /** Only these sections (default: all). */
   only: Section[];
   /** Where the results go. */
@@ -70,6 +73,7 @@ export const USAGE = `npm run bench -- [options]
   --waits N            open event waits while POST /events is timed (default 10000, quick 300)
   --flow N             executions per flow-control run, unlimited then 1 per key over 100 keys (default 3000, quick 200)
   --items N            items of the for_each runs, maxConcurrency 10 then 100 (default 2000, quick 100)
+  --search-rows N      executions generated in PostgreSQL for the search section (default 1000000, quick 20000)
   --only A,B           only these sections: ${SECTIONS.join(", ")}
   --out FILE           results file (default bench/results.json)
   --help               this text
@@ -115,6 +119,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       waits: { type: "string" },
       flow: { type: "string" },
       items: { type: "string" },
+      "search-rows": { type: "string" },
       only: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
@@ -140,6 +145,12 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     waits: values.waits === undefined ? (quick ? 300 : 10_000) : positiveInt("waits", values.waits),
     flow: values.flow === undefined ? (quick ? 200 : 3000) : positiveInt("flow", values.flow),
     items: values.items === undefined ? (quick ? 100 : 2000) : positiveInt("items", values.items),
+    searchRows:
+      values["search-rows"] === undefined
+        ? quick
+          ? 20_000
+          : 1_000_000
+        : positiveInt("search-rows", values["search-rows"]),
     only: values.only === undefined ? [...SECTIONS] : sections(values.only),
     out: values.out ?? new URL("results.json", import.meta.url).pathname,
   };

@@ -27,6 +27,7 @@ import { clearProgress, elapsedSeconds, progress } from "./progress.js";
 import { benchPrefix, checkRedis, removeKeysAtCleanup } from "./redis.js";
 import { Report } from "./report.js";
 import { measureSchedules } from "./schedules.js";
+import { measureSearch } from "./search.js";
 import { measureTriggers } from "./triggers.js";
 import { measureWaits } from "./waits.js";
 import { CompletionWatcher } from "./watcher.js";
@@ -42,6 +43,7 @@ const ENGINE_SECTIONS: readonly Section[] = [
   "flow-control",
   "for-each",
   "schedules",
+  "search",
 ];
 
 function readOptions(): BenchOptions {
@@ -92,6 +94,8 @@ try {
     if (wants("flow-control")) await measureFlowControl(engine);
     if (wants("for-each")) await measureForEach(engine);
     if (wants("schedules")) await measureSchedules(engine);
+    // Last: its million generated executions stay in the bench's database until it is dropped.
+    if (wants("search")) await measureSearch(engine);
     recordPeakMemory(engine, beforeLive);
   } else if (wants("triggers")) {
     await measureTriggers(ctx);
