@@ -14,6 +14,7 @@ import { cancelExecution as cancelInStore } from "./store/cancel-execution.js";
 import { retryExecution as retryInStore } from "./store/retry-execution.js";
 import {
   type DebouncedStart,
+  type ExecutionStarter,
   type NewExecution,
   newExecution,
   writeEvent,
@@ -24,7 +25,7 @@ import { renderTemplates } from "./template.js";
 import { decideWaits, deliverEvent, type WaitDeps } from "./waits.js";
 import type { PinnedWorkflow } from "./workflow-cache.js";
 
-export type { DebouncedStart, NewExecution } from "./store/start-executions.js";
+export type { DebouncedStart, ExecutionStarter, NewExecution } from "./store/start-executions.js";
 
 /** What these operations need. */
 export type ExecutionDeps = WaitDeps;
@@ -40,12 +41,6 @@ export function planExecution(workflow: PinnedWorkflow, payload: unknown): NewEx
   const planned = newExecution(workflow, { id, flow });
   if (workflow.cancelOn !== null) planned.cancelOn = renderTemplates(workflow.cancelOn, context) as JsonLogicRule;
   return planned;
-}
-
-/** How executions of a workflow's version are started: the pinned version, and a plan per payload. */
-export interface ExecutionStarter {
-  workflow: PinnedWorkflow;
-  plan(payload: unknown): NewExecution;
 }
 
 /** Starting executions of a workflow's current version (undefined if it does not exist or was deleted). */

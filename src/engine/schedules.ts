@@ -12,7 +12,7 @@ import { checkCancelOn, currentStarter, type ExecutionDeps, pinnedStarter } from
 import { type Clock, type JobResult, SCHEDULE_GENERATION_PREFIX, type StepJob, scheduleJob } from "./ports.js";
 import { afterCommit } from "./runner/after-commit.js";
 import { nextCronInstants } from "./schedule-times.js";
-import { type FireResult, type Firing, fireSchedule, type ScheduleStarter } from "./store/fire-schedule.js";
+import { type FireResult, type Firing, fireSchedule } from "./store/fire-schedule.js";
 import {
   readDue,
   readTimer,
@@ -21,6 +21,7 @@ import {
   scheduleIdOf,
   setPaused,
 } from "./store/schedules.js";
+import type { ExecutionStarter } from "./store/start-executions.js";
 import { perDatabase, StatementBatcher } from "./store/statement-batcher.js";
 
 export type { Firing, FiringStatus } from "./store/fire-schedule.js";
@@ -105,7 +106,7 @@ interface FiringRequest {
   scheduleId: string;
   /** Read when its transaction runs: the instants due then, and the time its rows are stamped with. */
   clock: Clock;
-  starter: ScheduleStarter | undefined;
+  starter: ExecutionStarter | undefined;
 }
 
 /**

@@ -32,7 +32,6 @@ import {
   IdParam,
   RerunIn,
   StepOut,
-  ValidationErrorOut,
   WorkflowIn,
   WorkflowOut,
 } from "./schemas.js";

@@ -4,7 +4,7 @@
  */
 import * as engine from "../engine/index.js";
 import { NotFoundError } from "../errors.js";
-import type { Execution, ExecutionStatus, Step } from "../generated/prisma/client.js";
+import type { Execution, Step } from "../generated/prisma/client.js";
 import type { ServiceDeps } from "./deps.js";
 import { checkSearch, containingPageIds, type ExecutionSearch } from "./execution-search.js";
 import { checkPayload } from "./payload.js";

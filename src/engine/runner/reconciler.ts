@@ -75,15 +75,7 @@ export class Reconciler {
   async runOnce(forceFull = false): Promise<ReconcileReport> {
     const full = (await this.options.queue.lostJobsSinceLastCheck()) || forceFull;
     const cutoff = new Date(Date.now() - this.options.graceMs);
-    let enqueued = 0;
-    let afterId = "";
-    for (;;) {
-      const batch = await this.openSteps(full, cutoff, afterId);
-      if (batch.length === 0) break;
-      await this.options.queue.enqueue(batch.map(toJob));
-      enqueued += batch.length;
-      afterId = (batch[batch.length - 1] as OpenStep).id;
-    }
+    let enqueued = await this.enqueuePaged((page) => this.openSteps(full, cutoff, page), toJob);
     enqueued += await this.deadlines(full, cutoff);
     enqueued += await this.childWakes(cutoff);
     enqueued += await this.replays(cutoff);
@@ -97,22 +89,26 @@ export class Reconciler {
   }
 
   /** The deadline jobs of live executions with a timeout (all, or the overdue). */
-  private async deadlines(full: boolean, cutoff: Date): Promise<number> {
+  private deadlines(full: boolean, cutoff: Date): Promise<number> {
+    return this.enqueuePaged(
+      (page) => readDeadlines(this.options.sql, page, full ? undefined : cutoff),
+      (e) => ({ stepId: e.id, executionId: e.id, generation: DEADLINE_GENERATION, runAt: e.deadlineAt }),
+    );
+  }
+
+  /** Enqueues a job for every row `read` pages through (in id order, a batch at a time); returns how many. */
+  private async enqueuePaged<T extends { id: string }>(
+    read: (page: { afterId: string; limit: number }) => Promise<T[]>,
+    job: (row: T) => StepJob,
+  ): Promise<number> {
     let enqueued = 0;
     let afterId = "";
     for (;;) {
-      const page = { afterId, limit: this.options.batchSize ?? 500 };
-      const batch = await readDeadlines(this.options.sql, page, full ? undefined : cutoff);
+      const batch = await read({ afterId, limit: this.options.batchSize ?? 500 });
       if (batch.length === 0) return enqueued;
-      const jobs = batch.map((e) => ({
-        stepId: e.id,
-        executionId: e.id,
-        generation: DEADLINE_GENERATION,
-        runAt: e.deadlineAt,
-      }));
-      await this.options.queue.enqueue(jobs);
+      await this.options.queue.enqueue(batch.map(job));
       enqueued += batch.length;
-      afterId = (batch[batch.length - 1] as { id: string }).id;
+      afterId = (batch[batch.length - 1] as T).id;
     }
   }
 
@@ -145,15 +141,10 @@ export class Reconciler {
     const { sql, queue, graceMs, batchSize } = this.options;
     const now = (this.options.clock ?? systemClock).now();
     const cutoff = full ? undefined : new Date(now.getTime() - graceMs);
-    let enqueued = 0;
-    let afterId = "";
-    for (;;) {
-      const timers = await readTimers(sql, { afterId, limit: batchSize ?? 500 }, cutoff);
-      if (timers.length === 0) break;
-      await queue.enqueue(timers.map((t) => scheduleJob(t.id, t.nextFireAt)));
-      enqueued += timers.length;
-      afterId = (timers[timers.length - 1] as { id: string }).id;
-    }
+    const enqueued = await this.enqueuePaged(
+      (page) => readTimers(sql, page, cutoff),
+      (t) => scheduleJob(t.id, t.nextFireAt),
+    );
     const woken = await readBuffered(sql, batchSize ?? 500);
     if (woken.length > 0) await queue.enqueue(woken.map((s) => scheduleJob(s.id, now)));
     return enqueued + woken.length;
@@ -189,8 +180,7 @@ export class Reconciler {
   }
 
   /** Open steps of live executions: all on a full pass, else only those overdue (see readOpenSteps). */
-  private openSteps(full: boolean, cutoff: Date, afterId: string): Promise<OpenStep[]> {
-    const page = { afterId, limit: this.options.batchSize ?? 500 };
+  private openSteps(full: boolean, cutoff: Date, page: { afterId: string; limit: number }): Promise<OpenStep[]> {
     return readOpenSteps(this.options.sql, page, full ? undefined : cutoff);
   }
 }

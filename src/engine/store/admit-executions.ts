@@ -29,7 +29,8 @@ import { SLOT_COUNTS } from "./capacity-waits.js";
 import type { ChangeSet } from "./change-set.js";
 import { persistChangeSet, utcText } from "./change-set-sql.js";
 import { lockExecutionIn, type Tx } from "./execution-lock.js";
-import { fireClosedWindows, type WindowStarter } from "./fire-debounce.js";
+import { fireClosedWindows } from "./fire-debounce.js";
+import type { ExecutionStarter } from "./start-executions.js";
 
 /** Advisory lock class of admissions (two-key form: its own space, apart from the wait locks). */
 const ADMISSION_LOCK_CLASS = 0x41444d49; // "ADMI"
@@ -79,7 +80,7 @@ export async function admitExecutions(
   sql: SqlDb,
   workflowId: string,
   now: Date,
-  starter: WindowStarter | undefined,
+  starter: ExecutionStarter | undefined,
 ): Promise<Admission> {
   return sql.transaction(async (tx) => {
     await tx.execute(Prisma.sql`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK_CLASS}::int, hashtext(${workflowId}))`);
@@ -114,7 +115,7 @@ async function fireWindows(
   tx: Tx,
   workflowId: string,
   now: Date,
-  starter: WindowStarter | undefined,
+  starter: ExecutionStarter | undefined,
 ): Promise<{ changes: ChangeSet[]; nextAt: Date | undefined }> {
   if (!starter) {
     await tx.execute(Prisma.sql`DELETE FROM "DebounceEvent" WHERE "workflowId" = ${workflowId}`);

@@ -33,13 +33,7 @@ import {
 } from "./child-executions.js";
 import { inExecutionTransaction, type Tx } from "./execution-lock.js";
 import { type Finish, releaseHeld, releaseSucceeded, type StepRef } from "./held-step.js";
-import type { NewExecution } from "./start-executions.js";
-
-/** How children are started: the workflow version they run (the target's current one), and their plan. */
-export interface ChildStarter {
-  workflow: PinnedWorkflow;
-  plan(payload: unknown): NewExecution;
-}
+import type { ExecutionStarter } from "./start-executions.js";
 
 export interface ChildOptions extends AdvanceOptions {
   /** How deep calls may nest (MAX_CALL_DEPTH): an execution no step started is at depth 0. */
@@ -69,7 +63,7 @@ export function startChildren(
   workflow: PinnedWorkflow,
   finish: Finish,
   request: ChildrenRequest,
-  starter: ChildStarter,
+  starter: ExecutionStarter,
   options: ChildOptions,
 ) {
   const { stepId, executionId, nodeId } = finish.step;
@@ -119,7 +113,7 @@ export function settleChildren(
   db: SqlDb,
   workflow: PinnedWorkflow,
   step: StepRef,
-  starter: ChildStarter,
+  starter: ExecutionStarter,
   options: ChildOptions,
 ) {
   return inExecutionTransaction(db, step.executionId, async (tx, changes): Promise<ClaimedStep | undefined> => {
@@ -183,7 +177,7 @@ async function saveBatch(tx: Tx, executionId: string, batch: Batch): Promise<voi
 }
 
 interface Starting {
-  starter: ChildStarter;
+  starter: ExecutionStarter;
   link: ChildLink;
   /** The parent's payload: each for_each child gets it as `parent`. */
   parent: { payload: unknown } | undefined;

@@ -10,16 +10,9 @@
  */
 import { Prisma } from "../../generated/prisma/client.js";
 import type { Debounce } from "../flow-control.js";
-import type { PinnedWorkflow } from "../workflow-cache.js";
 import type { ChangeSet } from "./change-set.js";
 import type { Tx } from "./execution-lock.js";
-import { type NewExecution, writeExecutionsIn } from "./start-executions.js";
-
-/** How admission starts a window's execution: the workflow's current version, and its plan. */
-export interface WindowStarter {
-  workflow: PinnedWorkflow;
-  plan(payload: unknown): NewExecution;
-}
+import { type ExecutionStarter, writeExecutionsIn } from "./start-executions.js";
 
 interface WindowRow {
   key: string;
@@ -33,7 +26,7 @@ export async function fireClosedWindows(
   tx: Tx,
   workflowId: string,
   now: Date,
-  starter: WindowStarter,
+  starter: ExecutionStarter,
 ): Promise<{ changes: ChangeSet[]; nextAt: Date | undefined }> {
   const windows = await tx.query<WindowRow>(Prisma.sql`
     SELECT key, min("receivedAt") AS "firstAt", max("receivedAt") AS "lastAt", max("eventSeq")::text AS "throughSeq"
@@ -59,7 +52,7 @@ function closingTime(debounce: Debounce | null, window: WindowRow, now: Date): D
   return new Date(Math.min(quiet, latest));
 }
 
-async function fire(tx: Tx, workflowId: string, window: WindowRow, starter: WindowStarter, now: Date) {
+async function fire(tx: Tx, workflowId: string, window: WindowRow, starter: ExecutionStarter, now: Date) {
   const events = await tx.query<{ eventId: string; eventSeq: string; payload: unknown }>(Prisma.sql`
     DELETE FROM "DebounceEvent" d USING "Event" e
     WHERE d."workflowId" = ${workflowId} AND d.key = ${window.key} AND d."eventSeq" <= ${window.throughSeq}::bigint

@@ -13,13 +13,12 @@
 import type { SqlRunner } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { nextCronInstant, nextCronInstants } from "../schedule-times.js";
-import type { PinnedWorkflow } from "../workflow-cache.js";
 import { cancelLocked } from "./cancel-execution.js";
 import { ACTIVE_EXECUTION, type ChangeSet } from "./change-set.js";
 import { persistChangeSet, timestamp } from "./change-set-sql.js";
 import { lockExecutionIn } from "./execution-lock.js";
 import { SCHEDULE_COLUMNS, type ScheduleRow, type ScheduleTimer } from "./schedules.js";
-import { type NewExecution, writeExecutionsIn } from "./start-executions.js";
+import { type ExecutionStarter, type NewExecution, writeExecutionsIn } from "./start-executions.js";
 
 /** A firing this late is still on time, whatever the catch-up window (a lost job, a restart). */
 export const LATE_TOLERANCE_MS = 60_000;
@@ -29,12 +28,6 @@ const MAX_INSTANTS_PER_PASS = 100;
 export const MAX_MISSED_COUNTED = 1_000;
 
 export type FiringStatus = "STARTED" | "SKIPPED" | "BUFFERED" | "MISSED";
-
-/** How a firing starts an execution: the workflow's current version, and its plan. */
-export interface ScheduleStarter {
-  workflow: PinnedWorkflow;
-  plan(payload: unknown): NewExecution;
-}
 
 export interface Firing {
   scheduledAt: Date;
@@ -65,7 +58,7 @@ interface Pass {
   tx: SqlRunner;
   row: LockedSchedule;
   now: Date;
-  starter: ScheduleStarter;
+  starter: ExecutionStarter;
   result: FireResult;
 }
 
@@ -78,7 +71,7 @@ export async function fireSchedule(
   tx: SqlRunner,
   scheduleId: string,
   now: Date,
-  starter: ScheduleStarter | undefined,
+  starter: ExecutionStarter | undefined,
   { manual = false }: { manual?: boolean } = {},
 ): Promise<FireResult | undefined> {
   const [row] = await tx.query<LockedSchedule>(Prisma.sql`
@@ -243,7 +236,7 @@ async function cancelPrevious(pass: Pass, executionId: string, instant: Date): P
 
 /** Writes a firing row; false when the instant was handled before (the unique key). */
 async function insertFiring(pass: Pass, firing: Firing, missedCount?: number): Promise<boolean> {
-  const { tx, row, now, result } = pass;
+  const { tx, row, result } = pass;
   const inserted = await tx.execute(Prisma.sql`
     INSERT INTO "ScheduleFiring" (id, "scheduleId", "workflowId", "scheduleKey", "scheduledAt", "firedAt", status, manual,
       "executionId", reason, "missedCount")

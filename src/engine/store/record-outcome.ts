@@ -11,11 +11,12 @@ import type { PinnedWorkflow } from "../workflow-cache.js";
 import type { AdvanceOptions, ClaimedStep } from "./advance-execution.js";
 import { awaitEvent, type EventWaitSpec } from "./await-event.js";
 import type { ChangeSet, RanAhead } from "./change-set.js";
-import { type ChildStarter, startChildren } from "./children-wait.js";
+import { startChildren } from "./children-wait.js";
 import { failStep } from "./fail-step.js";
 import { finishInOneStatement } from "./finish-step.js";
 import type { Finish, Succeeded } from "./held-step.js";
 import { retryStepLater } from "./retry-step.js";
+import type { ExecutionStarter } from "./start-executions.js";
 import { succeedLocked } from "./succeed-locked.js";
 import { waitStep } from "./wait-step.js";
 
@@ -24,7 +25,13 @@ export type RecordPlan =
   | { kind: "wait"; finish: Finish; until: Date }
   | { kind: "await-event"; finish: Finish; wait: EventWaitSpec }
   /** Start child executions (and wait for them, unless a call says not to): children-wait.ts. */
-  | { kind: "start-children"; finish: Finish; request: ChildrenRequest; starter: ChildStarter; maxCallDepth: number }
+  | {
+      kind: "start-children";
+      finish: Finish;
+      request: ChildrenRequest;
+      starter: ExecutionStarter;
+      maxCallDepth: number;
+    }
   | { kind: "retry"; finish: Finish; error: string; retryAt: Date }
   | { kind: "fail"; finish: Finish; error: string };
 

@@ -34,6 +34,16 @@ export interface NewExecution {
   flow?: ExecutionFlowKeys;
 }
 
+/**
+ * How executions of one workflow version are started inside a transaction of another writer (a
+ * parent's children, a debounce window, a schedule's firing, a direct start): the pinned version
+ * (resolved before the transaction, never read inside it) and a plan per payload.
+ */
+export interface ExecutionStarter {
+  workflow: PinnedWorkflow;
+  plan(payload: unknown): NewExecution;
+}
+
 /** A wait the ingestion found an event may satisfy (by key: its rule is checked after commit). */
 export interface WaitCandidate {
   waitId: string;
