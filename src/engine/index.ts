@@ -52,6 +52,7 @@ export type {
 } from "./ports.js";
 export { systemClock } from "./ports.js";
 // Reruns from a node (copying what is upstream of it), and bulk replays of many executions.
+export { enqueueHeldSteps } from "./pauses.js";
 export { abortReplay, previewReplay, type ReplayFilter, startReplay } from "./replays.js";
 export { type RerunRequest, rerunExecution } from "./reruns.js";
 // Steps: the runner that processes step jobs, the reconciler that rebuilds them from PostgreSQL,

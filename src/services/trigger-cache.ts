@@ -59,7 +59,7 @@ export class TriggerCache {
 
   private async reload(revision: bigint): Promise<void> {
     const rows = await this.db.workflow.findMany({
-      where: { isActive: true, deletedAt: null },
+      where: { isActive: true, deletedAt: null, pausedAt: null },
       select: { id: true, version: true, trigger: true },
       // Matches are reported in this order, so executions start oldest workflow first.
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],

@@ -10,6 +10,7 @@ import {
   checkRule,
   checkSchedules,
   checkTemplates,
+  enqueueHeldSteps,
   enqueueTimers,
   type FlowControl,
   type FlowControlInput,
@@ -225,12 +226,76 @@ export async function updateWorkflow(deps: ServiceDeps, id: string, patch: Parti
         ...limits,
       },
     });
-    timers = await saveSchedules(prismaSql(tx), id, schedules, merged.isActive ?? true, deps.clock.now());
+    // A paused workflow's timers stay stopped until it is resumed.
+    const fires = (merged.isActive ?? true) && current.pausedAt === null;
+    timers = await saveSchedules(prismaSql(tx), id, schedules, fires, deps.clock.now());
     await bumpRevision(tx, WORKFLOWS_REVISION);
     return tx.workflow.findUniqueOrThrow({ where: { id } });
   });
   await enqueueTimers(deps, timers);
   return updated;
+}
+
+/**
+ * Pauses a workflow: it matches no events, its schedules stop, and its live executions stop before
+ * their next step (steps already running finish; waits still end, but what follows them waits),
+ * staying RUNNING and `paused` until resumed. Cancelling still works. Pausing a paused workflow
+ * changes nothing (it keeps the first `pausedAt`).
+ */
+export async function pauseWorkflow(deps: ServiceDeps, id: string): Promise<Workflow> {
+  await getWorkflow(deps, id);
+  const now = deps.clock.now();
+  return deps.db.$transaction(async (tx) => {
+    const { count } = await tx.workflow.updateMany({
+      where: { id, deletedAt: null, pausedAt: null },
+      data: { pausedAt: now },
+    });
+    if (count > 0) {
+      await saveSchedules(prismaSql(tx), id, NO_CHANGE, false, now); // every timer stops
+      await bumpRevision(tx, WORKFLOWS_REVISION); // triggers: it matches no events from now on
+    }
+    return findLive(tx, id);
+  });
+}
+
+/**
+ * Resumes a paused workflow: it matches events again, its schedules fire from their next instant
+ * (instants passed while paused are not caught up), and every step its pause held gets its job
+ * back, so its executions continue where they stopped. Resuming a workflow not paused changes nothing.
+ */
+export async function resumeWorkflow(deps: ServiceDeps, id: string): Promise<Workflow> {
+  await getWorkflow(deps, id);
+  const now = deps.clock.now();
+  let timers: ScheduleTimer[] = [];
+  let resumed = false;
+  const workflow = await deps.db.$transaction(async (tx) => {
+    const { count } = await tx.workflow.updateMany({
+      where: { id, deletedAt: null, pausedAt: { not: null } },
+      data: { pausedAt: null },
+    });
+    resumed = count > 0;
+    const current = await findLive(tx, id);
+    if (resumed) {
+      timers = await saveSchedules(prismaSql(tx), id, NO_CHANGE, current.isActive, now);
+      await bumpRevision(tx, WORKFLOWS_REVISION);
+    }
+    return current;
+  });
+  if (resumed) {
+    await enqueueTimers(deps, timers);
+    // A failure here loses nothing: the held steps are overdue PENDING rows the reconciler re-enqueues.
+    await enqueueHeldSteps(deps, id, now).catch((error: unknown) =>
+      deps.logger.error({ err: error, workflowId: id }, "enqueueing a resumed workflow's steps failed"),
+    );
+  }
+  return workflow;
+}
+
+/** The workflow inside a transaction; NotFoundError when it was deleted meanwhile. */
+async function findLive(tx: Pick<ServiceDeps["db"], "workflow">, id: string): Promise<Workflow> {
+  const workflow = await tx.workflow.findFirst({ where: { id, deletedAt: null } });
+  if (!workflow) throw new NotFoundError("Workflow", id);
+  return workflow;
 }
 
 /**

@@ -86,6 +86,11 @@ export class StepRunner implements Runner {
     await afterCommit(this.deps, [taken.changes]);
     const { step, execution, claim } = taken;
     const ref: StepRef = { stepId: job.stepId, executionId: job.executionId, nodeId: step.nodeId };
+    if (taken.paused && !claim) {
+      // Its workflow is paused: the step keeps its state, without a job, until resumeWorkflow enqueues it.
+      this.deps.logger.debug({ ...ref, status: step.status }, "step held: its workflow is paused");
+      if (step.status !== "WAITING") return undefined;
+    }
     const context = async (stepsRun: number): Promise<ExecutionContext> => ({
       workflow: await this.deps.workflows.get(execution.workflowId, execution.workflowVersion),
       executionId: job.executionId,

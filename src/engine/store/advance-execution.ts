@@ -79,9 +79,10 @@ export async function advanceExecution(
     planned.some((p) => p.status === "PENDING") &&
     (await mustWaitForCapacity(tx, changes.execution.id, rows));
   if (inLine) changes.admits = true;
-  const claimed = createPlannedSteps(changes, workflow, planned, options.now, {
-    ...(inLine ? { inLine } : { claimForMs: options.claimNextForMs }),
-  });
+  // A paused workflow's execution runs no further step: nothing is claimed for the caller, and the
+  // new steps' jobs find it paused (claim-step.ts) until resumeWorkflow gives them new ones.
+  const claimForMs = changes.execution.workflowPaused ? undefined : options.claimNextForMs;
+  const claimed = createPlannedSteps(changes, workflow, planned, options.now, inLine ? { inLine } : { claimForMs });
   const active =
     rows.filter((r) => ACTIVE_STEP_STATUSES.includes(r.status)).length +
     planned.filter((p) => p.status === "PENDING").length;

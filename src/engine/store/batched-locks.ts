@@ -29,6 +29,17 @@ export const BATCHING = {
  * its primary key whatever the planner thinks of the table's size (a LATERAL
  * subquery with FOR UPDATE is never flattened into a join that might scan).
  */
+/**
+ * A column of the locked execution: whether its workflow is paused (Workflow.pausedAt, set by
+ * pauseWorkflow). Read with every lock, so a statement that would start another step of a paused
+ * workflow's execution (a claim, a successor claimed for the caller, steps run ahead in memory)
+ * knows it without a statement of its own.
+ */
+export const WORKFLOW_PAUSED_COLUMN = `EXISTS (
+    SELECT 1 FROM "Workflow" w WHERE w.id = "Execution"."workflowId" AND w."pausedAt" IS NOT NULL
+  ) AS "workflowPaused"`;
+export const WORKFLOW_PAUSED = Prisma.raw(WORKFLOW_PAUSED_COLUMN);
+
 export const lockedExecutions = (ids: readonly string[], columns: Prisma.Sql) => Prisma.sql`locked AS (
     SELECT e.* FROM unnest(${ids}::text[]) AS x(id),
       LATERAL (SELECT ${columns} FROM "Execution" WHERE id = x.id FOR UPDATE) e

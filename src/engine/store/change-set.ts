@@ -24,6 +24,11 @@ export interface LockedExecution {
   parentStepId?: string | null;
   /** Set for a scheduled execution whose schedule buffers the next firing (buffer_one): its end wakes the schedule. */
   wakesScheduleId?: string | null;
+  /**
+   * Its workflow is paused (pauseWorkflow), as the lock read it: the transaction claims no
+   * successor for its caller, whose job then stops; the steps it creates wait for resumeWorkflow.
+   */
+  workflowPaused?: boolean;
 }
 
 export const ACTIVE_EXECUTION: ReadonlySet<ExecutionStatus> = new Set(["PENDING", "RUNNING"]);

@@ -7,7 +7,7 @@
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus, StepStatus } from "../../generated/prisma/enums.js";
-import { BATCHING, inRequestOrder, lockedExecutions, lockOrder } from "./batched-locks.js";
+import { BATCHING, inRequestOrder, lockedExecutions, lockOrder, WORKFLOW_PAUSED } from "./batched-locks.js";
 import { ChangeSet } from "./change-set.js";
 import { utcText } from "./change-set-sql.js";
 import type { StepRef } from "./held-step.js";
@@ -39,6 +39,8 @@ export interface ClaimRow {
   leaseUntil: Date | null;
   attempt: number | null;
   lostRuns: number | null;
+  /** The execution's workflow is paused: no step of it is claimed (pauseWorkflow). */
+  workflowPaused: boolean;
 }
 
 const CLAIM = (ids: readonly string[], requests: string) => Prisma.sql`
@@ -46,10 +48,10 @@ const CLAIM = (ids: readonly string[], requests: string) => Prisma.sql`
     SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
       AS r(execution_id text, step_id text, now timestamp(3), lease_until timestamp(3))
   ),
-  ${lockedExecutions(ids, Prisma.sql`id, "workflowId", "workflowVersion", status::text AS status, seq, payload, "dataOverrides"`)},
+  ${lockedExecutions(ids, Prisma.sql`id, "workflowId", "workflowVersion", status::text AS status, seq, payload, "dataOverrides", ${WORKFLOW_PAUSED}`)},
   ready AS (
     SELECT r.*, l.status AS was, l.seq AS base FROM requests r JOIN locked l ON l.id = r.execution_id
-    WHERE (SELECT count(*) FROM locked) > 0 AND l.status IN ('PENDING', 'RUNNING')
+    WHERE (SELECT count(*) FROM locked) > 0 AND l.status IN ('PENDING', 'RUNNING') AND NOT l."workflowPaused"
   ),
   claimed AS (
     UPDATE "Step" s
@@ -113,6 +115,8 @@ export interface JobClaim {
     /** A rerun's replaced node data, by node id. */
     dataOverrides: Record<string, unknown> | null;
   };
+  /** Its workflow is paused: the step was not claimed and waits, without a job, for resumeWorkflow. */
+  paused: boolean;
   /** Set when the caller now holds the step. */
   claim?: { attempt: number; lostRuns: number };
   changes: ChangeSet;
@@ -122,7 +126,8 @@ export interface JobClaim {
  * PENDING (its retry time, if any, come) or RUNNING with an expired lease →
  * RUNNING, attempt + 1; taking over an expired lease also counts a lost run.
  * The execution becomes RUNNING if it was PENDING. No claim when someone else
- * holds the step, it is not runnable yet, or the execution is over; undefined
+ * holds the step, it is not runnable yet, the execution is over or its
+ * workflow is paused; undefined
  * when the step or its execution no longer exists. One round trip serves both
  * the claim and the job's read of the step and its execution.
  */
@@ -143,12 +148,14 @@ export async function claimJob(
     nodeId,
     resumeAt,
     leaseUntil: held,
+    workflowPaused,
     ...execution
   } = row;
   const changes = new ChangeSet(execution);
   const found = {
     step: { nodeId, status: stepStatus, resumeAt, leaseUntil: held },
     execution: { workflowId: execution.workflowId, workflowVersion: execution.workflowVersion, payload, dataOverrides },
+    paused: workflowPaused,
     changes,
   };
   if (attempt === null || lostRuns === null) return found;

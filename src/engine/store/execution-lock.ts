@@ -9,6 +9,7 @@
 import type { SqlDb, SqlRunner } from "../../db/sql.js";
 import { NotFoundError } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
+import { WORKFLOW_PAUSED_COLUMN } from "./batched-locks.js";
 import { ChangeSet, type LockedExecution } from "./change-set.js";
 import { persistChangeSet } from "./change-set-sql.js";
 
@@ -17,7 +18,7 @@ export type Tx = SqlRunner;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOCK_SELECT = `SELECT id, "workflowId", "workflowVersion", status::text AS status, seq, "parentExecutionId",
-  "parentStepId", "wakesScheduleId" FROM "Execution"`;
+  "parentStepId", "wakesScheduleId", ${WORKFLOW_PAUSED_COLUMN} FROM "Execution"`;
 
 /**
  * Runs `work` in a transaction holding the execution's lock, with a change set

@@ -8,7 +8,7 @@
 import type { SqlDb } from "../../db/sql.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { ExecutionStatus } from "../../generated/prisma/enums.js";
-import { BATCHING, inRequestOrder, lockedExecutions, lockOrder } from "./batched-locks.js";
+import { BATCHING, inRequestOrder, lockedExecutions, lockOrder, WORKFLOW_PAUSED } from "./batched-locks.js";
 import type { ChangeSet } from "./change-set.js";
 import { jsonParam, newRowParts, utcText } from "./change-set-sql.js";
 import { perDatabase, StatementBatcher } from "./statement-batcher.js";
@@ -39,6 +39,11 @@ export interface FinishRequest {
    * then starts with those two changes.
    */
   taken: { by: "claim" } | { by: "entry"; startedAt: Date };
+  /**
+   * The finish starts another step at once (steps run ahead in memory, a successor claimed for the
+   * caller, or the entry step itself): refused, with nothing written, when the workflow is paused.
+   */
+  runsOn: boolean;
 }
 
 export interface FinishRow {
@@ -54,15 +59,17 @@ export interface FinishRow {
   parentExecutionId: string | null;
   parentStepId: string | null;
   wakesScheduleId: string | null;
+  /** The execution's workflow is paused (as the lock read it). */
+  workflowPaused: boolean;
 }
 
 const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeSet[]) => Prisma.sql`
   WITH requests AS (
     SELECT * FROM jsonb_to_recordset(${requests}::jsonb)
       AS r(execution_id text, step_id text, attempt int, input text, output text, next text[],
-           finished_at timestamp(3), last boolean, seqs int, entry boolean, started_at timestamp(3))
+           finished_at timestamp(3), last boolean, seqs int, entry boolean, started_at timestamp(3), runs_on boolean)
   ),
-  ${lockedExecutions(ids, Prisma.sql`id, status::text AS status, seq, "parentExecutionId", "parentStepId", "wakesScheduleId"`)},
+  ${lockedExecutions(ids, Prisma.sql`id, status::text AS status, seq, "parentExecutionId", "parentStepId", "wakesScheduleId", ${WORKFLOW_PAUSED}`)},
   fresh AS (
     SELECT l.id FROM locked l WHERE l.seq = (SELECT seen.seq FROM "Execution" seen WHERE seen.id = l.id)
   ),
@@ -71,6 +78,7 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
     WHERE (SELECT count(*) FROM locked) > 0
       AND l.status = CASE WHEN r.entry THEN 'PENDING' ELSE 'RUNNING' END
       AND (NOT r.last OR l.id IN (SELECT id FROM fresh))
+      AND NOT (r.runs_on AND l."workflowPaused")
   ),
   released AS (
     UPDATE "Step" s
@@ -105,7 +113,8 @@ const FINISH = (ids: readonly string[], requests: string, sets: readonly ChangeS
         "finishedAt" = CASE WHEN d.ends THEN d.finished_at ELSE e."finishedAt" END
     FROM done d WHERE e.id = d.execution_id
   )
-  SELECT l.id, l.status, l.seq, l."parentExecutionId", l."parentStepId", l."wakesScheduleId", l.id IN (SELECT id FROM fresh) AS fresh,
+  SELECT l.id, l.status, l.seq, l."parentExecutionId", l."parentStepId", l."wakesScheduleId", l."workflowPaused",
+         l.id IN (SELECT id FROM fresh) AS fresh,
          d.execution_id IS NOT NULL AS released, COALESCE(d.ends, false) AS ends
   FROM locked l LEFT JOIN done d ON d.execution_id = l.id`;
 
@@ -122,6 +131,7 @@ export async function finishSteps(db: SqlDb, requests: readonly FinishRequest[])
     seqs: r.changes.execution.seq,
     entry: r.taken.by === "entry",
     started_at: r.taken.by === "entry" ? utcText(r.taken.startedAt) : null,
+    runs_on: r.runsOn,
   }));
   const sets = requests.map((r) => r.changes);
   const rows = await db.queryPlannedOnce<FinishRow & { id: string }>(

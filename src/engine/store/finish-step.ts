@@ -40,8 +40,9 @@ export type Holder = FinishRequest["taken"];
  * `result` is the successor claimed, if any; `changes` is empty when a
  * claimed step was no longer the caller's. Undefined when this statement
  * cannot decide, with nothing written: the execution is not RUNNING, a last
- * step's snapshot was not fresh, or (for an entry step) the step or its
- * execution was touched since they were created.
+ * step's snapshot was not fresh, the workflow is paused and the finish would
+ * start another step, or (for an entry step) the step or its execution was
+ * touched since they were created.
  */
 export async function finishInOneStatement(
   db: SqlDb,
@@ -67,13 +68,16 @@ export async function finishInOneStatement(
       ? createPlannedSteps(changes, workflow, followUp.steps, options.now, { claimForMs: options.claimNextForMs })
       : undefined;
   const { attempt, input, output, next } = finish;
+  const runsOn = entry || ahead.length > 0 || claimed !== undefined;
   const request: FinishRequest = {
     ...{ executionId, stepId, attempt, input, output, next },
-    ...{ finishedAt: options.now, last, changes, taken },
+    ...{ finishedAt: options.now, last, changes, taken, runsOn },
   };
   const row = await batchedFinish(db, request);
   if (!row) return entry ? undefined : missingExecution(executionId);
   if (row.status !== (entry ? "PENDING" : "RUNNING") || (last && !row.fresh)) return undefined;
+  // Paused meanwhile: written by a route that starts nothing more (the locked transaction claims nothing).
+  if (runsOn && row.workflowPaused && !row.released) return undefined;
   if (!row.released)
     return entry ? undefined : { result: undefined, changes: noChanges(workflow, executionId, row.seq) };
   changes.rebase(row.seq);

@@ -75,7 +75,7 @@ export async function fireSchedule(
   { manual = false }: { manual?: boolean } = {},
 ): Promise<FireResult | undefined> {
   const [row] = await tx.query<LockedSchedule>(Prisma.sql`
-    SELECT ${SCHEDULE_COLUMNS}, w."isActive" AND w."deletedAt" IS NULL AS active,
+    SELECT ${SCHEDULE_COLUMNS}, w."isActive" AND w."deletedAt" IS NULL AND w."pausedAt" IS NULL AS active,
       COALESCE(e.status IN ('PENDING', 'RUNNING'), false) AS "lastActive",
       EXISTS (SELECT 1 FROM "ScheduleFiring" f WHERE f.status = 'BUFFERED' AND f."scheduleId" = s.id) AS buffered
     FROM "Schedule" s JOIN "Workflow" w ON w.id = s."workflowId" LEFT JOIN "Execution" e ON e.id = s."lastExecutionId"

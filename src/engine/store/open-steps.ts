@@ -12,6 +12,12 @@ export interface OpenStep {
 
 /** The PENDING steps of an execution waiting for capacity have no job until admission gives them one. */
 const NOT_IN_LINE = Prisma.sql`AND NOT EXISTS (SELECT 1 FROM "CapacityWait" c WHERE c."executionId" = e.id)`;
+/**
+ * A paused workflow's steps are not claimed (claim-step.ts): its PENDING and RUNNING steps get their
+ * jobs back from resumeWorkflow (readHeldSteps), not from every pass. Its waits still end on time.
+ */
+const NOT_PAUSED = Prisma.sql`AND (s.status = 'WAITING' OR NOT EXISTS (
+  SELECT 1 FROM "Workflow" w WHERE w.id = e."workflowId" AND w."pausedAt" IS NOT NULL))`;
 
 /**
  * Open steps with ids after `afterId`, in id order, at most `limit`: all of
@@ -34,7 +40,7 @@ export function readOpenSteps(
       WHERE e.status IN ('PENDING', 'RUNNING') AND s.status IN ('PENDING', 'WAITING', 'RUNNING') AND s.id > ${afterId}
         -- A wait for an event without a timeout has no job: an event (or the reconciler's wait pass) ends it.
         AND NOT (s.status = 'WAITING' AND s."resumeAt" IS NULL)
-        ${NOT_IN_LINE}
+        ${NOT_IN_LINE} ${NOT_PAUSED}
       ORDER BY s.id LIMIT ${limit}`);
   }
   return sql.query<OpenStep>(Prisma.sql`
@@ -44,8 +50,27 @@ export function readOpenSteps(
       (s.status = 'PENDING' AND COALESCE(s."resumeAt", s."createdAt") < ${overdueBefore}) OR
       (s.status = 'WAITING' AND s."resumeAt" < ${overdueBefore}) OR
       (s.status = 'RUNNING' AND s."leaseUntil" < ${overdueBefore}))
-      ${NOT_IN_LINE}
+      ${NOT_IN_LINE} ${NOT_PAUSED}
     ORDER BY s.id LIMIT ${limit}`);
+}
+
+/**
+ * The steps a pause held (PENDING, or RUNNING with a lease that may run out) of `workflowId`'s live
+ * executions not in line for capacity, after `afterId` in id order: what resumeWorkflow enqueues.
+ * Found through the open executions (Execution's status index), as readOpenSteps finds them.
+ */
+export function readHeldSteps(
+  sql: SqlDb,
+  workflowId: string,
+  page: { afterId: string; limit: number },
+): Promise<OpenStep[]> {
+  return sql.query<OpenStep>(Prisma.sql`
+    SELECT s.id, s."executionId", s.status::text AS status, s.attempt, s."resumeAt"
+    FROM "Execution" e JOIN "Step" s ON s."executionId" = e.id
+    WHERE e."workflowId" = ${workflowId} AND e.status IN ('PENDING', 'RUNNING')
+      AND s.status IN ('PENDING', 'RUNNING') AND s.id > ${page.afterId}
+      ${NOT_IN_LINE}
+    ORDER BY s.id LIMIT ${page.limit}`);
 }
 
 /** Live executions with a deadline: all of them, or those past it before `overdueBefore`. */

@@ -166,7 +166,8 @@ export async function setPaused(
   now: Date,
 ): Promise<{ row: ScheduleRow; timer: ScheduleTimer | undefined } | undefined> {
   const [found] = await tx.query<ScheduleRow & { active: boolean }>(Prisma.sql`
-    SELECT ${SCHEDULE_COLUMNS}, w."isActive" AS active FROM "Schedule" s JOIN "Workflow" w ON w.id = s."workflowId"
+    SELECT ${SCHEDULE_COLUMNS}, w."isActive" AND w."pausedAt" IS NULL AS active
+    FROM "Schedule" s JOIN "Workflow" w ON w.id = s."workflowId"
     WHERE s."workflowId" = ${workflowId} AND s.key = ${key} AND w."deletedAt" IS NULL FOR UPDATE OF s`);
   if (!found) return undefined;
   const { active, ...row } = found;
@@ -199,13 +200,14 @@ export function readTimers(
 
 /**
  * Entries of active workflows holding a buffered firing whose blocking execution ended (its wake
- * was lost): to fire again. (An inactive workflow's buffered firing waits for it to be active again.)
+ * was lost): to fire again. (An inactive or paused workflow's buffered firing waits for it to be
+ * active again.)
  */
 export function readBuffered(sql: SqlRunner, limit: number): Promise<{ id: string }[]> {
   return sql.query<{ id: string }>(Prisma.sql`
     SELECT DISTINCT s.id FROM "ScheduleFiring" f
     JOIN "Schedule" s ON s.id = f."scheduleId"
-    JOIN "Workflow" w ON w.id = s."workflowId" AND w."isActive" AND w."deletedAt" IS NULL
+    JOIN "Workflow" w ON w.id = s."workflowId" AND w."isActive" AND w."deletedAt" IS NULL AND w."pausedAt" IS NULL
     LEFT JOIN "Execution" e ON e.id = s."lastExecutionId"
     WHERE f.status = 'BUFFERED' AND (e.id IS NULL OR e.status NOT IN ('PENDING', 'RUNNING'))
     LIMIT ${limit}`);
