@@ -15,4 +15,6 @@ export interface GraphQLContext {
   subscriptionsOpen: OpenCounter;
   /** Present when the transport can resume a stream by event id (SSE): see live/sse-event-ids.ts. */
   eventIds?: EventIds;
+  /** The request's W3C `traceparent` header (HTTP only): sendEvent's ingestion joins the caller's trace. */
+  traceparent?: string | undefined;
 }

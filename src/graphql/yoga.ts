@@ -60,12 +60,14 @@ export function createGraphQLServer(deps: GraphQLDeps): Yoga {
     },
     renderGraphiQL: renderGraphiQLPage,
     // A fresh context per operation; resolvers see services, never the HTTP request.
-    context: () => ({
+    context: ({ request }) => ({
       services: deps.services,
       db: deps.db,
       bus: deps.bus,
       logger: graphqlLogger,
       subscriptionsOpen: deps.metrics.subscriptionsOpen,
+      // The caller's trace, for sendEvent's ingestion span (traces on): a header, not the request.
+      traceparent: request.headers.get("traceparent") ?? undefined,
     }),
     maskedErrors: { maskError: createErrorMasker(graphqlLogger) },
     logging: yogaLogging(graphqlLogger),

@@ -10,11 +10,12 @@ import type { ServiceDeps } from "../services/deps.js";
 import { ingestEvent } from "../services/events.js";
 import { getExecution, listExecutions, listSteps, startExecution } from "../services/executions.js";
 import { rerunExecution } from "../services/reruns.js";
-import { schedulesOf } from "../services/schedules.js";
 import { createWorkflow, deleteWorkflow, getWorkflow, listWorkflows, updateWorkflow } from "../services/workflows.js";
 import type { RestDeps } from "./deps.js";
 import { detailFromProblems, HttpError } from "./errors.js";
 import { flowControlIn, restPath } from "./flow-control.js";
+import { executionsOut, oneExecutionOut, oneWorkflowOut, workflowsOut } from "./outputs.js";
+import { mountPauseRoutes } from "./pauses.js";
 import { mountReplayRoutes } from "./replays.js";
 import { parseWith, readJsonBody, validBody } from "./request.js";
 import { invalid, jsonBody, notFound, ok } from "./route-docs.js";
@@ -35,7 +36,7 @@ import {
   WorkflowIn,
   WorkflowOut,
 } from "./schemas.js";
-import { executionOut, stepOut, workflowOut } from "./serialize.js";
+import { stepOut } from "./serialize.js";
 
 /** The original engine listed at most this many executions. */
 export const EXECUTIONS_PAGE = 100;
@@ -119,7 +120,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
       const event = parseWith(EventIn, await readJsonBody(c), "body");
       // Checked here so that a bad key is reported at the header, not in the body.
       const headers = parseWith(IdempotencyHeader, { "Idempotency-Key": c.req.header("idempotency-key") }, "header");
-      const result = await ingestEvent(services, event, headers["Idempotency-Key"]);
+      const result = await ingestEvent(services, event, headers["Idempotency-Key"], c.req.header("traceparent"));
       return c.json({
         matched: result.executions.length,
         execution_ids: result.executions.map((e) => e.id),
@@ -158,7 +159,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
         }));
         throw new HttpError(422, detail);
       });
-      return c.json(executions.map(executionOut));
+      return c.json(await executionsOut(services, executions));
     },
   );
 
@@ -173,7 +174,9 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
     },
     async (c) => {
       const body = await validBody(c, ExecutionIn);
-      return c.json(executionOut(await startExecution(services, body.workflow_id, body.payload ?? {})));
+      return c.json(
+        await oneExecutionOut(services, await startExecution(services, body.workflow_id, body.payload ?? {})),
+      );
     },
   );
 
@@ -186,7 +189,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
       request: { params: IdParam },
       responses: { ...ok(ExecutionOut, "The execution"), ...notFound("Execution") },
     },
-    async (c) => c.json(executionOut(await getExecution(services, c.req.param("id") ?? ""))),
+    async (c) => c.json(await oneExecutionOut(services, await getExecution(services, c.req.param("id") ?? ""))),
   );
 
   router.route(
@@ -211,7 +214,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
         if (!(error instanceof ValidationError)) throw error;
         throw new HttpError(422, detailFromProblems(error.problems, { fromNodeId: "from_node_id" }));
       });
-      return c.json(executionOut(rerun));
+      return c.json(await oneExecutionOut(services, rerun));
     },
   );
 
@@ -229,6 +232,7 @@ export function mountRestRoutes(app: OpenAPIHono, deps: RestDeps): RestRouter {
 
   mountReplayRoutes(router, services);
   mountScheduleRoutes(router, services);
+  mountPauseRoutes(router, services);
   return router;
 }
 
@@ -241,24 +245,6 @@ function jsonQuery(text: string): unknown {
       { loc: ["query", "payload_contains"], msg: 'must be JSON, e.g. {"customer":{"id":"c-42"}}', type: "value_error" },
     ]);
   }
-}
-
-/** Workflows as REST shows them: each with its schedules (one query for all of them). */
-async function workflowsOut(services: ServiceDeps, workflows: readonly Workflow[]) {
-  const rows = await schedulesOf(
-    services,
-    workflows.map((w) => w.id),
-  );
-  return workflows.map((w) =>
-    workflowOut(
-      w,
-      rows.filter((r) => r.workflowId === w.id),
-    ),
-  );
-}
-
-async function oneWorkflowOut(services: ServiceDeps, workflow: Workflow) {
-  return (await workflowsOut(services, [workflow]))[0];
 }
 
 /** POST creates, PUT replaces in full: omitted fields take their defaults, as in the original engine. */

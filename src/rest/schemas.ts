@@ -73,6 +73,10 @@ export const WorkflowOut = z
     description: z.string().nullable(),
     version: z.number().int(),
     is_active: z.boolean(),
+    paused: z.boolean().openapi({
+      description: "Paused (POST /workflows/{id}/pause): matches no events, fires no schedule, runs no step",
+    }),
+    paused_at: z.string().nullable().openapi({ description: "When it was paused; null when not paused" }),
     trigger: json,
     cancel_on: json.openapi({ description: "null: none" }),
     timeout_ms: z.number().int().nullable(),
@@ -104,6 +108,9 @@ export const ExecutionOut = z
     id: z.string(),
     workflow_id: z.string(),
     status: ExecutionStatus,
+    paused: z.boolean().openapi({
+      description: "Live (PENDING or RUNNING) while its workflow is paused: it runs no further step until resumed",
+    }),
     context: jsonObject.openapi({ description: "The event body (GraphQL calls it payload)" }),
     workflow_version: z.number().int(),
     event_id: z.string().nullable(),

@@ -14,6 +14,8 @@ export function workflowOut(w: Workflow, schedules: readonly ScheduleRow[]) {
     description: w.description,
     version: w.version,
     is_active: w.isActive,
+    paused: w.pausedAt !== null,
+    paused_at: iso(w.pausedAt),
     trigger: w.trigger ?? {},
     cancel_on: w.cancelOn ?? null,
     timeout_ms: w.timeoutMs,
@@ -26,11 +28,13 @@ export function workflowOut(w: Workflow, schedules: readonly ScheduleRow[]) {
   };
 }
 
-export function executionOut(e: Execution) {
+/** An execution; `workflowPaused`: its workflow is paused now (executionsOut reads it). */
+export function executionOut(e: Execution, workflowPaused = false) {
   return {
     id: e.id,
     workflow_id: e.workflowId,
     status: e.status,
+    paused: workflowPaused && (e.status === "PENDING" || e.status === "RUNNING"),
     context: e.payload,
     workflow_version: e.workflowVersion,
     event_id: e.eventId,

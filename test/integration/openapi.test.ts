@@ -39,6 +39,8 @@ const ROUTES = [
   "post /workflows/{id}/schedules/{scheduleId}/trigger",
   "get /workflows/{id}/schedules/{scheduleId}/firings",
   "get /workflows/{id}/upcoming-runs",
+  "post /workflows/{id}/pause",
+  "post /workflows/{id}/resume",
 ];
 
 describe("OpenAPI", () => {

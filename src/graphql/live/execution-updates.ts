@@ -98,7 +98,10 @@ class UpdateStream {
     }
     this.learnStatus(execution.status, execution.seq);
     // A replay ends finished once it reaches the row's seq (at once when the client has seen it all).
-    if (afterSeq !== null && afterSeq !== undefined) return this.readLog();
+    // Unless retention compacted the log it needs (engine/retention.ts): then the snapshot stands for it.
+    if (afterSeq !== null && afterSeq !== undefined && !(await this.logCompacted(afterSeq, execution.seq))) {
+      return this.readLog();
+    }
     const { executionId } = this;
     this.deliver({
       kind: "SNAPSHOT",
@@ -109,6 +112,20 @@ class UpdateStream {
       status: execution.status,
     });
     this.release();
+  }
+
+  /** True when changes after `afterSeq` happened but the first of them is no longer logged. */
+  private async logCompacted(afterSeq: number, seq: number): Promise<boolean> {
+    if (afterSeq >= seq) return false;
+    try {
+      const next = await this.ctx.db.executionChange.findUnique({
+        where: { executionId_seq: { executionId: this.executionId, seq: afterSeq + 1 } },
+        select: { seq: true },
+      });
+      return next === null;
+    } catch {
+      return false; // readLog reports the database's error
+    }
   }
 
   private heard(change: Change): void {

@@ -153,7 +153,7 @@ builder.mutationFields((t) => ({
     description: "Starts every active workflow whose trigger matches the event",
     args: { payload: t.arg({ type: "JSON", required: true }), idempotencyKey: t.arg.string() },
     resolve: async (_root, { payload, idempotencyKey }, ctx) => {
-      const result = await ingestEvent(ctx.services, payload, idempotencyKey);
+      const result = await ingestEvent(ctx.services, payload, idempotencyKey, ctx.traceparent);
       const { event, executions, resumedStepIds, debounced, duplicate } = result;
       return { eventId: event.id, executions, resumedStepIds, debounced, duplicate };
     },

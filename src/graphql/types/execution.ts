@@ -17,6 +17,12 @@ builder.prismaObject("Execution", {
     workflow: t.relation("workflow"),
     workflowVersion: t.exposeInt("workflowVersion", { description: "The version this execution runs" }),
     status: t.expose("status", { type: ExecutionStatusEnum }),
+    paused: t.boolean({
+      description:
+        "Live (PENDING or RUNNING) while its workflow is paused: it runs no further step until resumeWorkflow",
+      select: { status: true, workflow: { select: { pausedAt: true } } },
+      resolve: (e) => (e.status === "PENDING" || e.status === "RUNNING") && e.workflow.pausedAt !== null,
+    }),
     payload: t.expose("payload", { type: "JSON", description: "The event body (REST calls it context)" }),
     event: t.relation("event", { nullable: true }),
     error: t.exposeString("error", { nullable: true }),

@@ -4,6 +4,8 @@ import {
   createWorkflow,
   deleteWorkflow,
   graphLimits,
+  pauseWorkflow,
+  resumeWorkflow,
   updateWorkflow,
   type WorkflowInput,
 } from "../../services/workflows.js";
@@ -32,6 +34,12 @@ builder.prismaObject("Workflow", {
     trigger: t.expose("trigger", { type: "JSON", nullable: true, description: "JSONLogic rule; {} never matches" }),
     graph: t.expose("graph", { type: "JSON", description: "{nodes, edges}, UI fields kept" }),
     isActive: t.exposeBoolean("isActive"),
+    paused: t.boolean({
+      description: "Paused by pauseWorkflow: matches no events, fires no schedule, runs no step until resumed",
+      select: { pausedAt: true },
+      resolve: (w) => w.pausedAt !== null,
+    }),
+    pausedAt: t.expose("pausedAt", { type: "DateTime", nullable: true, description: "When it was paused" }),
     cancelOn: t.expose("cancelOn", {
       type: "JSON",
       nullable: true,
@@ -215,6 +223,26 @@ builder.mutationFields((t) => ({
         isActive: patch.isActive ?? undefined,
       });
       return ctx.db.workflow.findUniqueOrThrow({ ...query, where: { id: updated.id } });
+    },
+  }),
+  pauseWorkflow: t.prismaField({
+    type: "Workflow",
+    description:
+      "Pauses the workflow: it matches no events, its schedules stop, and its live executions stop before their next step (steps already running finish), staying RUNNING with `paused` until resumeWorkflow. cancelExecution still works. Pausing again changes nothing.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const paused = await pauseWorkflow(ctx.services, String(id));
+      return ctx.db.workflow.findUniqueOrThrow({ ...query, where: { id: paused.id } });
+    },
+  }),
+  resumeWorkflow: t.prismaField({
+    type: "Workflow",
+    description:
+      "Resumes a paused workflow: its executions continue where they stopped, it matches events again, and its schedules fire from their next instant (no catch-up of the paused time).",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const resumed = await resumeWorkflow(ctx.services, String(id));
+      return ctx.db.workflow.findUniqueOrThrow({ ...query, where: { id: resumed.id } });
     },
   }),
   deleteWorkflow: t.field({
