@@ -27,6 +27,7 @@ const PORTABLE_FLOWS = [
   "test/flows/replay.test.ts",
   "test/flows/schedules.test.ts",
   "test/flows/backlog-metrics.test.ts",
+  "test/flows/pause.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {
