@@ -30,6 +30,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { Metrics } from "./metrics.js";
 import type { ServiceDeps } from "./services/deps.js";
 import { TriggerCache } from "./services/trigger-cache.js";
+import { startTelemetry } from "./telemetry/start.js";
 
 export interface Deps {
   config: Config;
@@ -58,6 +59,9 @@ export interface DepsOptions {
 export async function createDeps(config: Config, options: DepsOptions = {}): Promise<Deps> {
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
+  // Traces only when the OTEL_* variables ask for them; otherwise the SDK is never loaded.
+  const telemetry = await startTelemetry(process.env, logger);
+  const tracing = telemetry?.tracing;
   // Each mode loads only its own adapters (PGlite's or BullMQ's and pg's modules cost memory in every process).
   const infra =
     config.MODE === "production"
@@ -72,7 +76,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   const publisher = metrics.counting(bus);
   const registry = createHandlerRegistry(options.handlers);
   const workflows = new WorkflowCache(sql, registry);
-  const admissions = new Admissions({ sql, queue, publisher, logger, clock, workflows });
+  const admissions = new Admissions({ sql, queue, publisher, logger, clock, workflows, tracing });
   const services: ServiceDeps = {
     db,
     sql,
@@ -86,6 +90,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     clock,
     logger,
     admissions,
+    tracing,
     limits: config,
   };
   const guard = new NetworkGuard({
@@ -102,6 +107,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     http: createGotHttp(guard, { maxResponseBytes: config.MAX_HTTP_RESPONSE_BYTES }),
     cancellations,
     admissions,
+    tracing,
     clock,
     logger,
     onStepFinished: (type, outcome, seconds) => metrics.stepDuration.observe({ type, outcome }, seconds),
@@ -163,6 +169,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       await consumer?.close();
       stopHearingCancellations(); // after the running steps finished: a cancel may still abort them
       await infra.close();
+      await telemetry?.close(); // the spans of the steps that just finished are flushed
     },
   };
 }

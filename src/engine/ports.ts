@@ -157,3 +157,47 @@ export interface EngineLogger {
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
 }
+
+/**
+ * Traces (OpenTelemetry, src/telemetry/): absent unless turned on, so the engine's only cost when
+ * off is checking that it is absent. Every span of an execution lands in one trace whose id is
+ * derived from the execution's id, in whichever process emits it.
+ */
+export interface EngineTracing {
+  /** Executions whose creation just committed: one zero-length `execution.started` span each, at once. */
+  executionsStarted(executions: readonly StartedExecution[]): void;
+  /** A step's handler is about to run: the attempt's span, a child of its execution's `execution.started`. */
+  stepAttempt(attempt: StepAttempt): StepAttemptSpan;
+}
+
+export interface StartedExecution {
+  executionId: string;
+  workflowId: string;
+  workflowVersion: number;
+  /** A child execution (call_workflow, for_each): its span is linked to its parent's. */
+  parentExecutionId?: string | null;
+  parentStepId?: string | null;
+}
+
+export interface StepAttempt {
+  executionId: string;
+  workflowId: string;
+  nodeId: string;
+  type: string;
+  attempt: number;
+  /** Run in memory ahead of its record (run-ahead.ts, entry-step.ts). */
+  inMemory: boolean;
+}
+
+/**
+ * How a step attempt ended, as its handler returned (retry: failed, another attempt follows;
+ * deferred: run in memory ahead of its record, which it cannot join (a wait not over, a failure),
+ * so nothing of it is kept and the step runs again on its own).
+ */
+export type StepAttemptOutcome = "succeeded" | "waiting" | "retry" | "failed" | "deferred";
+
+export interface StepAttemptSpan {
+  /** The W3C `traceparent` of this span, sent on the attempt's outgoing HTTP calls. */
+  readonly traceparent: string;
+  end(outcome: StepAttemptOutcome, error?: string): void;
+}

@@ -10,6 +10,7 @@ import type {
   StepQueue,
   WorkflowCache,
 } from "../engine/index.js";
+import type { Tracing } from "../telemetry/types.js";
 import type { TriggerCache } from "./trigger-cache.js";
 
 /** What the use cases need; built once by the composition root (src/deps.ts). */
@@ -30,5 +31,7 @@ export interface ServiceDeps {
   onEventReceived?: () => void;
   /** Called once per workflow whose trigger failed on an event (metrics): out of budget, or an error. */
   onTriggerFailed?: (reason: "budget" | "error") => void;
+  /** Traces, when turned on (src/telemetry/): the ingestion span, and the engine's spans. */
+  tracing?: Tracing | undefined;
   limits: Pick<Config, "MAX_EVENT_BYTES" | "MAX_STEPS_PER_EXECUTION" | "MAX_GRAPH_NODES" | "MAX_GRAPH_EDGES">;
 }

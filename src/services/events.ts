@@ -28,11 +28,34 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Matches tried while the workflows keep changing under an event before it is refused. */
 const MAX_MATCH_ATTEMPTS = 10;
 
-export async function ingestEvent(
+/**
+ * With traces on, the ingestion runs in its span (`event.ingest`), in the trace of the caller's
+ * `traceparent` when it sent one; the executions it starts link to that span.
+ */
+export function ingestEvent(
   deps: ServiceDeps,
   payload: unknown,
   idempotencyKey?: string | null,
+  traceparent?: string,
 ): Promise<IngestResult> {
+  if (!deps.tracing) return ingest(deps, payload, idempotencyKey);
+  return deps.tracing.eventIngestion(traceparent, () => ingest(deps, payload, idempotencyKey), ingested(payload));
+}
+
+/** What the ingestion span records of the event. */
+function ingested(payload: unknown) {
+  const fields = typeof payload === "object" && payload !== null ? (payload as Record<string, unknown>) : {};
+  const name = [fields.name, fields.type].find((v): v is string => typeof v === "string" && v.length <= 200);
+  return (result: IngestResult) => ({
+    eventId: result.event.id,
+    name,
+    executionIds: result.executions.map((e) => e.id),
+    resumedSteps: result.resumedStepIds.length,
+    duplicate: result.duplicate,
+  });
+}
+
+async function ingest(deps: ServiceDeps, payload: unknown, idempotencyKey?: string | null): Promise<IngestResult> {
   checkPayload(payload, deps.limits.MAX_EVENT_BYTES, "payload");
   deps.onEventReceived?.();
   const key = idempotencyKey ?? null;

@@ -2,6 +2,8 @@ import {
   CHILD_WAKE,
   type ChangePublisher,
   type EngineLogger,
+  type EngineTracing,
+  type StartedExecution,
   type StepJob,
   type StepQueue,
   scheduleWakeJob,
@@ -14,6 +16,8 @@ export interface AfterCommitDeps {
   logger: EngineLogger;
   /** Admission for workflows with flow control (runner/admissions.ts); without it, the reconciler admits. */
   admissions?: { noticeChanges(changeSets: readonly ChangeSet[]): void };
+  /** Traces, when turned on: executions created by these sets are announced at once (execution.started). */
+  tracing?: EngineTracing | undefined;
 }
 
 /**
@@ -24,6 +28,7 @@ export interface AfterCommitDeps {
 export async function afterCommit(deps: AfterCommitDeps, committed: readonly ChangeSet[]): Promise<void> {
   const changeSets = withOthers(committed);
   deps.admissions?.noticeChanges(changeSets);
+  if (deps.tracing) deps.tracing.executionsStarted(startedBy(changeSets));
   const jobs = changeSets.flatMap((c) => [...c.jobs, ...endWakes(c)]);
   const changes = changeSets.flatMap((c) => c.changes);
   // Independent of each other (subscribers do not wait for jobs), so both are in flight at once.
@@ -45,6 +50,21 @@ export async function afterCommit(deps: AfterCommitDeps, committed: readonly Cha
 /** The sets with the changes of other executions written in their transactions (children), depth first. */
 function withOthers(changeSets: readonly ChangeSet[]): ChangeSet[] {
   return changeSets.flatMap((set) => (set.others.length === 0 ? [set] : [set, ...withOthers(set.others)]));
+}
+
+/**
+ * The executions these sets created, in whichever process committed them (a server for events and
+ * direct starts, a worker for children, schedules, debounce windows, reruns): seq 1 is only ever
+ * an execution's creation (ChangeSet.executionCreated).
+ */
+function startedBy(changeSets: readonly ChangeSet[]): StartedExecution[] {
+  const started: StartedExecution[] = [];
+  for (const set of changeSets) {
+    if (!set.changes.some((c) => c.type === "execution" && c.seq === 1)) continue;
+    const { id, workflowId, workflowVersion, parentExecutionId, parentStepId } = set.execution;
+    started.push({ executionId: id, workflowId, workflowVersion, parentExecutionId, parentStepId });
+  }
+  return started;
 }
 
 /**

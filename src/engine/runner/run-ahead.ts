@@ -77,7 +77,7 @@ export async function runInMemory(runner: Runner, context: ExecutionContext, nod
   const prepared = await prepareStep(deps, context, nodeId, known);
   const { node, handler, input } = prepared;
   if (!node || !handler?.runsInMemory || !input.ok) return undefined;
-  const run = { handler, node, data: input.data, attempt: 1 };
+  const run = { handler, node, data: input.data, attempt: 1, inMemory: true };
   const { outcome, notifications, durationMs } = await runHandler(deps, workflow, prepared, run);
   if (!(outcome.kind === "done" || (outcome.kind === "wait" && outcome.until <= deps.clock.now()))) {
     return undefined;

@@ -5,7 +5,7 @@
 import type { SqlDb } from "../../db/sql.js";
 import type { HandlerRegistry } from "../handlers/index.js";
 import type { HandlerServices, StepOutcome } from "../handlers/types.js";
-import type { ChangePublisher, Clock, EngineLogger, StepQueue } from "../ports.js";
+import type { ChangePublisher, Clock, EngineLogger, EngineTracing, StepQueue } from "../ports.js";
 import type { AdvanceOptions } from "../store/advance-execution.js";
 import type { PinnedWorkflow, WorkflowCache } from "../workflow-cache.js";
 import type { Admissions } from "./admissions.js";
@@ -43,6 +43,8 @@ export interface StepRunnerDeps {
   cancellations?: RunningCancellations;
   /** Admission for workflows with flow control; without it, the reconciler admits (runner/admissions.ts). */
   admissions?: Admissions;
+  /** Traces, when turned on (src/telemetry/): a span per step attempt, and per execution started. */
+  tracing?: EngineTracing | undefined;
 }
 
 /** The runner as its parts see it: its dependencies, and whether it is draining. */
