@@ -9,6 +9,8 @@ const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A retention in days (fractions allowed); 0 keeps forever. */
+const days = z.coerce.number().min(0).max(36_500);
 const list = z.string().transform((v) =>
   v
     .split(",")
@@ -67,6 +69,23 @@ const schema = z.object({
   MAX_CALL_DEPTH: int(1, 1_000).default(10),
   /** Reruns per second one bulk replay starts (replayExecutions). */
   REPLAY_RATE_PER_SECOND: int(1, 10_000).default(50),
+  /**
+   * Retention (engine/retention.ts), in days (fractions allowed); 0 keeps forever. Finished
+   * executions are deleted, with their steps, notifications and change log, this long after they
+   * ended: SUCCEEDED (and SKIPPED) after RETENTION_SUCCEEDED_DAYS, FAILED and CANCELLED after
+   * RETENTION_FAILED_DAYS. Events after RETENTION_EVENTS_DAYS, once nothing kept refers to them.
+   */
+  RETENTION_SUCCEEDED_DAYS: days.default(30),
+  RETENTION_FAILED_DAYS: days.default(90),
+  RETENTION_EVENTS_DAYS: days.default(30),
+  /** The change log (ExecutionChange) of an execution finished this long ago is deleted; 0: never. */
+  RETENTION_CHANGE_LOG_DAYS: days.default(7),
+  /** How often a worker runs a pruning pass (one worker at a time prunes). */
+  RETENTION_INTERVAL_MS: int(1_000, 86_400_000).default(60_000),
+  /** Executions deleted per transaction: each batch holds its row locks only this long. */
+  RETENTION_BATCH_SIZE: int(1, 10_000).default(200),
+  /** The pause between two batches, so the pruner leaves the database to the engine. */
+  RETENTION_BATCH_PAUSE_MS: int(0, 60_000).default(50),
   MAX_EVENT_BYTES: int(2, 50_000_000).default(1_000_000),
   /** Largest HTTP request body (GraphQL and REST); must hold an event plus its envelope. */
   MAX_REQUEST_BYTES: int(1_000, 100_000_000).default(2_000_000),

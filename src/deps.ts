@@ -17,8 +17,10 @@ import {
   decideWaits,
   type HandlerRegistry,
   type NodeHandler,
+  Pruner,
   Reconciler,
   RunningCancellations,
+  retentionSettings,
   StepRunner,
   systemClock,
   WorkflowCache,
@@ -128,6 +130,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 
   let consumer: { close(): Promise<void> } | undefined;
   let reconciler: Reconciler | undefined;
+  let pruner: Pruner | undefined;
   let stopHearingCancellations = () => {};
 
   return {
@@ -162,10 +165,23 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
         clock,
       });
       reconciler.start();
+      // Retention: every worker runs the pruner; a lease lets one at a time prune.
+      pruner = new Pruner({
+        sql,
+        logger,
+        clock,
+        settings: retentionSettings(config),
+        onBatch: (kind, seconds) => metrics.retentionBatchDuration.observe({ kind }, seconds),
+        onDeleted: (counts) => {
+          for (const [kind, n] of Object.entries(counts)) if (n > 0) metrics.retentionDeleted.inc({ kind }, n);
+        },
+      });
+      pruner.start();
     },
     async close() {
       runner.drain();
       await reconciler?.stop();
+      await pruner?.stop();
       await consumer?.close();
       stopHearingCancellations(); // after the running steps finished: a cancel may still abort them
       await infra.close();

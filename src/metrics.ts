@@ -58,6 +58,19 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  readonly retentionDeleted = new Counter({
+    name: "workflow_retention_deleted_total",
+    help: "Rows the retention pruner deleted, by kind: executions, steps, notifications, changes (change log), waits, events, firings, flow",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+  readonly retentionBatchDuration = new Histogram({
+    name: "workflow_retention_batch_duration_seconds",
+    help: "How long one retention batch took (its transaction: how long it held its row locks), by what it pruned",
+    labelNames: ["kind"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly subscriptionsOpen = new Gauge({
     name: "workflow_graphql_subscriptions_open",
     help: "GraphQL subscriptions open right now (graphql-ws and SSE)",

@@ -35,6 +35,8 @@ export type { GraphEdge, GraphNode, WorkflowGraph } from "./graph.js";
 export { builtinHandlers, createHandlerRegistry, type HandlerRegistry } from "./handlers/index.js";
 export type { HandlerServices, HttpRequest, HttpResponse, NodeHandler, StepOutcome } from "./handlers/types.js";
 export { checkRule, isPlainObject, type JsonLogicRule } from "./json-logic.js";
+// Reruns from a node (copying what is upstream of it), and bulk replays of many executions.
+export { enqueueHeldSteps } from "./pauses.js";
 // Ports: what the engine needs from the outside (queue, bus, clock, logger), implemented in src/queue and src/bus.
 export type {
   ChangePublisher,
@@ -51,10 +53,17 @@ export type {
   StepQueue,
 } from "./ports.js";
 export { systemClock } from "./ports.js";
-// Reruns from a node (copying what is upstream of it), and bulk replays of many executions.
-export { enqueueHeldSteps } from "./pauses.js";
 export { abortReplay, previewReplay, type ReplayFilter, startReplay } from "./replays.js";
 export { type RerunRequest, rerunExecution } from "./reruns.js";
+// Retention: the background pruner of finished executions, old events and the change log.
+export {
+  type PruneCounts,
+  type PrunePass,
+  Pruner,
+  type PrunerOptions,
+  type RetentionSettings,
+  retentionSettings,
+} from "./retention.js";
 // Steps: the runner that processes step jobs, the reconciler that rebuilds them from PostgreSQL,
 // and the registry of in-flight steps a cancel aborts.
 export { type AdmissionDeps, Admissions } from "./runner/admissions.js";
