@@ -1,4 +1,4 @@
-/** What traces offer the rest of the application (src/telemetry/README-free: see docs/operations.md, "Traces"). */
+/** What traces offer the rest of the application (docs/operations.md, "Traces"). */
 import type { EngineTracing } from "../engine/ports.js";
 
 /** What an event's ingestion span records once the event is written. */
