@@ -5,8 +5,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ValidationError } from "../errors.js";
-import type { Workflow } from "../generated/prisma/client.js";
-import type { ServiceDeps } from "../services/deps.js";
 import { ingestEvent } from "../services/events.js";
 import { getExecution, listExecutions, listSteps, startExecution } from "../services/executions.js";
 import { rerunExecution } from "../services/reruns.js";
