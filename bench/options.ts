@@ -15,6 +15,7 @@ export const SECTIONS = [
   "flow-control",
   "for-each",
   "schedules",
+  "pruning",
   "search",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -52,6 +53,8 @@ export interface BenchOptions {
   items: number;
   /** Executions generated in PostgreSQL for the execution-search section. */
   searchRows: number;
+  /** Finished executions generated for the pruner to delete (the pruning section). */
+  pruneRows: number;
   /** Only these sections (default: all). */
   only: Section[];
   /** Where the results go. */
@@ -74,6 +77,7 @@ export const USAGE = `npm run bench -- [options]
   --flow N             executions per flow-control run, unlimited then 1 per key over 100 keys (default 3000, quick 200)
   --items N            items of the for_each runs, maxConcurrency 10 then 100 (default 2000, quick 100)
   --search-rows N      executions generated in PostgreSQL for the search section (default 1000000, quick 20000)
+  --prune-rows N       finished executions generated for the pruning section to delete (default 200000, quick 5000)
   --only A,B           only these sections: ${SECTIONS.join(", ")}
   --out FILE           results file (default bench/results.json)
   --help               this text
@@ -120,6 +124,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       flow: { type: "string" },
       items: { type: "string" },
       "search-rows": { type: "string" },
+      "prune-rows": { type: "string" },
       only: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
@@ -151,6 +156,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
           ? 20_000
           : 1_000_000
         : positiveInt("search-rows", values["search-rows"]),
+    pruneRows:
+      values["prune-rows"] === undefined ? (quick ? 5_000 : 200_000) : positiveInt("prune-rows", values["prune-rows"]),
     only: values.only === undefined ? [...SECTIONS] : sections(values.only),
     out: values.out ?? new URL("results.json", import.meta.url).pathname,
   };

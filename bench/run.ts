@@ -24,6 +24,7 @@ import { peakMemory, recordPeakMemory } from "./memory.js";
 import { type BenchOptions, parseOptions, type Section, USAGE } from "./options.js";
 import { buildEngine, type EngineFleet, startFleet } from "./processes.js";
 import { clearProgress, elapsedSeconds, progress } from "./progress.js";
+import { measurePruning } from "./pruning.js";
 import { benchPrefix, checkRedis, removeKeysAtCleanup } from "./redis.js";
 import { Report } from "./report.js";
 import { measureSchedules } from "./schedules.js";
@@ -43,6 +44,7 @@ const ENGINE_SECTIONS: readonly Section[] = [
   "flow-control",
   "for-each",
   "schedules",
+  "pruning",
   "search",
 ];
 
@@ -94,6 +96,7 @@ try {
     if (wants("flow-control")) await measureFlowControl(engine);
     if (wants("for-each")) await measureForEach(engine);
     if (wants("schedules")) await measureSchedules(engine);
+    if (wants("pruning")) await measurePruning(engine);
     // Last: its million generated executions stay in the bench's database until it is dropped.
     if (wants("search")) await measureSearch(engine);
     recordPeakMemory(engine, beforeLive);
@@ -155,6 +158,11 @@ async function startEngine(ctx: BenchContext): Promise<EngineContext> {
       LOG_LEVEL: "warn",
       LOG_FORMAT: "json",
       HTTP_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128",
+      // No retention pass in the fleet: the search section's generated rows stay, and the pruning section runs its own.
+      RETENTION_SUCCEEDED_DAYS: "0",
+      RETENTION_FAILED_DAYS: "0",
+      RETENTION_EVENTS_DAYS: "0",
+      RETENTION_CHANGE_LOG_DAYS: "0",
     },
     workerEnv: { WORKER_CONCURRENCY: String(concurrency), DB_POOL_SIZE: String(concurrency) },
   });

@@ -43,6 +43,7 @@ describe("the migrated schema on a private database", () => {
       "FlowStart",
       "Notification",
       "Replay",
+      "RetentionState",
       "Revision",
       "Schedule",
       "ScheduleFiring",
@@ -107,6 +108,7 @@ describe("the migrated schema on a private database", () => {
       '("idempotencyKey")', // events by idempotency key
       '("workflowId", version)', // version snapshots
       '("toRole", "createdAt")', // notifications by role
+      '(status, "finishedAt")', // the retention pruner's walk, oldest end first
     ]) {
       expect(defs).toContain(expected);
     }
