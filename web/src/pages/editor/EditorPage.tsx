@@ -44,6 +44,7 @@ import {
   settingOfPath,
   settingTexts,
 } from "./json-fields.tsx";
+import { PauseBanner } from "./PauseBanner.tsx";
 import { SchedulesPanel } from "./SchedulesPanel.tsx";
 
 const EditorData = graphql(`
@@ -166,6 +167,8 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
   });
   const [draft, setDraft] = useState<Draft>();
   const [version, setVersion] = useState<number>();
+  // Pauses and resumes from this page: the schedules panel reads its entries again after each.
+  const [pauseChanges, setPauseChanges] = useState(0);
   const [selectedId, setSelectedId] = useState<string>();
   const [problems, setProblems] = useState<Problem[]>([]);
   const [validating, setValidating] = useState(false);
@@ -415,6 +418,7 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
         </p>
       ) : null}
       {saveError ? <ErrorMessage error={saveError} /> : null}
+      {workflowId ? <PauseBanner workflowId={workflowId} onChanged={() => setPauseChanges((n) => n + 1)} /> : null}
       <div className="editor-grid">
         <div className="editor-meta">
           <label htmlFor={ids.name}>Name</label>
@@ -575,7 +579,7 @@ export function EditorPage({ workflowId }: { workflowId?: string }) {
           )}
         </aside>
       </div>
-      {workflowId ? <SchedulesPanel workflowId={workflowId} refreshKey={version} /> : null}
+      {workflowId ? <SchedulesPanel workflowId={workflowId} refreshKey={`${version}:${pauseChanges}`} /> : null}
     </section>
   );
 }

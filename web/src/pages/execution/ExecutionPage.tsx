@@ -1,8 +1,9 @@
 /**
  * One execution, live: its graph coloured by step status, a timeline of its
  * steps, the selected step's input, output and error, cancel / retry, a rerun
- * from the selected node once it is finished, and links to the executions it
- * relates to (the one it reruns, its parent, its children, its reruns).
+ * from the selected node once it is finished, links to the executions it
+ * relates to (the one it reruns, its parent, its children, its reruns), and
+ * while its workflow is paused a "paused" pill and a banner with Resume.
  */
 import { type CSSProperties, memo, useDeferredValue, useEffect, useMemo, useState } from "react";
 import { useMutation, useQuery } from "urql";
@@ -10,12 +11,14 @@ import { JsonView } from "../../components/JsonView.tsx";
 import { ErrorMessage, Loading } from "../../components/States.tsx";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
 import { WorkflowFlow } from "../../components/WorkflowFlow.tsx";
+import { PausedPill } from "../../components/WorkflowPause.tsx";
 import { graphql } from "../../graphql.ts";
 import { readGraph } from "../../lib/graph.ts";
 import { href } from "../../lib/router.ts";
 import type { StepState } from "../../lib/seq-store.ts";
 import { formatDuration, formatTime, statusColor } from "../../lib/status.ts";
 import { ExecutionOrigins, FINAL_STATUSES, RelatedExecutions, useExecutionLinks } from "./ExecutionLinks.tsx";
+import { useExecutionPause } from "./ExecutionPause.tsx";
 import { RerunForm } from "./RerunForm.tsx";
 import { useExecutionLive } from "./use-execution-live.ts";
 
@@ -93,6 +96,7 @@ export function ExecutionPage({ id }: { id: string }) {
   const { snapshot } = live;
   const { steps, statuses, current } = snapshot;
   const status = current?.status ?? "PENDING";
+  const pause = useExecutionPause(id, status);
   const selectedSteps = steps.filter((step) => step.nodeId === selected);
   // The timeline follows a render behind (time-sliced, interruptible), so the graph is drawn
   // first and its colours change at once, however many rows the timeline has.
@@ -118,6 +122,11 @@ export function ExecutionPage({ id }: { id: string }) {
         <span data-testid="execution-status">
           <StatusBadge status={status} />
         </span>
+        {pause.paused ? (
+          <span data-testid="execution-paused">
+            <span aria-hidden="true">·</span> <PausedPill label="paused" />
+          </span>
+        ) : null}
         <span className={`live-dot${live.stream === "live" ? "" : " off"}`} data-testid="stream-state">
           {live.stream}
         </span>
@@ -142,6 +151,7 @@ export function ExecutionPage({ id }: { id: string }) {
         seq {snapshot.resumeAfter ?? "—"} ·{" "}
         <a href={href("executions", { workflow: execution.workflow.id })}>all executions of this workflow</a>
       </p>
+      {pause.panel}
       <ExecutionOrigins state={links} />
       {current?.error ? <ErrorMessage error={current.error} /> : null}
       {live.error ? <ErrorMessage error={live.error} /> : null}

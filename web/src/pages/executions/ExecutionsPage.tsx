@@ -3,11 +3,15 @@
  * hold 100,000 rows: nothing loads them all), filtered by workflow and status,
  * and live: executionsChanged brings new executions to the first page and
  * new statuses to every row shown, each change applied only if its seq is newer.
+ * A live execution of a paused workflow shows "paused" beside its status (read
+ * with the page: a pause changes no row and no subscription announces it; the
+ * document cache reads the list again after a pause or resume in this tab).
  */
 import { useId, useState } from "react";
 import { useQuery, useSubscription } from "urql";
 import { Empty, ErrorMessage, Loading } from "../../components/States.tsx";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
+import { PausedPill } from "../../components/WorkflowPause.tsx";
 import { graphql, type ResultOf, readFragment } from "../../graphql.ts";
 import { href, navigate } from "../../lib/router.ts";
 import { formatDuration, formatTime } from "../../lib/status.ts";
@@ -20,6 +24,7 @@ const ExecutionRow = graphql(`
   fragment ExecutionRow on Execution {
     id
     status
+    paused
     seq
     createdAt
     durationMs
@@ -173,6 +178,12 @@ export function ExecutionsPage({ workflowId, status }: { workflowId?: string; st
                 </td>
                 <td>
                   <StatusBadge status={row.status} />
+                  {row.paused && (row.status === "PENDING" || row.status === "RUNNING") ? (
+                    <span data-testid="execution-row-paused">
+                      {" "}
+                      <span aria-hidden="true">·</span> <PausedPill label="paused" />
+                    </span>
+                  ) : null}
                 </td>
                 <td>{formatTime(row.createdAt)}</td>
                 <td>{formatDuration(row.durationMs)}</td>

@@ -1,8 +1,12 @@
-/** Saved workflows: active toggle, version, the status of their latest executions. */
+/**
+ * Saved workflows: active toggle, paused state with Pause (confirmed) / Resume, version, the
+ * status of their latest executions.
+ */
 import { useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { Empty, ErrorMessage, Loading } from "../../components/States.tsx";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
+import { PauseControl, PausedPill } from "../../components/WorkflowPause.tsx";
 import { graphql } from "../../graphql.ts";
 import { href } from "../../lib/router.ts";
 import { formatTime } from "../../lib/status.ts";
@@ -16,6 +20,8 @@ const WorkflowsQuery = graphql(`
           name
           description
           isActive
+          paused
+          pausedAt
           version
           updatedAt
           executions(first: 5) {
@@ -50,7 +56,9 @@ const SetActive = graphql(`
 export function WorkflowsPage() {
   // The cursors of the pages before this one.
   const [cursors, setCursors] = useState<string[]>([]);
-  const [result] = useQuery({ query: WorkflowsQuery, variables: { after: cursors.at(-1) ?? null } });
+  const [result, reexecute] = useQuery({ query: WorkflowsQuery, variables: { after: cursors.at(-1) ?? null } });
+  // A pause changes no execution row: read the list again (its paused states) after one.
+  const readAgain = () => reexecute({ requestPolicy: "network-only" });
   const [setActiveState, setActive] = useMutation(SetActive);
   const workflows = result.data?.workflows.edges.map((edge) => edge.node) ?? [];
   return (
@@ -88,6 +96,12 @@ export function WorkflowsPage() {
               <tr key={workflow.id} data-testid={`workflow-${workflow.name}`}>
                 <td>
                   <a href={href(`workflows/${workflow.id}/edit`)}>{workflow.name}</a>
+                  {workflow.paused ? (
+                    <>
+                      {" "}
+                      <PausedPill pausedAt={workflow.pausedAt} />
+                    </>
+                  ) : null}
                   {workflow.description ? <div className="subtle">{workflow.description}</div> : null}
                 </td>
                 <td>
@@ -98,7 +112,7 @@ export function WorkflowsPage() {
                       aria-label={`${workflow.name} active`}
                       onChange={(e) => setActive({ id: workflow.id, isActive: e.target.checked })}
                     />
-                    <span>{workflow.isActive ? "Active" : "Paused"}</span>
+                    <span>{workflow.isActive ? "Active" : "Inactive"}</span>
                   </label>
                 </td>
                 <td>v{workflow.version}</td>
@@ -117,7 +131,10 @@ export function WorkflowsPage() {
                 </td>
                 <td>{formatTime(workflow.updatedAt)}</td>
                 <td>
-                  <a href={href("executions", { workflow: workflow.id })}>Executions</a>
+                  <div className="row-actions">
+                    <a href={href("executions", { workflow: workflow.id })}>Executions</a>
+                    <PauseControl workflow={workflow} onChanged={readAgain} named />
+                  </div>
                 </td>
               </tr>
             ))}

@@ -1,0 +1,134 @@
+/**
+ * Pausing a workflow (pauseWorkflow / resumeWorkflow), shared by the workflows list, the editor
+ * and the execution page. Pausing is a big operator action (no event matches, the schedules
+ * stop, every live execution holds before its next step), so Pause asks to be confirmed;
+ * Resume does not. Both are idempotent on the server. An error from either stays on screen
+ * (role="alert") until the next attempt succeeds.
+ *
+ * Pausing changes no execution row, so no subscription announces it: whoever shows a paused
+ * state reads it again through `onChanged` after the mutation.
+ */
+import { useId, useState } from "react";
+import { type CombinedError, useMutation } from "urql";
+import { graphql } from "../graphql.ts";
+import { formatTime } from "../lib/status.ts";
+import { ErrorMessage } from "./States.tsx";
+
+const PauseWorkflow = graphql(`
+  mutation PauseWorkflow($id: ID!) {
+    pauseWorkflow(id: $id) {
+      id
+      paused
+      pausedAt
+    }
+  }
+`);
+
+const ResumeWorkflow = graphql(`
+  mutation ResumeWorkflow($id: ID!) {
+    resumeWorkflow(id: $id) {
+      id
+      paused
+      pausedAt
+    }
+  }
+`);
+
+/** What pausing does, in the words every page uses. */
+export const PAUSE_EFFECTS = "no events match, schedules stopped, running executions hold before their next step";
+
+export interface PausableWorkflow {
+  id: string;
+  name: string;
+  paused: boolean;
+  pausedAt?: string | null;
+}
+
+/** The two mutations, their shared busy state and the last error (cleared by a success). */
+export function useWorkflowPause(onChanged?: () => void) {
+  const [pauseState, pause] = useMutation(PauseWorkflow);
+  const [resumeState, resume] = useMutation(ResumeWorkflow);
+  const [error, setError] = useState<CombinedError>();
+  const run = async (action: (variables: { id: string }) => Promise<{ error?: CombinedError }>, id: string) => {
+    const result = await action({ id });
+    setError(result.error);
+    // Read again even after an error: the workflow may have changed anyway (another tab).
+    onChanged?.();
+    return !result.error;
+  };
+  return {
+    busy: pauseState.fetching || resumeState.fetching,
+    error,
+    pause: (id: string) => run(pause, id),
+    resume: (id: string) => run(resume, id),
+  };
+}
+
+/** A small "Paused" pill (with the time it was paused as its title). */
+export function PausedPill({ pausedAt, label = "Paused" }: { pausedAt?: string | null; label?: string }) {
+  return (
+    <span className="paused-pill" title={pausedAt ? `Paused since ${formatTime(pausedAt)}` : undefined}>
+      {label}
+    </span>
+  );
+}
+
+/**
+ * Pause (asks first) or Resume for one workflow. `named` puts the workflow's name in the
+ * buttons' accessible names (several on one page: the workflows list).
+ */
+export function PauseControl({
+  workflow,
+  onChanged,
+  named = false,
+}: {
+  workflow: PausableWorkflow;
+  onChanged?: () => void;
+  named?: boolean;
+}) {
+  const { busy, error, pause, resume } = useWorkflowPause(onChanged);
+  const [confirming, setConfirming] = useState(false);
+  const questionId = useId();
+  const suffix = named ? ` ${workflow.name}` : "";
+  return (
+    <div className="pause-control">
+      {workflow.paused ? (
+        <button
+          type="button"
+          disabled={busy}
+          aria-label={`Resume workflow${suffix}`}
+          onClick={() => void resume(workflow.id)}
+        >
+          Resume workflow
+        </button>
+      ) : confirming ? (
+        <fieldset className="pause-confirm" aria-labelledby={questionId}>
+          <legend id={questionId}>
+            Pause {workflow.name}? Then {PAUSE_EFFECTS}.
+          </legend>
+          <span className="pause-confirm-buttons">
+            <button
+              type="button"
+              className="danger"
+              disabled={busy}
+              aria-label={`Yes, pause${suffix}`}
+              onClick={async () => {
+                if (await pause(workflow.id)) setConfirming(false);
+              }}
+            >
+              Yes, pause
+            </button>
+            <button type="button" disabled={busy} onClick={() => setConfirming(false)}>
+              Keep running
+            </button>
+          </span>
+        </fieldset>
+      ) : (
+        <button type="button" aria-label={`Pause workflow${suffix}…`} onClick={() => setConfirming(true)}>
+          Pause workflow…
+        </button>
+      )}
+      {error ? <ErrorMessage error={error} /> : null}
+    </div>
+  );
+}
