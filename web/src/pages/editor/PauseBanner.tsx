@@ -4,7 +4,7 @@
  * page and again after each Pause / Resume (no subscription announces a pause), and every few
  * seconds (a pause from another tab or the API).
  */
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { useQuery } from "urql";
 import { ErrorMessage } from "../../components/States.tsx";
 import { PAUSE_EFFECTS, PauseControl } from "../../components/WorkflowPause.tsx";
@@ -30,7 +30,12 @@ export function PauseBanner({ workflowId, onChanged }: { workflowId: string; onC
     variables: { id: workflowId },
     requestPolicy: "network-only",
   });
-  const workflow = result.data?.workflow;
+  // The last workflow read stays shown if a later read finds none (deleted meanwhile), so an
+  // error from Resume or Pause is not unmounted with it.
+  const last = useRef(result.data?.workflow);
+  if (result.data?.workflow) last.current = result.data.workflow;
+  const workflow = result.data?.workflow ?? last.current;
+  const gone = result.data !== undefined && !result.data.workflow;
 
   useEffect(() => {
     if (!result.data || result.fetching) return;
@@ -38,8 +43,12 @@ export function PauseBanner({ workflowId, onChanged }: { workflowId: string; onC
     return () => clearTimeout(timer);
   }, [result.data, result.fetching, reexecute]);
 
-  if (result.error) return <ErrorMessage error={result.error} />;
-  if (!workflow) return null;
+  if (!workflow) return result.error ? <ErrorMessage error={result.error} /> : null;
+  const problem = result.error ? (
+    <ErrorMessage error={result.error} />
+  ) : gone ? (
+    <ErrorMessage error="This workflow no longer exists." />
+  ) : null;
   const changed = () => {
     reexecute({ requestPolicy: "network-only" });
     onChanged?.();
@@ -50,10 +59,12 @@ export function PauseBanner({ workflowId, onChanged }: { workflowId: string; onC
         <strong>Paused</strong> since {formatTime(workflow.pausedAt)}: {PAUSE_EFFECTS}.
       </p>
       <PauseControl workflow={workflow} onChanged={changed} />
+      {problem}
     </div>
   ) : (
     <div className="pause-line" data-testid="workflow-running">
       <PauseControl workflow={workflow} onChanged={changed} />
+      {problem}
     </div>
   );
 }
