@@ -131,12 +131,17 @@ export class Pruner {
       ];
       for (const [status, cutoff] of classes) {
         if (!cutoff) continue;
+        let after: Date | undefined;
         for (;;) {
           if (this.closing) return pass;
-          const counts = await this.batch(pass, "executions", () =>
-            sql.transaction((tx) => pruneExecutionBatch(tx, status, cutoff, eventsCutoff, settings.batchSize)),
-          );
-          if (counts.executions === 0) break;
+          const result = await this.batch(pass, "executions", async () => {
+            const batch = await sql.transaction((tx) =>
+              pruneExecutionBatch(tx, status, cutoff, eventsCutoff, settings.batchSize, after),
+            );
+            after = batch.last ?? after;
+            return batch.counts;
+          });
+          if (result.executions === 0) break;
           await this.between(pass);
         }
       }

@@ -17,7 +17,7 @@ import type { GraphQLContext } from "../../src/graphql/context.js";
 import { executionUpdates } from "../../src/graphql/live/execution-updates.js";
 import { createWorkflow } from "../../src/services/workflows.js";
 import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, type TestEngine } from "../support/engine.js";
+import { capturingLogger, startTestEngine, type TestEngine, waitUntil } from "../support/engine.js";
 import { linked, node } from "../support/graphs.js";
 
 const database = useTestDatabase();
@@ -265,6 +265,28 @@ describe("retention", () => {
     expect(await exists(old)).toBe(false);
   });
 
+  it("runs in the worker, reporting what it deleted in metrics and a log line", async () => {
+    const lines: string[] = [];
+    const worker = await startTestEngine(database.url, {
+      logger: capturingLogger(lines),
+      overrides: { RETENTION_INTERVAL_MS: "1000", RETENTION_BATCH_PAUSE_MS: "0" },
+    });
+    try {
+      const old = await makeExecution({ status: "CANCELLED", finishedDaysAgo: 120 });
+      await waitUntil(async () => !(await exists(old)), "the worker's pruner", 15_000);
+      const metrics = await worker.metrics.registry.metrics();
+      expect(metrics).toMatch(/workflow_retention_deleted_total\{kind="executions"\} [1-9]/);
+      expect(metrics).toMatch(/workflow_retention_deleted_total\{kind="steps"\} [1-9]/);
+      expect(metrics).toMatch(/workflow_retention_batch_duration_seconds_count\{kind="executions"\} [1-9]/);
+      await waitUntil(async () => lines.some((l) => l.includes("retention pass")), "the pass's log line", 5_000);
+      const logged = JSON.parse(lines.find((l) => l.includes("retention pass")) as string);
+      expect(logged.deleted.executions).toBeGreaterThanOrEqual(1);
+      expect(logged.batches).toBeGreaterThanOrEqual(1);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("answers a subscription after a compacted seq with the execution's snapshot", async () => {
     const id = await makeExecution({ status: "SUCCEEDED", finishedDaysAgo: 10 });
     // It "finished" before the compaction's cursor (a real one finishes now): walk from the start.
@@ -298,11 +320,11 @@ describe("retention", () => {
     await sql(
       `INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, output)
        SELECT e.id || '-' || n.node, e.id, n.node, n.node, 'SUCCEEDED', n.seq, '{"ok": true}'::jsonb
-       FROM "Execution" e CROSS JOIN (VALUES ('start', 1), ('notify', 2)) AS n(node, seq) WHERE e.id LIKE 'bulk-%'`,
+       FROM "Execution" e CROSS JOIN (VALUES ('start', 1)) AS n(node, seq) WHERE e.id LIKE 'bulk-%'`,
     );
     await sql(
       `INSERT INTO "ExecutionChange" ("executionId", seq, kind, status)
-       SELECT e.id, n.seq, 'step', 'SUCCEEDED' FROM "Execution" e CROSS JOIN generate_series(1, 2) AS n(seq)
+       SELECT e.id, n.seq, 'step', 'SUCCEEDED' FROM "Execution" e CROSS JOIN generate_series(1, 1) AS n(seq)
        WHERE e.id LIKE 'bulk-%'`,
     );
     await sql(`ANALYZE "Execution"`);
@@ -312,7 +334,7 @@ describe("retention", () => {
     // Some that must stay: an open step, a child of a running parent.
     const parent = await makeExecution({ status: "RUNNING", finishedDaysAgo: null });
     await sql(`UPDATE "Execution" SET "parentExecutionId" = $1 WHERE id = 'bulk-7'`, parent);
-    await sql(`UPDATE "Step" SET status = 'RUNNING' WHERE id = 'bulk-11-notify'`);
+    await sql(`UPDATE "Step" SET status = 'RUNNING' WHERE id = 'bulk-11-start'`);
     const before = await count("Execution");
 
     const batches: number[] = [];
@@ -324,7 +346,7 @@ describe("retention", () => {
     batches.sort((a, b) => a - b);
     const at = (q: number) => batches[Math.min(batches.length - 1, Math.floor(q * batches.length))] ?? 0;
     console.log(
-      `retention: inserted ${rows} executions (+${2 * rows} steps, ${2 * rows} changes) in ${Math.round(insertedMs)} ms; ` +
+      `retention: inserted ${rows} executions (+${rows} steps, ${rows} changes) in ${Math.round(insertedMs)} ms; ` +
         `pruned ${pass.deleted.executions} in ${Math.round(prunedMs)} ms ` +
         `(${Math.round(pass.deleted.executions / (prunedMs / 1000))}/s), ${batches.length} batches of 1000, ` +
         `batch p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${at(1).toFixed(1)} ms`,
@@ -334,7 +356,7 @@ describe("retention", () => {
     expect(await count("Execution", `id LIKE 'bulk-%'`)).toBe(2);
     expect(await exists("bulk-7")).toBe(true);
     expect(await exists("bulk-11")).toBe(true);
-    expect(await count("Step", `"executionId" LIKE 'bulk-%'`)).toBe(4);
+    expect(await count("Step", `"executionId" LIKE 'bulk-%'`)).toBe(2);
     expect(await count("Execution")).toBe(before - (rows - 2));
     expect(at(0.99)).toBeLessThan(2_000);
   }, 120_000);

@@ -46,12 +46,14 @@ const OPEN_EXECUTION = Prisma.sql`('PENDING', 'RUNNING')`;
 interface Doomed {
   id: string;
   eventId: string | null;
+  finishedAt: Date;
 }
 
 /**
  * One batch, in its own short transaction: up to `limit` executions of `status` that ended before
  * `cutoff`, oldest first, deleted with their rows. Their events go too when older than
- * `eventsCutoff` and nothing else refers to them. Returns what it deleted (executions: 0 when done).
+ * `eventsCutoff` and nothing else refers to them. Returns what it deleted (executions: 0 when done)
+ * and the end time of the last one (the next batch's `after`).
  */
 export async function pruneExecutionBatch(
   tx: SqlRunner,
@@ -59,19 +61,27 @@ export async function pruneExecutionBatch(
   cutoff: Date,
   eventsCutoff: Date | null,
   limit: number,
-): Promise<PruneCounts> {
+  after?: Date,
+): Promise<{ counts: PruneCounts; last: Date | undefined }> {
+  // OFFSET 0 keeps each NOT EXISTS a lookup per candidate by its index: as anti-joins, the planner
+  // (expecting few open steps) reads every open step by a scan of all of Step, once per batch.
+  // `after`: where the previous batch ended, so the scan skips the index entries it left dead.
   const doomed = await tx.query<Doomed>(Prisma.sql`
-    SELECT e.id, e."eventId" FROM "Execution" e
+    SELECT e.id, e."eventId", e."finishedAt" FROM "Execution" e
     WHERE e.status = ${status}::"ExecutionStatus" AND e."finishedAt" < ${timestamp(cutoff)}
-      AND NOT EXISTS (SELECT 1 FROM "Step" s WHERE s."executionId" = e.id AND s.status IN ${OPEN_STEP})
-      AND NOT EXISTS (SELECT 1 FROM "Execution" p WHERE p.id = e."parentExecutionId" AND p.status IN ${OPEN_EXECUTION})
-      AND NOT EXISTS (SELECT 1 FROM "Execution" c WHERE c."parentExecutionId" = e.id AND c.status IN ${OPEN_EXECUTION})
-      AND NOT EXISTS (SELECT 1 FROM "Execution" r WHERE r."rerunOfId" = e.id AND r.status IN ${OPEN_EXECUTION})
+      ${after ? Prisma.sql`AND e."finishedAt" >= ${timestamp(after)}` : Prisma.empty}
+      AND NOT EXISTS (SELECT 1 FROM "Step" s WHERE s."executionId" = e.id AND s.status IN ${OPEN_STEP} OFFSET 0)
+      AND NOT EXISTS (
+        SELECT 1 FROM "Execution" p WHERE p.id = e."parentExecutionId" AND p.status IN ${OPEN_EXECUTION} OFFSET 0)
+      AND NOT EXISTS (
+        SELECT 1 FROM "Execution" c WHERE c."parentExecutionId" = e.id AND c.status IN ${OPEN_EXECUTION} OFFSET 0)
+      AND NOT EXISTS (
+        SELECT 1 FROM "Execution" r WHERE r."rerunOfId" = e.id AND r.status IN ${OPEN_EXECUTION} OFFSET 0)
       AND NOT EXISTS (SELECT 1 FROM "Replay" rp WHERE rp."workflowId" = e."workflowId" AND rp.status = 'RUNNING')
     ORDER BY e."finishedAt" LIMIT ${limit}
     FOR UPDATE OF e SKIP LOCKED`);
   const counts = noCounts();
-  if (doomed.length === 0) return counts;
+  if (doomed.length === 0) return { counts, last: undefined };
   const ids = doomed.map((d) => d.id);
   const [resumed] = await tx.query<{ eventIds: string[] | null; n: number }>(Prisma.sql`
     WITH gone AS (DELETE FROM "EventResume" WHERE "executionId" = ANY(${ids}::text[]) RETURNING "eventId")
@@ -106,7 +116,7 @@ export async function pruneExecutionBatch(
       DELETE FROM "Event" ev WHERE ev.id = ANY(${eventIds}::text[]) AND ev."receivedAt" < ${timestamp(eventsCutoff)}
         AND ${unreferencedEvent}`);
   }
-  return counts;
+  return { counts, last: doomed.at(-1)?.finishedAt };
 }
 
 /** Nothing kept refers to the event `ev`: no execution it started, no wait it resumed, no open debounce window, no undecided candidate. */
