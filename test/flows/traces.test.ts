@@ -27,14 +27,44 @@ const CALLER_SPAN = "00f067aa0ba902b7";
 let target: TestHttpServer;
 let receiver: Receiver;
 let engine: TestEngine;
+let server: ChildHandle | undefined;
+let worker: ChildHandle | undefined;
+let serverUrl: string;
 
+/** A server and a separate worker, both exporting to the receiver, told apart by service.instance.id. */
 beforeAll(async () => {
   target = await new TestHttpServer().start();
   receiver = await new OtlpReceiver().start();
   engine = await startTestEngine(database.url, { worker: false });
-});
+  const port = await freePort();
+  const otel = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    OTEL_BSP_SCHEDULE_DELAY: "50",
+    OTEL_SERVICE_NAME: "workflow-engine-test",
+  };
+  const base = testEnv(database.url, {
+    QUEUE_NAME: engine.config.QUEUE_NAME,
+    QUEUE_PREFIX: engine.config.QUEUE_PREFIX,
+  });
+  const spawned = spawnServer({
+    ...base,
+    ...otel,
+    OTEL_RESOURCE_ATTRIBUTES: "service.instance.id=server",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+  });
+  server = spawned;
+  worker = spawnWorker({ ...base, ...otel, OTEL_RESOURCE_ATTRIBUTES: "service.instance.id=worker" });
+  serverUrl = `http://127.0.0.1:${port}`;
+  await waitUntil(() => answers(`${serverUrl}/readyz`), "the server to answer", 60_000).catch((error: unknown) => {
+    throw new Error(`${String(error)} (last: ${lastAnswer})\n${spawned.output}`);
+  });
+}, 90_000);
 
 afterAll(async () => {
+  await worker?.stop();
+  await server?.stop();
   await engine?.stop();
   await receiver?.stop();
   await target?.stop();
@@ -49,10 +79,15 @@ function spawnServer(env: Record<string, string>): ChildHandle {
   return new ChildHandle(child);
 }
 
+let lastAnswer = "no answer yet";
+
 async function answers(url: string): Promise<boolean> {
   try {
-    return (await fetch(url)).ok;
-  } catch {
+    const response = await fetch(url);
+    lastAnswer = `${response.status} ${await response.text()}`;
+    return response.ok;
+  } catch (error) {
+    lastAnswer = String(error);
     return false;
   }
 }
@@ -84,28 +119,8 @@ describe("traces", () => {
       },
     });
 
-    const port = await freePort();
-    const otel = {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_BSP_SCHEDULE_DELAY: "50",
-      OTEL_SERVICE_NAME: "workflow-engine-test",
-    };
-    const base = testEnv(database.url, {
-      QUEUE_NAME: engine.config.QUEUE_NAME,
-      QUEUE_PREFIX: engine.config.QUEUE_PREFIX,
-    });
-    const server = spawnServer({
-      ...base,
-      ...otel,
-      OTEL_RESOURCE_ATTRIBUTES: "service.instance.id=server",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-    });
-    const worker = spawnWorker({ ...base, ...otel, OTEL_RESOURCE_ATTRIBUTES: "service.instance.id=worker" });
-    try {
-      await waitUntil(() => answers(`http://127.0.0.1:${port}/readyz`), `the server to answer\n${server.output}`);
-      const response = await fetch(`http://127.0.0.1:${port}/events`, {
+    {
+      const response = await fetch(`${serverUrl}/events`, {
         method: "POST",
         headers: { "content-type": "application/json", traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` },
         body: JSON.stringify({ kind: "traced" }),
@@ -181,9 +196,78 @@ describe("traces", () => {
         .sort((a, b) => Number(a.attributes["workflow.step.attempt"]) - Number(b.attributes["workflow.step.attempt"]));
       const received = target.requestsTo("/call").map((r) => r.headers.traceparent);
       expect(received).toEqual(calls.map((s) => `00-${ids.traceId}-${s.spanId}-01`));
-    } finally {
-      await worker.stop();
-      await server.stop();
     }
+  });
+
+  it("links a child execution's trace to its parent's; sendEvent ignores a malformed traceparent", async () => {
+    const child = await createWorkflow(engine.services, {
+      name: "Traced child",
+      trigger: {},
+      graph: {
+        nodes: [
+          { id: "start", type: "start", data: {} },
+          { id: "pause", type: "delay", data: { ms: 100 } },
+        ],
+        edges: [{ id: "e1", source: "start", target: "pause" }],
+      },
+    });
+    await createWorkflow(engine.services, {
+      name: "Traced parent",
+      trigger: { "==": [{ var: "kind" }, "family"] },
+      graph: {
+        nodes: [
+          { id: "start", type: "start", data: {} },
+          { id: "call", type: "call_workflow", data: { workflowId: child.id } },
+        ],
+        edges: [{ id: "e1", source: "start", target: "call" }],
+      },
+    });
+    const response = await fetch(`${serverUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", traceparent: "00-not-a-trace-context-01" },
+      body: JSON.stringify({
+        query: 'mutation { sendEvent(payload: {kind: "family"}) { event { id } executions { id } } }',
+      }),
+    });
+    const answer = (await response.json()) as {
+      data?: { sendEvent: { event: { id: string }; executions: { id: string }[] } };
+      errors?: unknown[];
+    };
+    expect(answer.errors).toBeUndefined();
+    const sent = answer.data?.sendEvent;
+    const parentId = sent?.executions[0]?.id as string;
+    expect(parentId).toBeDefined();
+    expect((await waitForExecution(engine.db, parentId)).status).toBe("SUCCEEDED");
+    const kid = await engine.db.execution.findFirstOrThrow({ where: { parentExecutionId: parentId } });
+
+    const parentIds = executionIds(parentId);
+    const childIds = executionIds(kid.id);
+    await receiver.waitFor(
+      (spans) => spans.some((s) => s.traceId === childIds.traceId && s.name === "step.delay"),
+      "the child's delay span",
+    );
+    await receiver.waitFor(
+      (spans) => spans.some((s) => s.attributes["workflow.event.id"] === sent?.event.id),
+      "the event's span",
+    );
+    // A malformed traceparent is ignored: the event's span starts a trace of its own.
+    const event = receiver.spans.find((s) => s.attributes["workflow.event.id"] === sent?.event.id);
+    expect(event?.parentSpanId).toBe("");
+    expect(event?.traceId).not.toBe(CALLER_TRACE);
+
+    // The child's execution.started, emitted by the worker that recorded the call, links to its parent's.
+    const childStarted = receiver.spans.find((s) => s.traceId === childIds.traceId && s.name === "execution.started");
+    expect(childStarted?.spanId).toBe(childIds.spanId);
+    expect(childStarted?.resource["service.instance.id"]).toBe("worker");
+    expect(childStarted?.attributes["workflow.parent_execution.id"]).toBe(parentId);
+    expect(childStarted?.links).toContainEqual(
+      expect.objectContaining({ traceId: parentIds.traceId, spanId: parentIds.spanId }),
+    );
+    const childSteps = receiver.spans.filter((s) => s.traceId === childIds.traceId && s.name.startsWith("step."));
+    expect(childSteps.every((s) => s.parentSpanId === childIds.spanId)).toBe(true);
+    // The parent's call_workflow attempt is in the parent's trace, waiting for its child.
+    const call = receiver.spans.find((s) => s.traceId === parentIds.traceId && s.name === "step.call_workflow");
+    expect(call?.attributes["workflow.step.outcome"]).toBe("waiting");
+    expect(call?.parentSpanId).toBe(parentIds.spanId);
   });
 });
