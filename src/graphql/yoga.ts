@@ -67,7 +67,8 @@ export function createGraphQLServer(deps: GraphQLDeps): Yoga {
       logger: graphqlLogger,
       subscriptionsOpen: deps.metrics.subscriptionsOpen,
       // The caller's trace, for sendEvent's ingestion span (traces on): a header, not the request.
-      traceparent: request.headers.get("traceparent") ?? undefined,
+      // Over graphql-ws there is no request (the socket's context has none), so none is read.
+      traceparent: (request as Request | undefined)?.headers.get("traceparent") ?? undefined,
     }),
     maskedErrors: { maskError: createErrorMasker(graphqlLogger) },
     logging: yogaLogging(graphqlLogger),
