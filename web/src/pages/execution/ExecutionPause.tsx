@@ -5,7 +5,7 @@
  * the workflows list, another tab or the API changes no execution row, so no subscription says
  * so). Shown as a "paused" pill beside the status and a banner with Resume.
  */
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { useQuery } from "urql";
 import { ErrorMessage } from "../../components/States.tsx";
 import { PAUSE_EFFECTS, PauseControl } from "../../components/WorkflowPause.tsx";
@@ -45,8 +45,11 @@ export function useExecutionPause(id: string, status: string): ExecutionPause {
   });
   const live = LIVE_STATUSES.has(status);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: read again when the status changes.
+  // Read again when the status changes (not on mounting: the query has just been sent).
+  const lastStatus = useRef(status);
   useEffect(() => {
+    if (lastStatus.current === status) return;
+    lastStatus.current = status;
     reexecute({ requestPolicy: "network-only" });
   }, [status, reexecute]);
 
