@@ -78,11 +78,21 @@ describe("pausing a workflow in the console", () => {
       await row.waitFor();
       expect(await row.locator(".paused-pill").count()).toBe(0);
 
-      // Pausing asks first; "Keep running" changes nothing.
-      await row.getByRole("button", { name: "Pause workflow E2E pause…" }).click();
-      await row.getByRole("button", { name: "Keep running" }).click();
-      await row.getByRole("button", { name: "Pause workflow E2E pause…" }).click();
+      // Pausing asks first, focus on the safe answer; Escape or "Keep running" changes nothing.
+      const pauseButton = row.getByRole("button", { name: "Pause workflow E2E pause…" });
+      const keepButton = row.getByRole("button", { name: "Keep running" });
       const question = row.getByRole("group", { name: /^Pause E2E pause\?/ });
+      const focused = (locator: typeof pauseButton) =>
+        locator.evaluate((element) => element === document.activeElement);
+      await pauseButton.click();
+      await expect.poll(() => focused(keepButton), POLL).toBe(true);
+      await page.keyboard.press("Escape");
+      await question.waitFor({ state: "detached" });
+      await expect.poll(() => focused(pauseButton), POLL).toBe(true);
+      await page.keyboard.press("Enter");
+      await keepButton.click();
+      await question.waitFor({ state: "detached" });
+      await pauseButton.click();
       expect(await question.textContent()).toContain("running executions hold before their next step");
       expect(await seriousViolations(page)).toEqual([]);
       expect((await pauseState(workflowId)).paused).toBe(false);

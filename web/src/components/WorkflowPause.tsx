@@ -8,7 +8,7 @@
  * Pausing changes no execution row, so no subscription announces it: whoever shows a paused
  * state reads it again through `onChanged` after the mutation.
  */
-import { useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { type CombinedError, useMutation } from "urql";
 import { graphql } from "../graphql.ts";
 import { formatTime } from "../lib/status.ts";
@@ -90,10 +90,28 @@ export function PauseControl({
   const [confirming, setConfirming] = useState(false);
   const questionId = useId();
   const suffix = named ? ` ${workflow.name}` : "";
+  // Focus follows the question: to its safe answer when it opens, back to Pause when it closes
+  // (Keep running, Escape, a pause done: the same button then reads Resume on the list).
+  const keepRef = useRef<HTMLButtonElement>(null);
+  const toggleRef = useRef<HTMLButtonElement>(null);
+  const moveFocus = useRef(false);
+  useEffect(() => {
+    if (!moveFocus.current) return;
+    if (confirming) keepRef.current?.focus();
+    else if (toggleRef.current) {
+      toggleRef.current.focus();
+      moveFocus.current = false;
+    }
+  }, [confirming]);
+  const ask = (open: boolean) => {
+    moveFocus.current = true;
+    setConfirming(open);
+  };
   return (
     <div className="pause-control">
       {workflow.paused ? (
         <button
+          ref={toggleRef}
           type="button"
           disabled={busy}
           aria-label={`Resume workflow${suffix}`}
@@ -102,7 +120,13 @@ export function PauseControl({
           Resume workflow
         </button>
       ) : confirming ? (
-        <fieldset className="pause-confirm" aria-labelledby={questionId}>
+        <fieldset
+          className="pause-confirm"
+          aria-labelledby={questionId}
+          onKeyDown={(e) => {
+            if (e.key === "Escape") ask(false);
+          }}
+        >
           <legend id={questionId}>
             Pause {workflow.name}? Then {PAUSE_EFFECTS}.
           </legend>
@@ -113,18 +137,18 @@ export function PauseControl({
               disabled={busy}
               aria-label={`Yes, pause${suffix}`}
               onClick={async () => {
-                if (await pause(workflow.id)) setConfirming(false);
+                if (await pause(workflow.id)) ask(false);
               }}
             >
               Yes, pause
             </button>
-            <button type="button" disabled={busy} onClick={() => setConfirming(false)}>
+            <button ref={keepRef} type="button" disabled={busy} onClick={() => ask(false)}>
               Keep running
             </button>
           </span>
         </fieldset>
       ) : (
-        <button type="button" aria-label={`Pause workflow${suffix}…`} onClick={() => setConfirming(true)}>
+        <button ref={toggleRef} type="button" aria-label={`Pause workflow${suffix}…`} onClick={() => ask(true)}>
           Pause workflow…
         </button>
       )}
