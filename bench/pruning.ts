@@ -4,7 +4,9 @@
  * and what it gives back.
  *
  * 1. POST /events p50 under load without pruning: `clients` (10; 4 quick) closed-loop clients send
- *    Lead routing events for `--duration` (the Lead routing section's load, same workflow).
+ *    Lead routing events for `--duration` (the Lead routing section's load, same workflow), before
+ *    the pass and again after it (both together are the figure, so the machine's other load weighs
+ *    on both sides alike).
  * 2. N finished executions generated 40 days old by `INSERT … SELECT generate_series` (no engine
  *    involved), each with 4 steps, 1 notification and 6 change-log rows, then ANALYZE.
  * 3. The pruner, with the engine's default knobs (RETENTION_BATCH_SIZE 200, a 50 ms pause), deletes
@@ -18,6 +20,7 @@
  * The pruner runs in the bench's process on its own two connections, as a worker would run it
  * (the fleet's workers have retention off, so no pass of theirs lands in another section).
  */
+import os from "node:os";
 import { createDatabase } from "../src/db/database.js";
 import { Pruner, type RetentionSettings } from "../src/engine/index.js";
 import type { EngineContext } from "./context.js";
@@ -62,6 +65,7 @@ export async function measurePruning(ctx: EngineContext): Promise<void> {
   await load(ctx.options.quick ? 1000 : Math.max(1000, ctx.options.warmupMs / 3));
   const baseline = await load(ctx.options.durationMs);
 
+  const loadBefore = os.loadavg()[0] ?? 0;
   const sizes: [string, Sizes][] = [["before generating", await tableSizes(ctx)]];
   progress(`pruning: generating ${rows.toLocaleString("en")} finished executions`);
   const generatedMs = await generate(ctx, workflowId, rows);
@@ -88,9 +92,14 @@ export async function measurePruning(ctx: EngineContext): Promise<void> {
       during.push(...(await load(Math.min(ctx.options.durationMs, 5000))).responseMs);
     }
     const pass = await pruning;
+    const loadWhilePruning = os.loadavg()[0] ?? 0;
     if (pass.deleted.executions !== rows) {
       throw new Error(`the pruner deleted ${pass.deleted.executions} executions, expected ${rows}`);
     }
+    // The figure without pruning is measured before and after the pass, so a change in the machine's
+    // other load during the pass weighs on both sides alike.
+    progress("pruning: POST /events without pruning, again");
+    const after = await load(ctx.options.durationMs);
     sizes.push(["after pruning", await tableSizes(ctx)]);
     progress("pruning: VACUUM");
     for (const table of TABLES) await pool.query(`VACUUM "${table}"`);
@@ -105,7 +114,9 @@ export async function measurePruning(ctx: EngineContext): Promise<void> {
       settings: { ...DEFAULTS, batchSize: 2000, batchPauseMs: 0 },
     }).runOnce();
 
-    const without = percentiles(baseline.responseMs);
+    const without = percentiles([...baseline.responseMs, ...after.responseMs]);
+    const before = percentiles(baseline.responseMs);
+    const afterFigures = percentiles(after.responseMs);
     const withPruning = percentiles(during);
     const lock = percentiles(batches);
     ctx.report.latency(SECTION, `POST /events, ${clients} clients, no pruning`, [without]);
@@ -134,8 +145,10 @@ export async function measurePruning(ctx: EngineContext): Promise<void> {
     }
     ctx.report.note(
       `pruning: ${rows.toLocaleString("en")} executions, ${pass.batches} batches in ${(pass.durationMs / 1000).toFixed(1)} s; ` +
-        `POST /events p50 ${without.p50.toFixed(2)} ms without (${without.count} requests), ${withPruning.p50.toFixed(2)} ms ` +
-        `while pruning (${withPruning.count} requests); a plain VACUUM makes the dead rows' space reusable without ` +
+        `POST /events p50 ${without.p50.toFixed(2)} ms without (${before.p50.toFixed(2)} before the pass, ` +
+        `${afterFigures.p50.toFixed(2)} after; ${without.count} requests), ${withPruning.p50.toFixed(2)} ms while pruning ` +
+        `(${withPruning.count} requests); 1-minute load average ${loadBefore.toFixed(1)} before the pass, ` +
+        `${loadWhilePruning.toFixed(1)} at its end (2 cores); a plain VACUUM makes the dead rows' space reusable without ` +
         "returning it to the system, so the second generation fills it (VACUUM FULL or pg_repack would shrink the files)",
     );
   } finally {
