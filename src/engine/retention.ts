@@ -182,19 +182,23 @@ export class Pruner {
     const { sql, settings } = this.options;
     const bound = await eventSweepBound(sql, cutoff);
     let cursor = from;
+    let held: bigint | undefined;
     try {
       while (cursor < bound) {
         if (this.closing) return;
         const result = await this.batch(pass, "events", async () => {
           const swept = await sweepEventBatch(sql, cursor, bound, cutoff, settings.batchSize * 5);
-          cursor = swept.next;
-          return { events: swept.deleted, scanned: swept.scanned, held: swept.held };
+          cursor = swept.last;
+          if (held === undefined && swept.held !== undefined) held = swept.held;
+          return { events: swept.deleted, scanned: swept.scanned };
         });
-        if (result.scanned === 0 || result.held) return;
+        if (result.scanned === 0) return;
         await this.between(pass);
       }
     } finally {
-      await saveRetentionState(sql, this.holder, { eventSeq: cursor });
+      // The cursor stops before the first event held for a while: the next pass looks at it again.
+      const saved = held !== undefined && held - 1n < cursor ? held - 1n : cursor;
+      await saveRetentionState(sql, this.holder, { eventSeq: saved > from ? saved : from });
     }
   }
 

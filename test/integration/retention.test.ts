@@ -265,6 +265,28 @@ describe("retention", () => {
     expect(await exists(old)).toBe(false);
   });
 
+  it("keeps old events a wait of an unfinished execution may still look at", async () => {
+    // Newer than the old events above (seq and receivedAt grow together, as events arrive).
+    const seen = await makeEvent(35);
+    const unseen = await makeEvent(34);
+    const waiting = await makeExecution({ status: "RUNNING", finishedDaysAgo: null });
+    // The wait looks at events after `seen` (its afterSeq, not checked yet).
+    await sql(
+      `INSERT INTO "EventWait" (id, "executionId", match, "afterSeq") SELECT $1, $2, '{}'::jsonb, seq FROM "Event" WHERE id = $3`,
+      randomUUID(),
+      waiting,
+      seen,
+    );
+    await pruner().runOnce();
+    expect(await count("Event", "id = $1", seen)).toBe(0);
+    expect(await count("Event", "id = $1", unseen)).toBe(1);
+    // Once the execution is over, the next pass deletes it.
+    await sql(`UPDATE "Execution" SET status = 'SUCCEEDED', "finishedAt" = now() WHERE id = $1`, waiting);
+    await pruner().runOnce();
+    expect(await count("Event", "id = $1", unseen)).toBe(0);
+    expect(await exists(waiting)).toBe(true);
+  });
+
   it("runs in the worker, reporting what it deleted in metrics and a log line", async () => {
     const lines: string[] = [];
     const worker = await startTestEngine(database.url, {

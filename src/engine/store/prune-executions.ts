@@ -127,7 +127,8 @@ const unreferencedEvent = Prisma.sql`
   AND NOT EXISTS (SELECT 1 FROM "WaitCandidate" w WHERE w."eventId" = ev.id)`;
 
 /**
- * The highest event seq the sweep may reach now: events received before `cutoff`, and none that a
+ * The highest event seq the sweep may reach now: the last event received before `cutoff` (seq and
+ * receivedAt grow together, both given as an event arrives), and none that a
  * wait of an unfinished execution may still look at (after its checkedSeq, or its afterSeq when
  * not yet checked; a wait checked against nothing yet holds every event).
  */
@@ -147,9 +148,10 @@ function min(a: bigint, b: bigint): bigint {
 
 /**
  * One batch of the event sweep: the next `limit` events after `afterSeq` (up to `bound`, received
- * before `cutoff`), the unreferenced ones deleted. `next`: where the next batch starts; an event
- * held only for a while (an open debounce window, an undecided candidate) stops the cursor before
- * it, so a later pass comes back for it. Events kept for an execution are deleted with it.
+ * before `cutoff`), the unreferenced ones deleted. `last`: the last seq looked at (the next batch
+ * starts after it); `held`: the first one held only for a while (an open debounce window, an
+ * undecided candidate), which the saved cursor must not pass, so a later pass comes back for it.
+ * Events kept for an execution are deleted with it.
  */
 export async function sweepEventBatch(
   db: SqlRunner,
@@ -157,7 +159,7 @@ export async function sweepEventBatch(
   bound: bigint,
   cutoff: Date,
   limit: number,
-): Promise<{ deleted: number; next: bigint; scanned: number; held: boolean }> {
+): Promise<{ deleted: number; last: bigint; scanned: number; held: bigint | undefined }> {
   const [row] = await db.query<{ scanned: number; last: bigint | null; held: bigint | null; deleted: number }>(
     Prisma.sql`
     WITH picked AS (
@@ -174,10 +176,13 @@ export async function sweepEventBatch(
       (SELECT seq FROM held) AS held, (SELECT count(*)::int FROM gone) AS deleted`,
   );
   const scanned = row?.scanned ?? 0;
-  if (!row || scanned === 0) return { deleted: 0, next: afterSeq, scanned: 0, held: false };
-  const held = row.held === null ? undefined : BigInt(row.held);
-  const next = held !== undefined ? held - 1n : BigInt(row.last ?? afterSeq);
-  return { deleted: row.deleted, next: next > afterSeq ? next : afterSeq, scanned, held: held !== undefined };
+  if (!row || scanned === 0) return { deleted: 0, last: afterSeq, scanned: 0, held: undefined };
+  return {
+    deleted: row.deleted,
+    last: BigInt(row.last ?? afterSeq),
+    scanned,
+    held: row.held === null ? undefined : BigInt(row.held),
+  };
 }
 
 /**
