@@ -30,6 +30,7 @@ let engine: TestEngine;
 let server: ChildHandle | undefined;
 let worker: ChildHandle | undefined;
 let serverUrl: string;
+let workerEnv: Record<string, string>;
 
 /** A server and a separate worker, both exporting to the receiver, told apart by service.instance.id. */
 beforeAll(async () => {
@@ -55,7 +56,8 @@ beforeAll(async () => {
     HOST: "127.0.0.1",
   });
   server = spawned;
-  worker = spawnWorker({ ...base, ...otel, OTEL_RESOURCE_ATTRIBUTES: "service.instance.id=worker" });
+  workerEnv = { ...base, ...otel, OTEL_RESOURCE_ATTRIBUTES: "service.instance.id=worker" };
+  worker = spawnWorker(workerEnv);
   serverUrl = `http://127.0.0.1:${port}`;
   await waitUntil(() => answers(`${serverUrl}/readyz`), "the server to answer", 60_000).catch((error: unknown) => {
     throw new Error(`${String(error)} (last: ${lastAnswer})\n${spawned.output}`);
@@ -269,5 +271,48 @@ describe("traces", () => {
     const call = receiver.spans.find((s) => s.traceId === parentIds.traceId && s.name === "step.call_workflow");
     expect(call?.attributes["workflow.step.outcome"]).toBe("waiting");
     expect(call?.parentSpanId).toBe(parentIds.spanId);
+  });
+
+  it("keeps an execution in one trace when the worker running it is killed and another resumes it", async () => {
+    await createWorkflow(engine.services, {
+      name: "Traced restart",
+      trigger: { "==": [{ var: "kind" }, "restart"] },
+      graph: {
+        nodes: [
+          { id: "start", type: "start", data: {} },
+          { id: "pause", type: "delay", data: { ms: 1500 } },
+          { id: "done", type: "end", data: {} },
+        ],
+        edges: [
+          { id: "e1", source: "start", target: "pause" },
+          { id: "e2", source: "pause", target: "done" },
+        ],
+      },
+    });
+    const response = await fetch(`${serverUrl}/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind: "restart" }),
+    });
+    const executionId = ((await response.json()) as { execution_ids: string[] }).execution_ids[0] as string;
+    const ids = executionIds(executionId);
+    const ofExecution = (spans: readonly ReceivedSpan[]) => spans.filter((s) => s.traceId === ids.traceId);
+    // The delay is parked (its span exported): the worker dies with the wait in progress.
+    await receiver.waitFor(
+      (spans) => ofExecution(spans).some((s) => s.attributes["workflow.step.outcome"] === "waiting"),
+      "the delay's span",
+    );
+    await worker?.killHard();
+    worker = spawnWorker(workerEnv);
+    expect((await waitForExecution(engine.db, executionId)).status).toBe("SUCCEEDED");
+    await receiver.waitFor(
+      (spans) => ofExecution(spans).some((s) => s.attributes["workflow.node.id"] === "done"),
+      "the end step's span, from the new worker",
+    );
+    const spans = ofExecution(receiver.spans);
+    const pid = (node: string) => spans.find((s) => s.attributes["workflow.node.id"] === node)?.resource["process.pid"];
+    expect(pid("done")).toBeDefined();
+    expect(pid("done")).not.toBe(pid("start"));
+    expect(spans.filter((s) => s.name.startsWith("step.")).every((s) => s.parentSpanId === ids.spanId)).toBe(true);
   });
 });
