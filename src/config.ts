@@ -140,6 +140,15 @@ const schema = z.object({
    */
   API_KEYS: list.default([]),
   /**
+   * OpenTelemetry: read here only to decide whether traces are on (src/telemetry/switch.ts); the
+   * SDK, once loaded, reads these and the other standard OTEL_* variables itself.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),
+  OTEL_TRACES_EXPORTER: z.string().optional(),
+  OTEL_SDK_DISABLED: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
+  /**
    * Browser origins allowed to call the APIs (CORS) and to open GraphQL WebSockets; "*" for
    * any. The original UI runs on :5173, reached as localhost or 127.0.0.1.
    */

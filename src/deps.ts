@@ -62,7 +62,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
   // Traces only when the OTEL_* variables ask for them; otherwise the SDK is never loaded.
-  const telemetry = await startTelemetry(process.env, logger);
+  const telemetry = await startTelemetry(config, logger);
   const tracing = telemetry?.tracing;
   // Each mode loads only its own adapters (PGlite's or BullMQ's and pg's modules cost memory in every process).
   const infra =

@@ -6,7 +6,7 @@
  * One SDK per process, shared by every createDeps in it and shut down (flushed) with the last.
  */
 import type { EngineLogger } from "../engine/ports.js";
-import { tracingRequested } from "./switch.js";
+import { type TracesSwitch, tracingRequested } from "./switch.js";
 import type { Tracing } from "./types.js";
 
 export interface Telemetry {
@@ -19,10 +19,7 @@ const DEFAULT_SERVICE_NAME = "workflow-engine";
 
 let shared: { started: Promise<{ tracing: Tracing; shutdown(): Promise<void> }>; holders: number } | undefined;
 
-export async function startTelemetry(
-  env: Readonly<Record<string, string | undefined>>,
-  logger: EngineLogger,
-): Promise<Telemetry | undefined> {
+export async function startTelemetry(env: TracesSwitch, logger: EngineLogger): Promise<Telemetry | undefined> {
   if (!tracingRequested(env)) return undefined;
   shared ??= { started: startSdk(env), holders: 0 };
   const current = shared;
@@ -43,7 +40,7 @@ export async function startTelemetry(
   };
 }
 
-async function startSdk(env: Readonly<Record<string, string | undefined>>) {
+async function startSdk(env: TracesSwitch) {
   const [{ NodeSDK }, { trace }, { DerivedIdGenerator }, { OtelTracing }] = await Promise.all([
     import("@opentelemetry/sdk-node"),
     import("@opentelemetry/api"),

@@ -1,5 +1,6 @@
 /** Traces: the ids derived from an execution's id, and the switch that keeps the SDK unloaded when off. */
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
 import { executionIds, traceparent } from "../../src/telemetry/ids.js";
 import { startTelemetry } from "../../src/telemetry/start.js";
 import { tracingRequested } from "../../src/telemetry/switch.js";
@@ -38,8 +39,8 @@ describe("the traces switch", () => {
       false,
     );
     expect(tracingRequested({ OTEL_SDK_DISABLED: "true", OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" })).toBe(false);
-    // Other OTEL_* variables alone (a sampler, a service name) do not turn traces on.
-    expect(tracingRequested({ OTEL_SERVICE_NAME: "x", OTEL_TRACES_SAMPLER: "always_on" })).toBe(false);
+    // A service name alone does not turn traces on.
+    expect(tracingRequested({ OTEL_SERVICE_NAME: "x" })).toBe(false);
   });
 
   it("is on with an OTLP endpoint or an explicit traces exporter", () => {
@@ -47,6 +48,14 @@ describe("the traces switch", () => {
     expect(tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector:4318/v1/traces" })).toBe(true);
     expect(tracingRequested({ OTEL_TRACES_EXPORTER: "otlp" })).toBe(true);
     expect(tracingRequested({ OTEL_TRACES_EXPORTER: "console" })).toBe(true);
+  });
+
+  it("is decided from the configuration, which reads the variables with the rest", () => {
+    expect(tracingRequested(loadConfig({}))).toBe(false);
+    expect(tracingRequested(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }))).toBe(true);
+    expect(
+      tracingRequested(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_TRACES_EXPORTER: "none" })),
+    ).toBe(false);
   });
 
   it("starts nothing when off: no tracing for the engine, and the SDK never loaded", async () => {
