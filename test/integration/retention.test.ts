@@ -123,6 +123,32 @@ async function makeEvent(daysAgo: number): Promise<string> {
   return id;
 }
 
+/** `rows` finished executions (every tenth FAILED) 100 to 97.7 days old, with a step and a change each. */
+async function generate(prefix: string, rows: number): Promise<void> {
+  await sql(
+    `INSERT INTO "Execution" (id, "workflowId", "workflowVersion", status, payload, "createdAt", "startedAt", "finishedAt", seq)
+     SELECT $3 || g, $1, 1, (CASE WHEN g % 10 = 0 THEN 'FAILED' ELSE 'SUCCEEDED' END)::"ExecutionStatus",
+       '{}'::jsonb, t, t, t, 2
+     FROM (SELECT g, now() AT TIME ZONE 'UTC' - interval '100 days' + g * interval '1 second' AS t
+           FROM generate_series(1, $2::int) AS g) AS v`,
+    workflowId,
+    rows,
+    prefix,
+  );
+  await sql(
+    `INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, output)
+     SELECT e.id || '-start', e.id, 'start', 'start', 'SUCCEEDED', 1, '{"ok": true}'::jsonb
+     FROM "Execution" e WHERE e.id LIKE $1 || '%'`,
+    prefix,
+  );
+  await sql(
+    `INSERT INTO "ExecutionChange" ("executionId", seq, kind, status)
+     SELECT e.id, 1, 'step', 'SUCCEEDED' FROM "Execution" e WHERE e.id LIKE $1 || '%'`,
+    prefix,
+  );
+  for (const table of ["Execution", "Step", "ExecutionChange"]) await sql(`ANALYZE "${table}"`);
+}
+
 function pruner(settings: Partial<RetentionSettings> = {}, onBatch?: (kind: string, s: number) => void) {
   return new Pruner({
     sql: engine.services.sql,
@@ -330,28 +356,7 @@ describe("retention", () => {
   it("prunes 200,000 finished executions, with their steps and change log, keeping those it must", async () => {
     const rows = 200_000;
     const began = performance.now();
-    await sql(
-      `INSERT INTO "Execution" (id, "workflowId", "workflowVersion", status, payload, "createdAt", "startedAt", "finishedAt", seq)
-       SELECT 'bulk-' || g, $1, 1, (CASE WHEN g % 10 = 0 THEN 'FAILED' ELSE 'SUCCEEDED' END)::"ExecutionStatus",
-         '{}'::jsonb, t, t, t, 2
-       FROM (SELECT g, now() AT TIME ZONE 'UTC' - interval '100 days' + g * interval '1 second' AS t
-             FROM generate_series(1, $2::int) AS g) AS v`,
-      workflowId,
-      rows,
-    );
-    await sql(
-      `INSERT INTO "Step" (id, "executionId", "nodeId", type, status, seq, output)
-       SELECT e.id || '-' || n.node, e.id, n.node, n.node, 'SUCCEEDED', n.seq, '{"ok": true}'::jsonb
-       FROM "Execution" e CROSS JOIN (VALUES ('start', 1)) AS n(node, seq) WHERE e.id LIKE 'bulk-%'`,
-    );
-    await sql(
-      `INSERT INTO "ExecutionChange" ("executionId", seq, kind, status)
-       SELECT e.id, n.seq, 'step', 'SUCCEEDED' FROM "Execution" e CROSS JOIN generate_series(1, 1) AS n(seq)
-       WHERE e.id LIKE 'bulk-%'`,
-    );
-    await sql(`ANALYZE "Execution"`);
-    await sql(`ANALYZE "Step"`);
-    await sql(`ANALYZE "ExecutionChange"`);
+    await generate("bulk-", rows);
     const insertedMs = performance.now() - began;
     // Some that must stay: an open step, a child of a running parent.
     const parent = await makeExecution({ status: "RUNNING", finishedDaysAgo: null });
