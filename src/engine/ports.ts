@@ -187,6 +187,8 @@ export interface StepAttempt {
   attempt: number;
   /** Run in memory ahead of its record (run-ahead.ts, entry-step.ts). */
   inMemory: boolean;
+  /** The step's row, when it has one yet (a claimed step): children it starts link to this attempt's span. */
+  stepId?: string;
 }
 
 /**

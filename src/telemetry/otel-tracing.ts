@@ -13,6 +13,7 @@ import {
   propagation,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   TraceFlags,
@@ -24,12 +25,22 @@ import type { DerivedIdGenerator } from "./derived-id-generator.js";
 import { executionIds, traceparent } from "./ids.js";
 import type { IngestedEvent, Tracing } from "./types.js";
 
+/**
+ * Steps whose last attempt here ended waiting (children, a delay, an event), by step id: a child
+ * execution started by that attempt's record links to its span. Bounded: only the newest are kept,
+ * and a child whose parent step ran elsewhere (a later batch, another process) links to its
+ * parent execution's execution.started alone.
+ */
+const MAX_WAITING_STEPS = 10_000;
+
 /** The remote parent every step span of the execution names: its execution.started span. */
 function startedContext(executionId: string) {
   return { ...executionIds(executionId), traceFlags: TraceFlags.SAMPLED, isRemote: true };
 }
 
 export class OtelTracing implements Tracing {
+  private readonly waitingSteps = new Map<string, SpanContext>();
+
   constructor(
     private readonly tracer: Tracer,
     private readonly ids: DerivedIdGenerator,
@@ -49,6 +60,8 @@ export class OtelTracing implements Tracing {
       };
       if (e.parentExecutionId) {
         links.push({ context: startedContext(e.parentExecutionId), attributes: { "link.kind": "parent execution" } });
+        const step = e.parentStepId ? this.waitingSteps.get(e.parentStepId) : undefined;
+        if (step) links.push({ context: step, attributes: { "link.kind": "parent step" } });
         attributes["workflow.parent_execution.id"] = e.parentExecutionId;
         if (e.parentStepId) attributes["workflow.parent_step.id"] = e.parentStepId;
       }
@@ -81,12 +94,22 @@ export class OtelTracing implements Tracing {
       traceparent: traceparent(own, (own.traceFlags & TraceFlags.SAMPLED) !== 0),
       end: (outcome: StepAttemptOutcome, error?: string) => {
         span.setAttribute("workflow.step.outcome", outcome);
+        if (outcome === "waiting" && attempt.stepId !== undefined) this.rememberWaiting(attempt.stepId, own);
         if (outcome === "retry" || outcome === "failed") {
           span.setStatus({ code: SpanStatusCode.ERROR, ...(error === undefined ? {} : { message: error }) });
         }
         span.end();
       },
     };
+  }
+
+  private rememberWaiting(stepId: string, span: SpanContext): void {
+    this.waitingSteps.delete(stepId); // re-inserted as the newest
+    this.waitingSteps.set(stepId, span);
+    if (this.waitingSteps.size > MAX_WAITING_STEPS) {
+      const oldest = this.waitingSteps.keys().next().value;
+      if (oldest !== undefined) this.waitingSteps.delete(oldest);
+    }
   }
 
   eventIngestion<T>(

@@ -265,6 +265,11 @@ describe("traces", () => {
     expect(childStarted?.links).toContainEqual(
       expect.objectContaining({ traceId: parentIds.traceId, spanId: parentIds.spanId }),
     );
+    // …and to the call_workflow attempt that started it, recorded by the same worker.
+    const callSpan = receiver.spans.find((s) => s.traceId === parentIds.traceId && s.name === "step.call_workflow");
+    expect(childStarted?.links).toContainEqual(
+      expect.objectContaining({ traceId: parentIds.traceId, spanId: callSpan?.spanId }),
+    );
     const childSteps = receiver.spans.filter((s) => s.traceId === childIds.traceId && s.name.startsWith("step."));
     expect(childSteps.every((s) => s.parentSpanId === childIds.spanId)).toBe(true);
     // The parent's call_workflow attempt is in the parent's trace, waiting for its child.

@@ -21,7 +21,7 @@ export async function runHandler(
   deps: StepRunnerDeps,
   workflow: PinnedWorkflow,
   prepared: PreparedStep,
-  run: { handler: NodeHandler; node: GraphNode; data: unknown; attempt: number; inMemory?: boolean },
+  run: { handler: NodeHandler; node: GraphNode; data: unknown; attempt: number; inMemory?: boolean; stepId?: string },
 ): Promise<HandlerRun> {
   const notifications: PendingNotification[] = [];
   const span = deps.tracing?.stepAttempt({
@@ -31,6 +31,7 @@ export async function runHandler(
     type: run.node.type,
     attempt: run.attempt,
     inMemory: run.inMemory === true,
+    ...(run.stepId === undefined ? {} : { stepId: run.stepId }),
   });
   const started = Date.now();
   // Only a handler that waits on the outside world has anything to abort.

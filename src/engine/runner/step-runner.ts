@@ -213,7 +213,7 @@ export class StepRunner implements Runner {
       return undefined;
     }
     // The handler sees real tries: a run lost with its worker never reached it.
-    const run = { handler, node, data: input.data, attempt: attempt - lostRuns };
+    const run = { handler, node, data: input.data, attempt: attempt - lostRuns, stepId: ref.stepId };
     const { outcome, notifications, durationMs } = await runHandler(this.deps, context.workflow, prepared, run);
     this.deps.onStepFinished?.(node.type, outcome.kind, durationMs / 1000);
     const output = limitStored(outcome.output, this.deps.limits.maxOutputBytes);
