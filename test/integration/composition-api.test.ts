@@ -3,51 +3,38 @@
  * childIndex, callDepth) and REST (parent_execution_id, parent_step_id, child_index), and the two
  * node types in nodeTypes with their data schemas; bad data refused at save, naming the field.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../src/app.js";
-import type { Yoga } from "../../src/graphql/yoga.js";
+import { describe, expect, it } from "vitest";
 import { startExecution } from "../../src/services/executions.js";
 import { createWorkflow } from "../../src/services/workflows.js";
-import { useTestDatabase } from "../support/database.js";
-import { startTestEngine, type TestEngine, waitForExecution } from "../support/engine.js";
+import { useAppEngine } from "../support/app-engine.js";
+import { waitForExecution } from "../support/engine.js";
 import { gql } from "../support/graphql.js";
 import { linked, node } from "../support/graphs.js";
 import { rest } from "../support/rest.js";
 
-const database = useTestDatabase();
-let engine: TestEngine;
-let app: ReturnType<typeof createApp>["app"];
-let yoga: Yoga;
-
-beforeAll(async () => {
-  engine = await startTestEngine(database.url);
-  ({ app, yoga } = createApp(engine));
-});
-afterAll(async () => {
-  await engine?.stop();
-});
+const served = useAppEngine();
 
 describe("child executions over the APIs", () => {
   it("GraphQL lists a parent's children in item order, each linking back; REST names the parent", async () => {
-    const item = await createWorkflow(engine.services, {
+    const item = await createWorkflow(served.engine.services, {
       name: "item",
       graph: linked(
         node("start", "start"),
         node("note", "send_notification", { toRole: "ops", message: "{{payload.item}}" }),
       ),
     });
-    const parent = await createWorkflow(engine.services, {
+    const parent = await createWorkflow(served.engine.services, {
       name: "map",
       graph: linked(
         node("start", "start"),
         node("each", "for_each", { items: "{{payload.items}}", workflowId: item.id }),
       ),
     });
-    const started = await startExecution(engine.services, parent.id, { items: ["a", "b", "c"] });
-    await waitForExecution(engine.db, started.id, ["SUCCEEDED"]);
+    const started = await startExecution(served.engine.services, parent.id, { items: ["a", "b", "c"] });
+    await waitForExecution(served.engine.db, started.id, ["SUCCEEDED"]);
 
     const read = await gql(
-      yoga,
+      served.yoga,
       `query ($id: ID!) { execution(id: $id) { callDepth parent { id }
          children(first: 10) { childIndex callDepth status payload parent { id } parentStepId } } }`,
       { id: started.id },
@@ -62,8 +49,10 @@ describe("child executions over the APIs", () => {
       expect(child).toMatchObject({ callDepth: 1, status: "SUCCEEDED", parent: { id: started.id } });
     }
 
-    const kid = await engine.db.execution.findFirstOrThrow({ where: { parentExecutionId: started.id, childIndex: 2 } });
-    const viaRest = await rest(app, "GET", `/executions/${kid.id}`);
+    const kid = await served.engine.db.execution.findFirstOrThrow({
+      where: { parentExecutionId: started.id, childIndex: 2 },
+    });
+    const viaRest = await rest(served.app, "GET", `/executions/${kid.id}`);
     expect(viaRest.status).toBe(200);
     expect(viaRest.body).toMatchObject({
       parent_execution_id: started.id,
@@ -73,7 +62,7 @@ describe("child executions over the APIs", () => {
   });
 
   it("nodeTypes describes call_workflow and for_each; bad data is refused at save naming the field", async () => {
-    const types = await gql(yoga, "{ nodeTypes { type dataSchema } }");
+    const types = await gql(served.yoga, "{ nodeTypes { type dataSchema } }");
     const listed = (types.data?.nodeTypes ?? []) as { type: string; dataSchema: { properties: object } }[];
     const byType = Object.fromEntries(listed.map((t) => [t.type, t]));
     expect(Object.keys(byType.call_workflow?.dataSchema.properties ?? {})).toEqual(
@@ -83,7 +72,7 @@ describe("child executions over the APIs", () => {
       expect.arrayContaining(["items", "workflowId", "maxConcurrency", "toleratedFailures"]),
     );
 
-    const refused = await rest(app, "POST", "/workflows", {
+    const refused = await rest(served.app, "POST", "/workflows", {
       name: "bad map",
       definition: {
         nodes: [
