@@ -223,6 +223,14 @@ export const IdempotencyHeader = z.object({
       param: { name: "Idempotency-Key", in: "header" },
       description: "Sending the same key again returns the first result and starts nothing new",
     }),
+  traceparent: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: "traceparent", in: "header" },
+      description:
+        "W3C trace context: with traces on, the event's span joins the caller's trace and its executions' traces link to it; a malformed value is ignored",
+    }),
 });
 
 export const RerunIn = z
