@@ -28,6 +28,7 @@ const PORTABLE_FLOWS = [
   "test/flows/schedules.test.ts",
   "test/flows/backlog-metrics.test.ts",
   "test/flows/pause.test.ts",
+  "test/flows/retention.test.ts",
 ];
 
 if (!SERVICES_AVAILABLE) {
