@@ -21,8 +21,9 @@
  * (the fleet's workers have retention off, so no pass of theirs lands in another section).
  */
 import os from "node:os";
+import { loadConfig } from "../src/config.js";
 import { createDatabase } from "../src/db/database.js";
-import { Pruner, type RetentionSettings } from "../src/engine/index.js";
+import { Pruner, type RetentionSettings, retentionSettings } from "../src/engine/index.js";
 import type { EngineContext } from "./context.js";
 import { closedLoop } from "./load.js";
 import { progress } from "./progress.js";
@@ -34,15 +35,8 @@ const TABLES = ["Execution", "Step", "ExecutionChange", "Notification"] as const
 /** The longest the pruning phase may run (the load goes on in windows until the pruner is done). */
 const MAX_PRUNING_MS = 600_000;
 
-const DEFAULTS: RetentionSettings = {
-  succeededDays: 30,
-  failedDays: 90,
-  eventsDays: 30,
-  changeLogDays: 7,
-  intervalMs: 60_000,
-  batchSize: 200,
-  batchPauseMs: 50,
-};
+/** The engine's own defaults (src/config.ts), so the figures are those of an engine left as shipped. */
+const DEFAULTS: RetentionSettings = retentionSettings(loadConfig({}));
 
 type Sizes = Record<(typeof TABLES)[number], number>;
 

@@ -7,13 +7,11 @@
  */
 import type { SqlDb } from "../db/sql.js";
 import type { EngineLogger, StepJob, StepQueue } from "./ports.js";
+import { enqueuePaged } from "./runner/enqueue-paged.js";
 import { readHeldSteps } from "./store/open-steps.js";
 
 /** The generation of the jobs a resume enqueues: new ids, so a refused job still finishing cannot absorb them. */
 export const RESUMED_GENERATION_PREFIX = "resumed@";
-
-/** Pages through what a pause held (store/open-steps.ts, readHeldSteps). */
-const PAGE = 500;
 
 /**
  * Enqueues a job for every step of `workflowId`'s live executions the pause held (PENDING, or
@@ -26,21 +24,16 @@ export async function enqueueHeldSteps(
   now: Date,
 ): Promise<number> {
   const generation = `${RESUMED_GENERATION_PREFIX}${now.getTime()}`;
-  let enqueued = 0;
-  let afterId = "";
-  for (;;) {
-    const steps = await readHeldSteps(deps.sql, workflowId, { afterId, limit: PAGE });
-    if (steps.length === 0) break;
-    const jobs: StepJob[] = steps.map((s) => ({
+  const enqueued = await enqueuePaged(
+    deps.queue,
+    (page) => readHeldSteps(deps.sql, workflowId, page),
+    (s): StepJob => ({
       stepId: s.id,
       executionId: s.executionId,
       generation,
       ...(s.resumeAt ? { runAt: s.resumeAt } : {}),
-    }));
-    await deps.queue.enqueue(jobs);
-    enqueued += steps.length;
-    afterId = (steps[steps.length - 1] as { id: string }).id;
-  }
+    }),
+  );
   deps.logger.info({ workflowId, enqueued }, "workflow resumed: held steps enqueued");
   return enqueued;
 }

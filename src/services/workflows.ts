@@ -156,10 +156,8 @@ export async function createWorkflow(deps: ServiceDeps, input: WorkflowInput): P
   return created;
 }
 
-export async function getWorkflow(deps: ServiceDeps, id: string): Promise<Workflow> {
-  const workflow = await deps.db.workflow.findFirst({ where: { id, deletedAt: null } });
-  if (!workflow) throw new NotFoundError("Workflow", id);
-  return workflow;
+export function getWorkflow(deps: ServiceDeps, id: string): Promise<Workflow> {
+  return findLive(deps.db, id);
 }
 
 export interface ListWorkflowsArgs {
@@ -291,7 +289,7 @@ export async function resumeWorkflow(deps: ServiceDeps, id: string): Promise<Wor
   return workflow;
 }
 
-/** The workflow inside a transaction; NotFoundError when it was deleted meanwhile. */
+/** The workflow unless deleted (through the client or a transaction); NotFoundError otherwise. */
 async function findLive(tx: Pick<ServiceDeps["db"], "workflow">, id: string): Promise<Workflow> {
   const workflow = await tx.workflow.findFirst({ where: { id, deletedAt: null } });
   if (!workflow) throw new NotFoundError("Workflow", id);

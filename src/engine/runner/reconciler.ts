@@ -23,6 +23,7 @@ import { forgetFinishedWaits, forgetOrphanCandidates, undecidedWaits } from "../
 import { type OpenStep, readDeadlines, readOpenSteps } from "../store/open-steps.js";
 import { stalledReplays } from "../store/replays.js";
 import { readBuffered, readTimers } from "../store/schedules.js";
+import { enqueuePaged } from "./enqueue-paged.js";
 
 export interface ReconcilerOptions {
   sql: SqlDb;
@@ -96,20 +97,12 @@ export class Reconciler {
     );
   }
 
-  /** Enqueues a job for every row `read` pages through (in id order, a batch at a time); returns how many. */
-  private async enqueuePaged<T extends { id: string }>(
+  /** Enqueues a job for every row `read` pages through (enqueue-paged.ts); returns how many. */
+  private enqueuePaged<T extends { id: string }>(
     read: (page: { afterId: string; limit: number }) => Promise<T[]>,
     job: (row: T) => StepJob,
   ): Promise<number> {
-    let enqueued = 0;
-    let afterId = "";
-    for (;;) {
-      const batch = await read({ afterId, limit: this.options.batchSize ?? 500 });
-      if (batch.length === 0) return enqueued;
-      await this.options.queue.enqueue(batch.map(job));
-      enqueued += batch.length;
-      afterId = (batch[batch.length - 1] as T).id;
-    }
+    return enqueuePaged(this.options.queue, read, job, this.options.batchSize);
   }
 
   /**
